@@ -14,6 +14,13 @@ bool iequals(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+std::string_view find_header(const std::vector<header_field>& headers, std::string_view name) noexcept {
+  for (const auto& h : headers) {
+    if (iequals(h.name, name)) return h.value;
+  }
+  return {};
+}
+
 bool is_idempotent_method(std::string_view method) noexcept {
   for (std::string_view m : {"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"}) {
     if (method == m) return true;

@@ -36,6 +36,17 @@ struct response_head {
   std::vector<header_field> headers;   // in arrival order, names as sent
 };
 
+// A request head as a server reads it (used by the local Lambda emulator).
+struct request_head {
+  std::string method;
+  std::string target;
+  int version_minor = 1;
+  std::vector<header_field> headers;
+};
+
+// First value of header `name` (case-insensitive), or an empty view.
+std::string_view find_header(const std::vector<header_field>& headers, std::string_view name) noexcept;
+
 // Case-insensitive ASCII comparison, as header names require.
 bool iequals(std::string_view a, std::string_view b) noexcept;
 

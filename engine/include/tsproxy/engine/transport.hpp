@@ -1,0 +1,52 @@
+#pragma once
+// A connected byte stream to an upstream: a TCP socket through the SOCKS5 listener, optionally
+// with TLS on top. Expected failures come back as error codes; no operation throws.
+
+#include <asio/awaitable.hpp>
+#include <asio/buffer.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ssl/stream.hpp>
+#include <memory>
+#include <span>
+#include <string>
+#include <system_error>
+
+namespace tsproxy {
+
+class tls_client_context;
+struct upstream_target;
+
+class transport {
+ public:
+  explicit transport(asio::ip::tcp::socket socket);
+  ~transport();
+  transport(const transport&) = delete;
+  transport& operator=(const transport&) = delete;
+
+  // Runs the TLS handshake over the established tunnel (SNI, verification, session resumption).
+  asio::awaitable<std::error_code> start_tls(tls_client_context& tls, const upstream_target& target);
+
+  // Reads at least one byte into `buffer`; `n` receives the count. A clean close is asio::error::eof
+  // (a TLS peer that closes without close_notify is reported as eof too: HTTP framing decides
+  // whether the message was complete).
+  asio::awaitable<std::error_code> read_some(asio::mutable_buffer buffer, std::size_t& n);
+
+  // Writes every byte of `buffers` (a gather write).
+  asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers);
+
+  // Whether an idle connection is still fit to carry a request: the peer has not closed it and
+  // has sent nothing unsolicited. Never blocks.
+  bool idle_and_open() noexcept;
+
+  void close() noexcept;
+  bool is_tls() const noexcept { return tls_ != nullptr; }
+  bool tls_session_reused() const noexcept;
+  asio::ip::tcp::socket& socket() noexcept;
+
+ private:
+  asio::ip::tcp::socket plain_;
+  std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
+  std::string session_key_;  // referenced by the SSL object for session caching
+};
+
+}  // namespace tsproxy

@@ -1,0 +1,78 @@
+#include "tsproxy/engine/use_tuple.hpp"
+#include "tsproxy/engine/transport.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/read.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <sys/socket.h>
+
+#include "tsproxy/engine/tls_client_context.hpp"
+#include "tsproxy/engine/upstream_target.hpp"
+
+namespace tsproxy {
+
+transport::transport(asio::ip::tcp::socket socket) : plain_(std::move(socket)) {
+  asio::error_code ignored;
+  plain_.set_option(asio::ip::tcp::no_delay(true), ignored);
+}
+
+transport::~transport() { close(); }
+
+asio::ip::tcp::socket& transport::socket() noexcept { return tls_ ? tls_->next_layer() : plain_; }
+
+asio::awaitable<std::error_code> transport::start_tls(tls_client_context& tls, const upstream_target& target) {
+  auto& context = tls.context();
+  tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(plain_), context);
+  session_key_ = target.describe() + '|' + target.server_name;
+  if (auto ec = tls.prepare(tls_->native_handle(), target.host, target.server_name, &session_key_)) co_return ec;
+  auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
+  co_return ec;
+}
+
+bool transport::tls_session_reused() const noexcept {
+  return tls_ && SSL_session_reused(const_cast<SSL*>(tls_->native_handle())) == 1;
+}
+
+asio::awaitable<std::error_code> transport::read_some(asio::mutable_buffer buffer, std::size_t& n) {
+  if (tls_) {
+    auto [ec, count] = co_await tls_->async_read_some(buffer, use_tuple);
+    n = count;
+    if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
+    co_return ec;
+  }
+  auto [ec, count] = co_await plain_.async_read_some(buffer, use_tuple);
+  n = count;
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> buffers) {
+  if (tls_) {
+    auto [ec, n] = co_await asio::async_write(*tls_, buffers, use_tuple);
+    co_return ec;
+  }
+  auto [ec, n] = co_await asio::async_write(plain_, buffers, use_tuple);
+  co_return ec;
+}
+
+bool transport::idle_and_open() noexcept {
+  auto& s = socket();
+  if (!s.is_open()) return false;
+  if (tls_ && SSL_pending(tls_->native_handle()) > 0) return false;  // decrypted bytes nobody asked for
+  char probe = 0;
+  const auto r = ::recv(s.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (r == 0) return false;                                    // the peer closed
+  if (r > 0) return false;                                     // unsolicited bytes (or a TLS alert)
+  return errno == EAGAIN || errno == EWOULDBLOCK;              // nothing pending: alive
+}
+
+void transport::close() noexcept {
+  asio::error_code ignored;
+  auto& s = socket();
+  if (s.is_open()) {
+    s.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    s.close(ignored);
+  }
+}
+
+}  // namespace tsproxy

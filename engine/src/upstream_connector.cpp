@@ -1,0 +1,74 @@
+#include "tsproxy/engine/use_tuple.hpp"
+#include "tsproxy/engine/upstream_connector.hpp"
+
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "tsproxy/engine/socks5_client.hpp"
+#include "tsproxy/engine/tls_client_context.hpp"
+
+namespace tsproxy {
+
+namespace {
+
+asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket, asio::ip::tcp::endpoint endpoint) {
+  auto [ec] = co_await socket.async_connect(endpoint, use_tuple);
+  co_return ec;
+}
+
+asio::ip::address listener_address(const std::string& host) {
+  return asio::ip::make_address(host == "localhost" ? std::string("127.0.0.1") : host);
+}
+
+}  // namespace
+
+upstream_connector::upstream_connector(const engine_config& config, tls_client_context& tls)
+    : config_(config),
+      tls_(tls),
+      listener_(listener_address(config.socks5.host), config.socks5.port),
+      jitter_(std::random_device{}()) {}
+
+// Full jitter over an exponential ramp: 10 ms, 20 ms, 40 ms ... capped at 1 s.
+std::chrono::milliseconds upstream_connector::backoff(int attempt) {
+  const long ceiling = std::min(1000L, 10L << std::min(attempt, 7));
+  return std::chrono::milliseconds(ceiling / 2 + static_cast<long>(jitter_() % static_cast<unsigned>(ceiling / 2 + 1)));
+}
+
+asio::awaitable<std::error_code> upstream_connector::open_tunnel(const upstream_target& target, time_point deadline,
+                                                                 asio::ip::tcp::socket& socket) {
+  auto connect_bound = bound_phase(deadline, config_.timeouts.connect, engine_error::connect_timeout);
+  if (auto ec = co_await within(connect_bound, connect_socket(socket, listener_))) co_return ec;
+  auto socks_bound = bound_phase(deadline, config_.timeouts.socks5, engine_error::socks5_timeout);
+  co_return co_await within(socks_bound, socks5_handshake(socket, config_.socks5, target.host, target.port));
+}
+
+asio::awaitable<std::error_code> upstream_connector::open(const upstream_target& target, time_point deadline,
+                                                          std::unique_ptr<transport>& out) {
+  auto executor = co_await asio::this_coro::executor;
+  for (int attempt = 0;; ++attempt) {
+    asio::ip::tcp::socket socket(executor);
+    const auto ec = co_await open_tunnel(target, deadline, socket);
+    if (!ec) {
+      out = std::make_unique<transport>(std::move(socket));
+      break;
+    }
+    // Only "general failure" means "not ready yet"; every other answer is final.
+    const auto pause = backoff(attempt);
+    if (ec != engine_error::socks5_general_failure || steady_clock::now() + pause >= deadline) co_return ec;
+    ++not_ready_retries_;
+    asio::steady_timer timer(executor, pause);
+    co_await timer.async_wait(use_tuple);
+  }
+  if (target.tls) {
+    auto tls_bound = bound_phase(deadline, config_.timeouts.tls_handshake, engine_error::tls_handshake_timeout);
+    if (auto ec = co_await within(tls_bound, out->start_tls(tls_, target))) {
+      out.reset();
+      co_return ec;
+    }
+  }
+  co_return std::error_code{};
+}
+
+}  // namespace tsproxy
