@@ -1,0 +1,70 @@
+#pragma once
+// Loopback networking helpers for tests: ports, descriptor counting and a blocking HTTP/1.1 GET used to
+// talk to peers directly (never through the code under test).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+#include <vector>
+
+namespace tsproxy::test {
+
+// Peers listen here only; tests never use any other address (besides ::1).
+inline constexpr const char* loopback_ipv4 = "127.0.0.1";
+
+// Owns one file descriptor.
+class unique_fd {
+ public:
+  unique_fd() = default;
+  explicit unique_fd(int fd) noexcept : fd_(fd) {}
+  ~unique_fd() { reset(); }
+  unique_fd(unique_fd&& other) noexcept : fd_(other.release()) {}
+  unique_fd& operator=(unique_fd&& other) noexcept;
+  unique_fd(const unique_fd&) = delete;
+  unique_fd& operator=(const unique_fd&) = delete;
+
+  int get() const noexcept { return fd_; }
+  explicit operator bool() const noexcept { return fd_ >= 0; }
+  int release() noexcept { return std::exchange(fd_, -1); }
+  void reset(int fd = -1) noexcept;
+
+ private:
+  int fd_ = -1;
+};
+
+// A port that was free on 127.0.0.1 a moment ago (bind to port 0, read it, close). Another process may
+// take it before the caller binds it; servers started on it should use retry_start().
+std::uint16_t free_tcp_port();
+
+// Open descriptors of this process (entries of /proc/self/fd, not counting the one used to list it).
+// For leak checks: compare before and after, once every connection under test is closed.
+std::size_t count_open_fds();
+
+// Whether ::1 can be bound here, so IPv6 tests can be skipped on hosts without it.
+bool ipv6_loopback_available();
+
+// Blocking TCP connect to a numeric host ("127.0.0.1" or "::1") with a deadline. On failure returns an
+// empty unique_fd and sets ec (std::errc::timed_out on timeout). The descriptor is blocking, CLOEXEC.
+unique_fd connect_tcp(const std::string& host, std::uint16_t port, std::chrono::milliseconds timeout,
+                      std::error_code& ec);
+
+struct http_response {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // in order, names as received
+  std::string body;                                          // de-chunked
+
+  // The first value of a header (case-insensitive name), or "" if absent.
+  std::string header(std::string_view name) const;
+};
+
+// One GET over a fresh connection with `Connection: close`; reads to EOF and decodes Content-Length,
+// chunked or close-delimited bodies (1xx responses are skipped). Throws std::runtime_error on any
+// failure, including the deadline.
+http_response raw_http_get(const std::string& host, std::uint16_t port, const std::string& target,
+                           std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+}  // namespace tsproxy::test

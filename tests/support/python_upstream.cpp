@@ -1,0 +1,47 @@
+#include "support/python_upstream.hpp"
+
+#include <cstdlib>
+#include <stdexcept>
+
+namespace tsproxy::test {
+
+python_upstream::python_upstream()
+    : dir_("tsproxy-upstream"),
+      script_(std::filesystem::path(TSPROXY_TEST_PEERS_DIR) / "misbehaving_upstream.py") {
+  const char* python = std::getenv("TSPROXY_TEST_PYTHON");
+  const auto port_file = dir_ / "port";
+  process_ =
+      child_process({python != nullptr ? python : "python3", script_.string(), "--port", "0", "--port-file",
+                     port_file.string()},
+                    dir_ / "upstream.log", {{"PYTHONUNBUFFERED", "1"}, {"PYTHONDONTWRITEBYTECODE", "1"}});
+  // The script writes the file after listen(), so the port is ready. No connect() probe: it would
+  // show up in accepted_connections().
+  process_.wait_for_file(port_file);
+  port_ = static_cast<std::uint16_t>(std::stoul(read_file(port_file)));
+}
+
+std::string python_upstream::url(std::string_view target) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + std::string(target);
+}
+
+std::size_t python_upstream::stat(std::string_view key) const {
+  const http_response response = raw_http_get(loopback_ipv4, port_, "/__stats");
+  // The body is one flat JSON object of integers, e.g. {"accepted_connections": 3, "requests": 5}.
+  const std::string needle = "\"" + std::string(key) + "\":";
+  auto at = response.body.find(needle);
+  if (response.status != 200 || at == std::string::npos) {
+    throw std::runtime_error("python_upstream: unexpected /__stats answer " +
+                             std::to_string(response.status) + ": " + response.body);
+  }
+  return std::stoul(response.body.substr(at + needle.size()));
+}
+
+std::size_t python_upstream::accepted_connections() const {
+  return stat("accepted_connections");
+}
+
+std::size_t python_upstream::requests_served() const {
+  return stat("requests");
+}
+
+}  // namespace tsproxy::test
