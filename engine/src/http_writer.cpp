@@ -47,7 +47,9 @@ void append_request_head(std::string& out, const http_request& request, const up
     }
     out.append("\r\n");
   }
-  if (!request.body.empty() || method_carries_body(request.method)) {
+  if (request.chunked) {
+    out.append("Transfer-Encoding: chunked\r\n");
+  } else if (!request.body.empty() || method_carries_body(request.method)) {
     out.append("Content-Length: ");
     append_number(out, request.body.size());
     out.append("\r\n");

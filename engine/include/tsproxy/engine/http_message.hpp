@@ -26,6 +26,7 @@ struct http_request {
   std::string target;                  // origin-form: path plus optional "?query"
   std::vector<header_view> headers;    // end-to-end headers; no framing headers (the client adds them)
   std::string_view body;               // sent with Content-Length when non-empty or the method expects one
+  bool chunked = false;                // the body follows later in chunks (Transfer-Encoding: chunked)
 };
 
 // The final (non-1xx) response head as the upstream sent it.
