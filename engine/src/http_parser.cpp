@@ -129,6 +129,7 @@ http_parser::step http_parser::parse_head(std::string_view input, std::error_cod
         rest.remove_prefix(2);
         consumed += 2;
       }
+      if (rest == "\r") return {consumed, event::need_more, {}};  // maybe the start of another empty line
     }
     if (!rest.empty()) started_ = true;
     const auto end = rest.find("\r\n\r\n", scan_from_);
@@ -221,7 +222,8 @@ std::error_code http_parser::decide_framing() {
   const int minor = is_response ? response_.version_minor : request_.version_minor;
   const auto& fields = is_response ? response_.headers : request_.headers;
 
-  keep_alive_ = minor >= 1;
+  bool saw_close = false;
+  bool saw_keep_alive = false;
   bool has_transfer_encoding = false;
   bool chunked_last = false;
   bool unsupported_coding = false;
@@ -230,8 +232,8 @@ std::error_code http_parser::decide_framing() {
   for (const auto& f : fields) {
     if (iequals(f.name, "connection")) {
       for_each_list_element(f.value, [&](std::string_view token) {
-        if (iequals(token, "close")) keep_alive_ = false;
-        else if (iequals(token, "keep-alive") && minor == 0) keep_alive_ = true;
+        if (iequals(token, "close")) saw_close = true;
+        else if (iequals(token, "keep-alive")) saw_keep_alive = true;
       });
     } else if (iequals(f.name, "transfer-encoding")) {
       has_transfer_encoding = true;
@@ -241,7 +243,9 @@ std::error_code http_parser::decide_framing() {
         else unsupported_coding = true;  // the coding cannot be passed on once framing headers are dropped
       });
     } else if (iequals(f.name, "content-length")) {
+      bool any_element = false;
       for_each_list_element(f.value, [&](std::string_view digits) {
+        any_element = true;
         std::uint64_t value = 0;
         const auto [ptr, err] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
         if (err != std::errc() || ptr != digits.data() + digits.size() || value > (std::uint64_t{1} << 62) ||
@@ -251,9 +255,11 @@ std::error_code http_parser::decide_framing() {
         has_content_length = true;
         content_length_ = value;
       });
-      if (trim_ows(f.value).empty()) bad_length = true;
+      if (!any_element) bad_length = true;
     }
   }
+  // RFC 9112 §9.3: "close" always wins; HTTP/1.0 persists only when asked to.
+  keep_alive_ = !saw_close && (minor >= 1 || saw_keep_alive);
 
   // RFC 9112 §6.3, in order.
   if (is_response && (no_body_expected_ || response_.status == 204 || response_.status == 304)) {
@@ -294,7 +300,8 @@ std::error_code http_parser::decide_framing() {
 http_parser::step http_parser::parse_chunk_size(std::string_view input, std::error_code& ec) {
   const auto eol = input.find(crlf);
   if (eol == std::string_view::npos) {
-    if (input.size() > limits_.max_chunk_line_bytes) ec = engine_error::http_bad_chunk;
+    // A final CR may be the start of the line's CRLF, which the limit does not count.
+    if (input.size() - (input.ends_with('\r') ? 1 : 0) > limits_.max_chunk_line_bytes) ec = engine_error::http_bad_chunk;
     return {};
   }
   if (eol > limits_.max_chunk_line_bytes) {
@@ -328,6 +335,10 @@ http_parser::step http_parser::parse_trailers(std::string_view input, std::error
   const auto end = input.find("\r\n\r\n");
   if (end == std::string_view::npos) {
     if (input.size() > limits_.max_head_bytes) ec = engine_error::http_header_too_large;
+    return {};
+  }
+  if (end + 4 > limits_.max_head_bytes) {
+    ec = engine_error::http_header_too_large;
     return {};
   }
   if ((ec = parse_header_fields(input.substr(0, end + 2), trailers_))) return {};

@@ -45,6 +45,10 @@ std::error_code append_password_auth(std::string& out, std::string_view username
 
 std::error_code append_connect(std::string& out, std::string_view host, std::uint16_t port) {
   std::array<unsigned char, 16> addr{};
+  // Validate before appending anything; a NUL would cut the name short for inet_pton.
+  if (host.empty() || host.size() > 255 || host.find('\0') != std::string_view::npos) {
+    return engine_error::socks5_bad_address;
+  }
   const std::string host_z(host);
   out.push_back(static_cast<char>(version));
   out.push_back(0x01);  // CONNECT
@@ -56,7 +60,6 @@ std::error_code append_connect(std::string& out, std::string_view host, std::uin
     out.push_back(static_cast<char>(ipv6));
     out.append(reinterpret_cast<const char*>(addr.data()), 16);
   } else {
-    if (host.empty() || host.size() > 255) return engine_error::socks5_bad_address;
     out.push_back(static_cast<char>(domain));
     out.push_back(static_cast<char>(host.size()));
     out.append(host);
