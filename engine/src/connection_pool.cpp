@@ -123,13 +123,14 @@ asio::awaitable<std::size_t> connection_pool::prewarm(const upstream_target& tar
   const std::size_t have = idle_for(target);
   if (have >= want) co_return have;
 
-  // A timer serves as the latch: the last opener to finish cancels it.
+  // A timer serves as the latch: the last opener to finish cancels it. It never expires by itself,
+  // because the openers refer to this pool; each of them is bounded by `deadline`.
   auto executor = co_await asio::this_coro::executor;
   struct latch {
     asio::steady_timer timer;
     std::size_t pending;
   };
-  auto done = std::make_shared<latch>(latch{asio::steady_timer(executor, deadline), want - have});
+  auto done = std::make_shared<latch>(latch{asio::steady_timer(executor, time_point::max()), want - have});
   for (std::size_t i = have; i < want; ++i) {
     spawn_reported(executor, "pool prewarm", [](connection_pool* self, upstream_target t, time_point d,
                                                 std::shared_ptr<latch> l) -> asio::awaitable<void> {

@@ -1,6 +1,7 @@
 #include "tsproxy/engine/errors.hpp"
 
 #include <asio/error.hpp>
+#include <cerrno>
 #include <asio/ssl/error.hpp>
 
 namespace tsproxy {
@@ -66,7 +67,7 @@ const std::error_category& engine_category() noexcept {
 std::error_code make_error_code(engine_error e) noexcept { return {static_cast<int>(e), engine_category()}; }
 
 bool is_timeout(std::error_code ec) noexcept {
-  if (ec.category() != engine_category()) return ec == std::errc::timed_out;
+  if (ec.category() != engine_category()) return ec == asio::error::timed_out || ec == std::errc::timed_out;
   auto e = static_cast<engine_error>(ec.value());
   return e >= engine_error::connect_timeout && e <= engine_error::request_deadline;
 }
@@ -82,11 +83,19 @@ std::string_view error_name(std::error_code ec) noexcept {
   if (ec.category() == asio::error::get_ssl_category() || ec == asio::ssl::error::stream_truncated) {
     return "TlsError";
   }
-  if (ec == std::errc::connection_refused) return "ConnectionRefused";
-  if (ec == std::errc::connection_reset) return "ConnectionReset";
-  if (ec == std::errc::broken_pipe) return "BrokenPipe";
-  if (ec == std::errc::timed_out) return "TimedOut";
   if (ec == asio::error::eof) return "ConnectionClosed";
+  if (ec.category() == asio::error::get_system_category() || ec.category() == std::system_category() ||
+      ec.category() == std::generic_category()) {
+    switch (ec.value()) {
+      case ECONNREFUSED: return "ConnectionRefused";
+      case ECONNRESET: return "ConnectionReset";
+      case EPIPE: return "BrokenPipe";
+      case ETIMEDOUT: return "TimedOut";
+      case ENETUNREACH:
+      case EHOSTUNREACH: return "Unreachable";
+      default: break;
+    }
+  }
   return "NetworkError";
 }
 

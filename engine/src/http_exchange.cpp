@@ -78,8 +78,14 @@ class http_exchange {
     std::string head;
     head.reserve(512);
     append_request_head(head, request_, connection_.target);
-    const std::array<asio::const_buffer, 2> pieces{asio::buffer(head),
-                                                   asio::buffer(request_.body.data(), request_.body.size())};
+    // A chunked request carries its whole body as one chunk, then the last chunk.
+    std::string chunk_header;
+    if (request_.chunked && !request_.body.empty()) append_chunk_header(chunk_header, request_.body.size());
+    const std::string_view chunk_end = request_.chunked ? (request_.body.empty() ? last_chunk : "\r\n0\r\n\r\n")
+                                                        : std::string_view{};
+    const std::array<asio::const_buffer, 4> pieces{
+        asio::buffer(head), asio::buffer(chunk_header),
+        asio::buffer(request_.body.data(), request_.body.size()), asio::buffer(chunk_end.data(), chunk_end.size())};
     if (auto ec = co_await connection_.stream->write(pieces)) co_return ec;
     for (;;) {
       std::error_code ec;

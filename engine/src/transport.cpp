@@ -55,19 +55,46 @@ asio::awaitable<std::error_code> transport::write(std::span<const asio::const_bu
   co_return ec;
 }
 
+namespace {
+
+// -1: nothing pending (alive), 0: the peer closed, 1: bytes are waiting.
+int peek_socket(asio::ip::tcp::socket& s) noexcept {
+  char probe = 0;
+  const auto r = ::recv(s.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (r > 0) return 1;
+  if (r == 0) return 0;
+  return (errno == EAGAIN || errno == EWOULDBLOCK) ? -1 : 0;
+}
+
+}  // namespace
+
 bool transport::idle_and_open() noexcept {
   auto& s = socket();
   if (!s.is_open()) return false;
-  if (tls_ && SSL_pending(tls_->native_handle()) > 0) return false;  // decrypted bytes nobody asked for
-  char probe = 0;
-  const auto r = ::recv(s.native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (r == 0) return false;                                    // the peer closed
-  if (r > 0) return false;                                     // unsolicited bytes (or a TLS alert)
-  return errno == EAGAIN || errno == EWOULDBLOCK;              // nothing pending: alive
+  int state = peek_socket(s);
+  if (tls_) {
+    if (SSL_pending(tls_->native_handle()) > 0) return false;  // decrypted bytes nobody asked for
+    if (state == 1) {
+      // TLS 1.3 servers send session tickets after the handshake; nobody read them on a connection that
+      // was prewarmed. Let OpenSSL consume what is waiting without blocking: tickets leave nothing to read,
+      // a close_notify ends the stream, application data means the connection is out of step.
+      asio::error_code ec;
+      asio::error_code ignored;
+      s.non_blocking(true, ec);
+      char byte = 0;
+      const auto n = ec ? 0 : tls_->read_some(asio::buffer(&byte, 1), ec);
+      s.non_blocking(false, ignored);
+      if (n > 0 || ec != asio::error::would_block) return false;
+      state = peek_socket(s);
+    }
+  }
+  return state == -1;
 }
 
 void transport::close() noexcept {
   asio::error_code ignored;
+  // Without a recorded shutdown OpenSSL marks the session unresumable, and the cache holds that very session.
+  if (tls_) SSL_set_shutdown(tls_->native_handle(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
   auto& s = socket();
   if (s.is_open()) {
     s.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);

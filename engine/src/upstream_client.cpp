@@ -7,7 +7,11 @@ namespace tsproxy {
 upstream_client::upstream_client(engine_config config)
     : config_(std::move(config)), tls_(config_.tls), connector_(config_, tls_), pool_(config_.pool, connector_) {}
 
-pool_stats upstream_client::stats() const { return pool_.stats(); }
+pool_stats upstream_client::stats() const {
+  pool_stats s = pool_.stats();
+  s.not_ready_retries = connector_.not_ready_retries();
+  return s;
+}
 
 asio::awaitable<std::error_code> upstream_client::exchange(const upstream_target& target, const http_request& request,
                                                            response_sink& sink, time_point deadline,

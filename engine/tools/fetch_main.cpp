@@ -92,8 +92,8 @@ int main(int argc, char** argv) {
       latencies_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
       if (ec) {
         ++failures;
-        std::fprintf(stderr, "tsproxy-fetch: %s: %s (%s)\n", url.c_str(), ec.message().c_str(),
-                     std::string(tsproxy::error_name(ec)).c_str());
+        std::fprintf(stderr, "tsproxy-fetch: %s: %s (%s; %s:%d)\n", url.c_str(), ec.message().c_str(),
+                     std::string(tsproxy::error_name(ec)).c_str(), ec.category().name(), ec.value());
         continue;
       }
       last_status = response.head.status;

@@ -29,6 +29,7 @@ struct pool_stats {
   std::uint64_t opened = 0;          // connections opened (including prewarm)
   std::uint64_t open_failures = 0;
   std::uint64_t tls_resumptions = 0; // TLS handshakes that resumed a cached session
+  std::uint64_t not_ready_retries = 0;  // SOCKS5 "general failure" answers retried while Tailscale starts
   std::size_t idle = 0;              // connections idle in the pool now
 };
 

@@ -1,0 +1,198 @@
+#include "adapter/response_encoding.hpp"
+
+#include <simdjson.h>
+
+#include "adapter/base64.hpp"
+#include "adapter/json_writer.hpp"
+
+namespace tsproxy::lambda {
+
+namespace {
+
+constexpr std::string_view stream_separator{"\0\0\0\0\0\0\0\0", 8};
+
+bool istarts_with(std::string_view s, std::string_view lower_prefix) noexcept {
+  return s.size() >= lower_prefix.size() && iequals(s.substr(0, lower_prefix.size()), lower_prefix);
+}
+
+bool connection_lists(std::string_view value, std::string_view name) noexcept {
+  while (!value.empty()) {
+    const std::size_t comma = value.find(',');
+    std::string_view token = value.substr(0, comma);
+    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
+    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
+    if (iequals(token, name)) return true;
+    if (comma == std::string_view::npos) break;
+    value.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+bool is_dropped(const response_head& head, std::string_view name) noexcept {
+  for (const std::string_view hop :
+       {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}) {
+    if (iequals(name, hop)) return true;
+  }
+  if (istarts_with(name, "proxy-")) return true;
+  for (const header_field& h : head.headers) {
+    if (iequals(h.name, "connection") && connection_lists(h.value, name)) return true;
+  }
+  return false;
+}
+
+// Writes "statusCode":..,"headers":{..},"cookies":[..] (no braces around them).
+void append_head_members(const response_head& head, std::string& out) {
+  out.append("\"statusCode\":");
+  append_json_int(out, head.status);
+  out.append(",\"headers\":{");
+  bool first = true;
+  const auto& headers = head.headers;
+  for (std::size_t i = 0; i < headers.size(); ++i) {
+    const header_field& h = headers[i];
+    if (iequals(h.name, "set-cookie") || is_dropped(head, h.name)) continue;
+    bool seen_before = false;
+    for (std::size_t j = 0; j < i && !seen_before; ++j) seen_before = iequals(headers[j].name, h.name);
+    if (seen_before) continue;  // already written, joined with this value
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string_lower(out, h.name);
+    out.push_back(':');
+    bool repeated = false;
+    for (std::size_t j = i + 1; j < headers.size() && !repeated; ++j)
+      repeated = iequals(headers[j].name, h.name);
+    if (!repeated) {
+      append_json_string_lossy(out, h.value);
+    } else {
+      // Rare: join into a scratch string once so the JSON escaping sees a single value.
+      std::string joined = h.value;
+      for (std::size_t j = i + 1; j < headers.size(); ++j) {
+        if (!iequals(headers[j].name, h.name)) continue;
+        joined.append(", ");
+        joined.append(headers[j].value);
+      }
+      append_json_string_lossy(out, joined);
+    }
+  }
+  out.append("},\"cookies\":[");
+  first = true;
+  for (const header_field& h : headers) {
+    if (!iequals(h.name, "set-cookie")) continue;
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string_lossy(out, h.value);
+  }
+  out.push_back(']');
+}
+
+// Writes the members of an error response head with its three fixed headers.
+void append_error_head_members(int status, std::string_view name, std::string_view message,
+                               std::string& out) {
+  out.append("\"statusCode\":");
+  append_json_int(out, status);
+  out.append(",\"headers\":{\"content-type\":\"application/json\",\"ts-error-name\":");
+  append_json_string(out, sanitize_header_text(name, 128));
+  out.append(",\"ts-error-message\":");
+  append_json_string(out, sanitize_header_text(message));
+  out.append("},\"cookies\":[]");
+}
+
+// {"error":name,"message":message} as raw bytes (the body itself, not yet a JSON string value).
+std::string error_body(std::string_view name, std::string_view message) {
+  std::string body;
+  body.reserve(name.size() + message.size() + 32);
+  body.append("{\"error\":");
+  append_json_string_lossy(body, name);
+  body.append(",\"message\":");
+  append_json_string_lossy(body, message);
+  body.push_back('}');
+  return body;
+}
+
+}  // namespace
+
+bool encode_buffered_response(const response_head& head, std::string_view body, std::size_t limit,
+                              std::string& out) {
+  constexpr std::string_view body_key = ",\"body\":";
+  constexpr std::string_view text_tail = ",\"isBase64Encoded\":false}";
+  constexpr std::string_view base64_tail = ",\"isBase64Encoded\":true}";
+
+  out.clear();
+  out.push_back('{');
+  append_head_members(head, out);
+
+  const std::size_t base64_size = base64_encoded_size(body.size()) + 2;
+  bool as_text = false;
+  std::size_t body_size = base64_size;
+  if (simdjson::validate_utf8(body.data(), body.size())) {
+    const std::size_t text_size = json_string_size(body);
+    if (text_size <= base64_size) {
+      as_text = true;
+      body_size = text_size;
+    }
+  }
+  const std::string_view tail = as_text ? text_tail : base64_tail;
+  const std::size_t total = out.size() + body_key.size() + body_size + tail.size();
+  if (total > limit) return false;
+
+  out.reserve(total);
+  out.append(body_key);
+  if (as_text) {
+    append_json_string(out, body);
+  } else {
+    out.push_back('"');
+    base64_encode_append(out, body);
+    out.push_back('"');
+  }
+  out.append(tail);
+  return true;
+}
+
+void encode_stream_prelude(const response_head& head, std::string& out) {
+  out.clear();
+  out.push_back('{');
+  append_head_members(head, out);
+  out.push_back('}');
+  out.append(stream_separator);
+}
+
+void encode_error_response(int status, std::string_view name, std::string_view message, std::string& out) {
+  const std::string body = error_body(name, message);
+  out.clear();
+  out.push_back('{');
+  append_error_head_members(status, name, message, out);
+  out.append(",\"body\":");
+  append_json_string(out, body);  // error_body() output is valid UTF-8 (lossy escaping)
+  out.append(",\"isBase64Encoded\":false}");
+}
+
+void encode_error_stream(int status, std::string_view name, std::string_view message, std::string& out) {
+  out.clear();
+  out.push_back('{');
+  append_error_head_members(status, name, message, out);
+  out.push_back('}');
+  out.append(stream_separator);
+  out.append(error_body(name, message));
+}
+
+std::string sanitize_header_text(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  const std::size_t n = text.size() < max_bytes ? text.size() : max_bytes;
+  out.resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c == '\t') {
+      out[i] = ' ';
+    } else if (c < 0x20 || c >= 0x7f) {
+      out[i] = '?';
+    } else {
+      out[i] = static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+std::string_view encode_warmer_response() noexcept {
+  return "{\"success\":true}";
+}
+
+}  // namespace tsproxy::lambda

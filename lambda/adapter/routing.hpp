@@ -1,0 +1,124 @@
+#pragma once
+// Routing: turns a Function URL request into the upstream target and the exact header list to forward,
+// per the caller contract in PROTOCOLS.md section 1, and checks the target against an optional allow-list.
+//
+// Routing headers (names matched case-insensitively):
+//   ts-target-ip    IPv4 or IPv6 literal (brackets allowed). IPv4-mapped IPv6 (::ffff:a.b.c.d) is turned
+//                   into plain IPv4 so an IPv4 allow-list entry cannot be sidestepped. Stored canonical.
+//   ts-target-host  DNS name (letters, digits, hyphens, dots; labels 1..63 bytes, no leading/trailing
+//                   hyphen; <= 253 bytes; one trailing dot allowed and removed), stored lower-cased and sent
+//                   to SOCKS5 as a domain address. An IP literal here is treated like ts-target-ip.
+//                   With both headers, the connection goes to ts-target-ip and the name is kept for SNI and
+//                   Host (so a caller can skip DNS yet verify TLS by name).
+//   ts-target-port  required, decimal digits only, 1..65535.
+//   ts-https        "true"/"false" (any case); absent: TLS exactly when the port is 443.
+// TLS server name (SNI and certificate verification), set only when TLS is on so that plain-HTTP pool keys
+// do not depend on it: ts-target-host when given; else the host part of ts-host when it is a DNS name —
+// the same choice Node's https agent made from the Host header, which keeps callers of the Node proxy
+// working; else empty (no SNI; IP-literal verification is the engine's business).
+//
+// Forwarded headers, in this order:
+//   1. host: ts-host when given, else the target (the ts-target-host name, or the IP with IPv6 in
+//      brackets) plus ":port" unless the port is the scheme default (80 http, 443 https).
+//   2. every event header except: all ts-*; authorization, x-amz-date, x-amz-security-token,
+//      x-amz-content-sha256, host (they belong to the signed Function URL call); hop-by-hop connection,
+//      keep-alive, transfer-encoding, te, trailer, upgrade, proxy-*; content-length (the engine frames the
+//      body); cookie (merged below); and any header named by a token of the connection header.
+//   3. authorization, x-amz-date, x-amz-content-sha256 restored from their ts- forms. They are explicit
+//      caller instructions, so connection tokens do not remove them.
+//   4. cookie: the event's cookie header (if any) and then its `cookies` array, joined with "; ".
+// Every event header is checked first: a name that is not an RFC 9110 token is rejected (400
+// InvalidHeaderName), a value or cookie containing CR, LF or NUL is rejected (400 HeaderInjection).
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "adapter/function_url_event.hpp"
+#include "tsproxy/engine/http_message.hpp"
+#include "tsproxy/engine/upstream_target.hpp"
+
+namespace tsproxy::lambda {
+
+// A request the proxy refuses to forward. Status 400 for bad routing or headers, 403 for a target the
+// allow-list does not admit.
+struct routing_error {
+  int status = 400;
+  std::string name;     // PascalCase, for the ts-error-name header (e.g. "MissingTargetPort")
+  std::string message;  // human-readable, may quote caller input (sanitize before putting it in a header)
+};
+
+// Which targets the proxy may reach.
+//
+// Syntax: entries separated by commas, blanks around entries ignored, empty entries ignored:
+//   entry   = address ":" port
+//   address = IPv4 [ "/" 0..32 ]              e.g. 100.64.0.0/10, 100.100.1.2
+//           | "[" IPv6 [ "/" 0..128 ] "]"     e.g. [fd7a:115c:a1e0::/48], [fd7a:115c:a1e0::1]
+//           | DNS name                        e.g. db.tailnet-abc.ts.net (matched exactly, any case)
+//   port    = 1..65535 | "*"
+// IPv6 must be bracketed so the port separator is unambiguous. Host bits beyond the prefix are ignored
+// (100.64.1.1/10 means 100.64.0.0/10). An IPv4-mapped IPv6 prefix of length >= 96 becomes IPv4.
+// Example: "100.64.0.0/10:443,100.100.1.2:8080,[fd7a:115c:a1e0::/48]:*,grafana.tailnet.ts.net:443".
+//
+// Matching: a target whose host is an IP literal matches address entries of its family whose prefix
+// contains it; a host-name target matches only a name entry with the same name — never a CIDR, since the
+// name is resolved later by the SOCKS5 server. The port must be equal, or the entry's port "*".
+class allow_list {
+ public:
+  // Returns nullopt and sets `error` to a one-line explanation when `spec` is malformed or has no entry.
+  static std::optional<allow_list> parse(std::string_view spec, std::string& error);
+
+  bool allows(const upstream_target& target) const noexcept;
+  std::size_t size() const noexcept { return entries_.size(); }
+
+ private:
+  struct entry {
+    bool is_name = false;
+    bool is_v6 = false;
+    int prefix_bits = 0;
+    std::array<std::uint8_t, 16> address{};  // IPv4 uses the first 4 bytes; bits past the prefix are zero
+    std::string name;                        // lower-case, no trailing dot
+    std::uint16_t port = 0;                  // 0 = any port
+  };
+  std::vector<entry> entries_;
+};
+
+// The result of routing one request. Views in `headers` point into the function_url_request (so into its
+// event_parser's buffers), into string literals, and into `host_value` / `cookie_value` below; the struct
+// is therefore neither copyable nor movable. Keep one per request (or per loop; route_request resets it)
+// and keep it alive, together with the event, until the upstream exchange is over. Moving `headers` or
+// `request_target` out of it (e.g. into a tsproxy::http_request) is fine.
+struct routed_request {
+  upstream_target target;
+  std::string request_target;        // origin-form "/path?query" for the request line (see route_request)
+  std::vector<header_view> headers;  // the forwarded headers, as described at the top of this file
+  // ts-metric-* header values (views into the event); metric_service empty = emit no metric.
+  std::string_view metric_service;
+  std::string_view metric_dimension_name;
+  std::string_view metric_dimension_value;
+
+  std::string host_value;    // storage behind the host header when tsproxy builds it
+  std::string cookie_value;  // storage behind the merged cookie header
+
+  routed_request() = default;
+  routed_request(const routed_request&) = delete;
+  routed_request& operator=(const routed_request&) = delete;
+};
+
+// Routes `request` into `out` (reset first). The method must be an RFC 9110 token (400 InvalidMethod).
+// The request target is rawPath (with "/" prepended when missing) plus "?" rawQueryString when non-empty,
+// kept as the caller encoded it except that bytes which cannot appear in a request line (controls, space,
+// DEL, bytes >= 0x80) and '#' (and '?' inside the path) are percent-encoded.
+// `allowed` may be null (every target allowed). Returns the error when the request must be refused;
+// `out` is then unspecified.
+//
+// Error names: InvalidMethod, InvalidHeaderName, HeaderInjection, MissingTargetIp (neither ts-target-ip
+// nor ts-target-host), InvalidTargetIp, InvalidTargetHost, MissingTargetPort, InvalidTargetPort,
+// InvalidHttps (all 400), TargetNotAllowed (403).
+std::optional<routing_error> route_request(const function_url_request& request, const allow_list* allowed,
+                                           routed_request& out);
+
+}  // namespace tsproxy::lambda

@@ -1,0 +1,172 @@
+#include "extensions_api.hpp"
+
+#include <simdjson.h>
+
+#include "adapter/json_writer.hpp"
+#include "ids.hpp"
+#include "init_tracker.hpp"
+#include "invocation.hpp"
+#include "json_log.hpp"
+
+namespace tsproxy::local {
+
+namespace {
+
+constexpr std::string_view identifier_header = "Lambda-Extension-Identifier";
+constexpr std::string_view event_identifier_header = "Lambda-Extension-Event-Identifier";
+constexpr std::string_view accepted_body = R"({"status":"OK"})";
+
+std::string error_json(std::string_view type, std::string_view message) {
+  std::string out = "{\"errorMessage\":";
+  lambda::append_json_string_lossy(out, message);
+  out.append(",\"errorType\":");
+  lambda::append_json_string_lossy(out, type);
+  out.push_back('}');
+  return out;
+}
+
+}  // namespace
+
+asio::awaitable<bool> extensions_api::serve(server_connection& conn, std::string_view path) {
+  const std::string_view method = conn.head().method;
+  if (method == "POST" && path == "/2020-01-01/extension/register") co_return co_await handle_register(conn);
+  if (method == "GET" && path == "/2020-01-01/extension/event/next") co_return co_await handle_next(conn);
+  if (method == "POST" && path == "/2020-01-01/extension/init/error")
+    co_return co_await handle_error(conn, "init");
+  if (method == "POST" && path == "/2020-01-01/extension/exit/error")
+    co_return co_await handle_error(conn, "exit");
+  if (co_await conn.discard_body(no_deadline)) co_return false;
+  const auto body = error_json("InvalidRequest", "unknown Extensions API route");
+  co_return !co_await conn.respond_json(404, body, conn.keep_alive(), no_deadline) && conn.keep_alive();
+}
+
+asio::awaitable<bool> extensions_api::handle_register(server_connection& conn) {
+  static constexpr std::string_view name_header = "Lambda-Extension-Name";
+  const std::string name(find_header(conn.head().headers, name_header));
+  std::string body;
+  if (co_await conn.read_body(body, max_request_body, no_deadline)) co_return false;
+  const bool keep = conn.keep_alive();
+  if (name.empty()) {
+    const auto error = error_json("InvalidRequest", "missing Lambda-Extension-Name");
+    co_return !co_await conn.respond_json(400, error, keep, no_deadline) && keep;
+  }
+  auto ext = std::make_unique<extension>();
+  ext->id = ids_.uuid_v4();
+  ext->name = name;
+  // {"events":["INVOKE","SHUTDOWN"]}
+  simdjson::padded_string padded(body);
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::array events;
+  if (!parser.iterate(padded).get(doc) && !doc["events"].get_array().get(events)) {
+    for (auto item : events) {
+      std::string_view event;
+      if (item.get_string().get(event)) break;
+      if (event == "INVOKE") ext->wants_invoke = true;
+      if (event == "SHUTDOWN") ext->wants_shutdown = true;
+    }
+  }
+  log_line("extension_register")
+      .str("name", ext->name)
+      .str("id", ext->id)
+      .boolean("invoke", ext->wants_invoke)
+      .boolean("shutdown", ext->wants_shutdown)
+      .emit();
+  const std::string id = ext->id;
+  extensions_.emplace(id, std::move(ext));
+  init_.extension_registered(id);
+  std::string reply = "{\"functionName\":";
+  lambda::append_json_string(reply, function_.name);
+  reply.append(",\"functionVersion\":");
+  lambda::append_json_string(reply, function_.version);
+  reply.append(",\"handler\":");
+  lambda::append_json_string(reply, function_.handler);
+  reply.push_back('}');
+  std::vector<header_view> extra;
+  extra.push_back({identifier_header, id});
+  co_return !co_await conn.respond_json(200, reply, keep, no_deadline, std::move(extra)) && keep;
+}
+
+asio::awaitable<bool> extensions_api::handle_next(server_connection& conn) {
+  if (co_await conn.discard_body(no_deadline)) co_return false;
+  const bool keep = conn.keep_alive();
+  const auto id = find_header(conn.head().headers, identifier_header);
+  const auto found = extensions_.find(id);
+  if (found == extensions_.end()) {
+    const auto error = error_json("Extension.ForbiddenExtensionID", "unknown Lambda-Extension-Identifier");
+    co_return !co_await conn.respond_json(403, error, keep, no_deadline) && keep;
+  }
+  extension& ext = *found->second;  // extensions are never removed, so the reference stays valid
+  if (!ext.called_next) {
+    ext.called_next = true;
+    init_.extension_ready(ext.id);
+  }
+  while (ext.events.empty()) co_await ext.signal.wait();
+  std::string event = std::move(ext.events.front());
+  ext.events.pop_front();
+  const std::string event_id = ids_.uuid_v4();
+  std::vector<header_view> extra;
+  extra.push_back({event_identifier_header, event_id});
+  if (co_await conn.respond_json(200, event, keep, no_deadline, std::move(extra))) {
+    ext.events.push_front(std::move(event));  // the extension never got it: keep it for its next call
+    co_return false;
+  }
+  co_return keep;
+}
+
+asio::awaitable<bool> extensions_api::handle_error(server_connection& conn, std::string_view which) {
+  std::string body;
+  if (co_await conn.read_body(body, max_request_body, no_deadline)) co_return false;
+  const bool keep = conn.keep_alive();
+  const auto id = find_header(conn.head().headers, identifier_header);
+  const auto found = extensions_.find(id);
+  static constexpr std::string_view error_type_header = "Lambda-Extension-Function-Error-Type";
+  log_line(which == "init" ? "extension_init_error" : "extension_exit_error")
+      .str("id", id)
+      .str("name", found == extensions_.end() ? std::string_view() : std::string_view(found->second->name))
+      .str("error_type", find_header(conn.head().headers, error_type_header))
+      .str("body", body)
+      .emit();
+  co_return !co_await conn.respond_json(202, accepted_body, keep, no_deadline) && keep;
+}
+
+void extensions_api::push(extension& ext, const std::string& event) {
+  if (ext.events.size() >= max_pending_events) {
+    ext.events.pop_front();
+    log_line("extension_event_dropped").str("name", ext.name).str("id", ext.id).emit();
+  }
+  ext.events.push_back(event);
+  ext.signal.notify_all();
+}
+
+void extensions_api::deliver_invoke(const invocation& inv) {
+  std::string event;
+  for (auto& [id, ext] : extensions_) {
+    if (!ext->wants_invoke) continue;
+    if (event.empty()) {
+      event = R"({"eventType":"INVOKE","deadlineMs":)";
+      lambda::append_json_int(event, inv.deadline_epoch_ms);
+      event.append(",\"requestId\":");
+      lambda::append_json_string(event, inv.request_id);
+      event.append(",\"invokedFunctionArn\":");
+      lambda::append_json_string(event, function_.arn());
+      event.append(R"(,"tracing":{"type":"X-Amzn-Trace-Id","value":)");
+      lambda::append_json_string(event, inv.trace_id);
+      event.append("}}");
+    }
+    push(*ext, event);
+  }
+}
+
+void extensions_api::deliver_shutdown(std::int64_t deadline_epoch_ms, std::string_view reason) {
+  std::string event = R"({"eventType":"SHUTDOWN","shutdownReason":)";
+  lambda::append_json_string(event, reason);
+  event.append(",\"deadlineMs\":");
+  lambda::append_json_int(event, deadline_epoch_ms);
+  event.push_back('}');
+  for (auto& [id, ext] : extensions_) {
+    if (ext->wants_shutdown) push(*ext, event);
+  }
+}
+
+}  // namespace tsproxy::local

@@ -1,0 +1,64 @@
+#pragma once
+// The Lambda Extensions API (2020-01-01) on the runtime port: register, event/next (INVOKE and
+// SHUTDOWN events), init/error and exit/error.
+
+#include <asio/awaitable.hpp>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "event_signal.hpp"
+#include "function_identity.hpp"
+#include "server_connection.hpp"
+
+namespace tsproxy::local {
+
+class id_generator;
+class init_tracker;
+struct invocation;
+
+class extensions_api {
+ public:
+  // Events waiting for one extension beyond this are dropped, oldest first (with a log line).
+  static constexpr std::size_t max_pending_events = 1024;
+  static constexpr std::size_t max_request_body = 64 * 1024;
+
+  extensions_api(const function_identity& function, init_tracker& init, id_generator& ids)
+      : function_(function), init_(init), ids_(ids) {}
+
+  // Whether this request (method, path) is an Extensions API route.
+  static bool handles(std::string_view path) noexcept { return path.starts_with("/2020-01-01/extension/"); }
+  // Serves one Extensions API request; returns whether the connection may be reused.
+  asio::awaitable<bool> serve(server_connection& conn, std::string_view path);
+
+  // An INVOKE event to every extension registered for INVOKE.
+  void deliver_invoke(const invocation& inv);
+  // A SHUTDOWN event to every extension registered for SHUTDOWN.
+  void deliver_shutdown(std::int64_t deadline_epoch_ms, std::string_view reason);
+
+ private:
+  struct extension {
+    std::string id;
+    std::string name;
+    bool wants_invoke = false;
+    bool wants_shutdown = false;
+    bool called_next = false;
+    std::deque<std::string> events;
+    event_signal signal;
+  };
+
+  asio::awaitable<bool> handle_register(server_connection& conn);
+  asio::awaitable<bool> handle_next(server_connection& conn);
+  asio::awaitable<bool> handle_error(server_connection& conn, std::string_view which);
+  void push(extension& ext, const std::string& event);
+
+  const function_identity& function_;
+  init_tracker& init_;
+  id_generator& ids_;
+  std::map<std::string, std::unique_ptr<extension>, std::less<>> extensions_;
+};
+
+}  // namespace tsproxy::local

@@ -1,0 +1,55 @@
+#pragma once
+// The Function URL side: an HTTP/1.1 keep-alive listener that turns each request into a payload 2.0
+// event, queues it as an invocation, waits for the result within the function's deadline, and writes
+// it back (buffered, or relayed as it streams). One JSON log line per invocation.
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <cstdint>
+#include <memory>
+#include <system_error>
+
+#include "function_identity.hpp"
+#include "local_options.hpp"
+#include "server_connection.hpp"
+
+namespace tsproxy::local {
+
+class id_generator;
+class invocation_queue;
+class invoke_stats;
+struct invocation;
+
+class function_url_listener {
+ public:
+  function_url_listener(asio::io_context& io, const local_options& options, const function_identity& function,
+                        invocation_queue& queue, invoke_stats& stats, id_generator& ids);
+
+  std::error_code listen(const asio::ip::tcp::endpoint& endpoint);
+  std::uint16_t port() const;
+  void start();
+  void stop();  // no new connections; requests in progress go on
+  // Requests read and not yet fully answered.
+  std::size_t active_requests() const noexcept { return active_; }
+
+ private:
+  asio::awaitable<void> accept_loop();
+  asio::awaitable<void> serve(asio::ip::tcp::socket socket);
+  // Serves the request whose head was just read; returns whether the connection may be reused.
+  asio::awaitable<bool> handle(server_connection& conn);
+  asio::awaitable<bool> reject(server_connection& conn, int status, std::string_view error_type,
+                               std::string_view message, bool drain);
+  asio::awaitable<bool> deliver(server_connection& conn, invocation& inv, bool keep_alive, bool head_only);
+
+  asio::io_context& io_;
+  const local_options& options_;
+  const function_identity& function_;
+  invocation_queue& queue_;
+  invoke_stats& stats_;
+  id_generator& ids_;
+  asio::ip::tcp::acceptor acceptor_;
+  std::size_t active_ = 0;
+};
+
+}  // namespace tsproxy::local

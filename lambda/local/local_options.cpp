@@ -1,0 +1,92 @@
+#include "local_options.hpp"
+
+#include <charconv>
+
+namespace tsproxy::local {
+
+namespace {
+
+template <typename T>
+bool parse_number(std::string_view text, T& out, T min, T max) {
+  T value{};
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size() || value < min || value > max) return false;
+  out = value;
+  return true;
+}
+
+}  // namespace
+
+std::string_view invoke_mode_name(invoke_mode mode) noexcept {
+  return mode == invoke_mode::buffered ? "buffered" : "response_stream";
+}
+
+std::string_view local_usage() noexcept {
+  return "usage: tsproxy-local [--port P] [--bind ADDR] [--runtime-port R]\n"
+         "                     [--invoke-mode buffered|response_stream] [--max-concurrency N]\n"
+         "                     [--timeout-ms T] [--memory-mb M] [--extension PATH]...\n"
+         "                     [--exit-on-init-error] -- /path/to/bootstrap [args...]\n";
+}
+
+std::optional<local_options> parse_local_options(int argc, const char* const* argv, std::string& error) {
+  local_options options;
+  error.clear();
+  int i = 1;
+  for (; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") {
+      ++i;
+      break;
+    }
+    if (arg == "--help" || arg == "-h") return std::nullopt;
+    if (arg == "--exit-on-init-error") {
+      options.exit_on_init_error = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      error = "missing value for " + std::string(arg);
+      return std::nullopt;
+    }
+    const std::string_view value = argv[++i];
+    bool ok = true;
+    if (arg == "--port") {
+      ok = parse_number<std::uint16_t>(value, options.port, 0, 65535);
+    } else if (arg == "--runtime-port") {
+      ok = parse_number<std::uint16_t>(value, options.runtime_port, 0, 65535);
+    } else if (arg == "--bind") {
+      options.bind_address = std::string(value);
+    } else if (arg == "--invoke-mode") {
+      if (value == "buffered" || value == "BUFFERED")
+        options.mode = invoke_mode::buffered;
+      else if (value == "response_stream" || value == "RESPONSE_STREAM")
+        options.mode = invoke_mode::response_stream;
+      else
+        ok = false;
+    } else if (arg == "--max-concurrency") {
+      ok = parse_number<std::size_t>(value, options.max_concurrency, 1, 1024);
+    } else if (arg == "--timeout-ms") {
+      long long ms = 0;
+      ok = parse_number<long long>(value, ms, 1, 24LL * 3600 * 1000);
+      options.timeout = std::chrono::milliseconds(ms);
+    } else if (arg == "--memory-mb") {
+      ok = parse_number<unsigned>(value, options.memory_mb, 128, 10240);
+    } else if (arg == "--extension") {
+      options.extensions.emplace_back(value);
+    } else {
+      error = "unknown option " + std::string(arg);
+      return std::nullopt;
+    }
+    if (!ok) {
+      error = "bad value for " + std::string(arg) + ": " + std::string(value);
+      return std::nullopt;
+    }
+  }
+  for (; i < argc; ++i) options.bootstrap.emplace_back(argv[i]);
+  if (options.bootstrap.empty()) {
+    error = "missing '-- /path/to/bootstrap'";
+    return std::nullopt;
+  }
+  return options;
+}
+
+}  // namespace tsproxy::local

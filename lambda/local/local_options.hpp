@@ -1,0 +1,48 @@
+#pragma once
+// tsproxy-local's configuration: one struct, parsed once from the command line. Tests and other
+// callers build it directly.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tsproxy::local {
+
+enum class invoke_mode { buffered, response_stream };
+
+std::string_view invoke_mode_name(invoke_mode mode) noexcept;
+
+struct local_options {
+  std::string bind_address = "127.0.0.1";  // Function URL listener address
+  std::uint16_t port = 8080;               // Function URL listener port (0: ephemeral)
+  std::uint16_t runtime_port = 0;          // Runtime and Extensions API port on 127.0.0.1 (0: ephemeral)
+  invoke_mode mode = invoke_mode::buffered;
+  std::size_t max_concurrency = 1;             // invocations handed to the runtime at once
+  std::chrono::milliseconds timeout{900'000};  // the function timeout (the tsproxy construct uses 15 min)
+  unsigned memory_mb = 256;
+  bool exit_on_init_error = false;
+  std::vector<std::string> extensions;  // executables started before the bootstrap
+  std::vector<std::string> bootstrap;   // argv of the runtime; bootstrap[0] is its path
+
+  // Limits (named so they can be tuned in one place).
+  std::size_t max_request_body_bytes = 6 * 1024 * 1024;          // Function URL request payload limit
+  std::size_t max_result_bytes = 6 * 1024 * 1024;                // buffered response payload limit
+  std::uint64_t max_stream_bytes = 200ull * 1024 * 1024;         // streamed response limit
+  std::size_t max_queued_invocations = 1000;                     // beyond this, callers get 429
+  std::chrono::milliseconds extension_register_timeout{10'000};  // like Lambda's init bound
+  std::chrono::milliseconds shutdown_grace{2'000};               // SIGTERM/SHUTDOWN to SIGKILL
+  std::chrono::milliseconds client_idle_timeout{60'000};         // keep-alive wait for the next request
+  std::chrono::milliseconds client_read_timeout{60'000};         // reading one request's head and body
+};
+
+// Parses `tsproxy-local [options] -- /path/to/bootstrap [args...]`. On failure returns nullopt
+// and sets `error`; `--help` also returns nullopt with an empty `error`.
+std::optional<local_options> parse_local_options(int argc, const char* const* argv, std::string& error);
+
+std::string_view local_usage() noexcept;
+
+}  // namespace tsproxy::local

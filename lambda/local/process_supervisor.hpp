@@ -1,0 +1,58 @@
+#pragma once
+// The runtime and extension processes. Each child leads its own process group (so helpers it forks
+// are signalled with it), gets SIGKILL if tsproxy-local dies (PR_SET_PDEATHSIG), and writes its
+// stdout and stderr to our stderr. Exits are noticed through SIGCHLD without reaping, so a group id
+// stays reserved until release() has killed what is left of the group.
+
+#include <sys/types.h>
+
+#include <asio/awaitable.hpp>
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <functional>
+#include <string>
+#include <system_error>
+#include <vector>
+
+namespace tsproxy::local {
+
+struct child_info {
+  std::string name;
+  pid_t pid = -1;
+  bool exited = false;
+  int exit_code = 0;  // 128 + signal number when killed by a signal
+  bool released = false;
+};
+
+class process_supervisor {
+ public:
+  using exit_handler = std::function<void(const child_info&)>;
+
+  process_supervisor(asio::io_context& io, exit_handler on_exit);
+  ~process_supervisor();
+
+  // Starts argv[0] (a path) with `env`. Fails when the program cannot be executed.
+  pid_t spawn(std::string name, const std::vector<std::string>& argv, const std::vector<std::string>& env,
+              std::error_code& ec);
+
+  // Sends `signal` to the child's whole group (if it has not been released).
+  void signal_group(pid_t pid, int signal) const;
+  // Kills what is left of an exited child's group and reaps the child.
+  void release(pid_t pid);
+  // SIGKILL to every group, then reaps every child.
+  void kill_all();
+
+  bool all_exited() const;
+  const child_info* find(pid_t pid) const;
+
+ private:
+  asio::awaitable<void> watch();
+  void poll_exits();
+
+  asio::io_context& io_;
+  exit_handler on_exit_;
+  asio::signal_set sigchld_;
+  std::vector<child_info> children_;
+};
+
+}  // namespace tsproxy::local

@@ -1,0 +1,43 @@
+// bootstrap: the tsproxy custom runtime for provided.al2023. All policy lives in the runtime library.
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+
+#include "runtime/log.hpp"
+#include "runtime/proxy_runtime.hpp"
+#include "runtime/runtime_api_client.hpp"
+#include "tsproxy/engine/io_backend.hpp"
+#include "tsproxy/engine/spawn.hpp"
+
+int main(int, char** argv) {
+  using namespace tsproxy::lambda;
+  tsproxy::ensure_io_backend(argv);
+  asio::io_context io(1);
+
+  std::string error;
+  std::optional<asio::ip::tcp::endpoint> runtime_api;
+  auto config = load_runtime_config(tsproxy::process_env, error, runtime_api);
+  if (!config) {
+    log(log_level::error, "invalid configuration", {{"error", error}});
+    if (runtime_api) {  // tell Lambda, so the failure shows in the console instead of a timeout
+      runtime_api_client api(io.get_executor(), *runtime_api);
+      tsproxy::spawn_reported(io.get_executor(), "init error", [](runtime_api_client& client, std::string message) -> asio::awaitable<void> {
+        co_await client.post_error({}, "Runtime.InvalidConfiguration", message);
+      }(api, error));
+      io.run();
+    }
+    return 1;
+  }
+  set_log_level(config->level);
+
+  proxy_runtime runtime(io, std::move(*config));
+  runtime.start();
+  asio::signal_set signals(io, SIGTERM, SIGINT);
+  signals.async_wait([&](const asio::error_code& ec, int signal) {
+    if (ec) return;
+    log(log_level::info, "shutting down", {{"signal", std::int64_t{signal}}});
+    runtime.stop();
+  });
+  io.run();
+  return 0;
+}

@@ -1,0 +1,126 @@
+#include "runtime/runtime_config.hpp"
+
+namespace tsproxy::lambda {
+
+namespace env_names {
+constexpr const char* runtime_api = "AWS_LAMBDA_RUNTIME_API";
+constexpr const char* max_concurrency = "AWS_LAMBDA_MAX_CONCURRENCY";
+constexpr const char* invoke_mode = "TSPROXY_INVOKE_MODE";
+constexpr const char* allowed_targets = "TSPROXY_ALLOWED_TARGETS";
+constexpr const char* prewarm = "TSPROXY_PREWARM";
+constexpr const char* prewarm_connections = "TSPROXY_PREWARM_CONNECTIONS";
+constexpr const char* metrics_namespace = "TSPROXY_METRICS_NAMESPACE";
+constexpr const char* log_level = "TSPROXY_LOG_LEVEL";
+constexpr const char* debug = "DEBUG";
+constexpr const char* deadline_margin = "TSPROXY_DEADLINE_MARGIN_MS";
+}  // namespace env_names
+
+namespace {
+
+const char* lookup(const env_lookup& env, const char* name) {
+  const char* v = env(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+bool parse_endpoint(std::string_view text, asio::ip::tcp::endpoint& out) {
+  std::string host;
+  std::uint16_t port = 0;
+  if (!parse_host_port(text, host, port)) return false;
+  if (host == "localhost") host = "127.0.0.1";
+  asio::error_code ec;
+  const auto address = asio::ip::make_address(host, ec);
+  if (ec) return false;
+  out = {address, port};
+  return true;
+}
+
+// "[https://|http://]host:port" entries, comma-separated.
+bool parse_prewarm(std::string_view text, std::vector<upstream_target>& out) {
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    std::string_view entry = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view{} : text.substr(comma + 1);
+    while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+    while (!entry.empty() && entry.back() == ' ') entry.remove_suffix(1);
+    if (entry.empty()) continue;
+    std::optional<bool> tls;
+    if (entry.starts_with("https://")) tls = true, entry.remove_prefix(8);
+    else if (entry.starts_with("http://")) tls = false, entry.remove_prefix(7);
+    upstream_target target;
+    if (!parse_host_port(entry, target.host, target.port)) return false;
+    target.tls = tls.value_or(target.port == 443);
+    if (!is_ip_literal(target.host)) target.server_name = target.host;
+    out.push_back(std::move(target));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::string& error,
+                                                  std::optional<asio::ip::tcp::endpoint>& runtime_api_out) {
+  runtime_config c;
+  const char* api = lookup(env, env_names::runtime_api);
+  if (api == nullptr || !parse_endpoint(api, c.runtime_api)) {
+    error = std::string(env_names::runtime_api) + " must be host:port of the Runtime API (is this running in Lambda?)";
+    return std::nullopt;
+  }
+  runtime_api_out = c.runtime_api;
+
+  auto engine = load_engine_config(env, error);
+  if (!engine) return std::nullopt;
+  c.engine = std::move(*engine);
+
+  std::uint64_t value = 0;
+  if (const char* v = lookup(env, env_names::max_concurrency)) {
+    if (!parse_uint(v, 1, 1024, value)) {
+      error = std::string(env_names::max_concurrency) + "='" + v + "' is invalid: expected 1 to 1024";
+      return std::nullopt;
+    }
+    c.concurrency = static_cast<unsigned>(value);
+  }
+  if (const char* v = lookup(env, env_names::invoke_mode)) {
+    const std::string_view mode = v;
+    if (iequals(mode, "buffered")) c.mode = invoke_mode::buffered;
+    else if (iequals(mode, "response_stream")) c.mode = invoke_mode::response_stream;
+    else {
+      error = std::string(env_names::invoke_mode) + "='" + v + "' is invalid: expected buffered or response_stream";
+      return std::nullopt;
+    }
+  }
+  if (const char* v = lookup(env, env_names::allowed_targets)) {
+    std::string why;
+    c.allowed_targets = allow_list::parse(v, why);
+    if (!c.allowed_targets) {
+      error = std::string(env_names::allowed_targets) + " is invalid: " + why;
+      return std::nullopt;
+    }
+  }
+  if (const char* v = lookup(env, env_names::prewarm); v != nullptr && !parse_prewarm(v, c.prewarm)) {
+    error = std::string(env_names::prewarm) + "='" + v + "' is invalid: expected [https://]host:port[,...]";
+    return std::nullopt;
+  }
+  if (const char* v = lookup(env, env_names::prewarm_connections)) {
+    if (!parse_uint(v, 1, 64, value)) {
+      error = std::string(env_names::prewarm_connections) + "='" + v + "' is invalid: expected 1 to 64";
+      return std::nullopt;
+    }
+    c.prewarm_connections = value;
+  }
+  if (const char* v = lookup(env, env_names::metrics_namespace)) c.metrics_namespace = v;
+  if (lookup(env, env_names::debug) != nullptr) c.level = log_level::debug;
+  if (const char* v = lookup(env, env_names::log_level); v != nullptr && !parse_log_level(v, c.level)) {
+    error = std::string(env_names::log_level) + "='" + v + "' is invalid: expected debug, info, warn or error";
+    return std::nullopt;
+  }
+  if (const char* v = lookup(env, env_names::deadline_margin)) {
+    if (!parse_uint(v, 0, 60000, value)) {
+      error = std::string(env_names::deadline_margin) + "='" + v + "' is invalid: expected 0 to 60000";
+      return std::nullopt;
+    }
+    c.deadline_margin = std::chrono::milliseconds(value);
+  }
+  return c;
+}
+
+}  // namespace tsproxy::lambda

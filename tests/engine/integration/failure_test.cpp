@@ -1,0 +1,257 @@
+// Failures on the way to the upstream: every phase timeout fires within its bound and names its
+// phase, the request deadline wins over a longer phase timeout, and SOCKS5 refusals, "not ready yet"
+// answers and authentication come back as the errors that name them.
+
+#include <gtest/gtest.h>
+
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+
+#include "integration_support.hpp"
+#include "tsproxy/engine/tls_client_context.hpp"
+#include "tsproxy/engine/upstream_connector.hpp"
+
+namespace tsproxy::integration {
+namespace {
+
+// A timeout may fire late by scheduling noise, never early.
+constexpr milliseconds slack = 300ms;
+
+#define EXPECT_WITHIN_BOUND(elapsed, bound)                                    \
+  do {                                                                         \
+    EXPECT_GE((elapsed).count(), (bound).count()) << "fired before its bound"; \
+    EXPECT_LE((elapsed).count(), ((bound) + slack).count()) << "fired late";   \
+  } while (false)
+
+// --- The harness itself ---------------------------------------------------------------------------
+
+TEST(harness, WallClockCapFailsAHungCoroutineInsteadOfHanging) {
+  asio::io_context io(1);
+  const auto start = steady_clock::now();
+  EXPECT_THROW(run_until_done(
+                   io,
+                   []() -> asio::awaitable<int> {
+                     asio::steady_timer forever(co_await asio::this_coro::executor, 1h);
+                     co_await forever.async_wait(asio::use_awaitable);
+                     co_return 0;
+                   }(),
+                   200ms),
+               std::runtime_error);
+  EXPECT_LT(steady_clock::now() - start, 1s);
+}
+
+// --- 6. Timeouts -----------------------------------------------------------------------------------
+
+class timeouts : public ::testing::Test, protected io_fixture {
+ protected:
+  engine_config config() const { return config_via(peers_.microsocks.host(), peers_.microsocks.port()); }
+  shared_peers& peers_ = shared_peers::get();
+};
+
+TEST_F(timeouts, ResponseHeadTimeout) {
+  auto c = config();
+  c.timeouts.response_head = 300ms;
+  upstream_client client(c);
+  const auto r = run(get(client, http_target(peers_.python.port()), "/slow-headers?ms=2000"));
+  EXPECT_EQ(r.error, engine_error::response_head_timeout) << describe(r.error);
+  EXPECT_WITHIN_BOUND(r.elapsed, 300ms);
+  EXPECT_FALSE(r.report.response_started);
+  EXPECT_EQ(client.stats().idle, 0u);
+  EXPECT_EQ(client.stats().retries, 0u);
+}
+
+TEST_F(timeouts, BodyIdleTimeout) {
+  auto c = config();
+  c.timeouts.body_idle = 300ms;
+  upstream_client client(c);
+  const auto r = run(get(client, http_target(peers_.python.port()), "/slow-body?ms=2000&n=3"));
+  EXPECT_EQ(r.error, engine_error::body_idle_timeout) << describe(r.error);
+  EXPECT_WITHIN_BOUND(r.elapsed, 300ms);
+  EXPECT_TRUE(r.report.response_started);
+  EXPECT_EQ(r.response.head.status, 200);
+  EXPECT_EQ(client.stats().idle, 0u);
+}
+
+TEST_F(timeouts, BodyIdleTimeoutRestartsWithEveryPiece) {
+  // Bytes every 100 ms for ~1 s: no single pause reaches the 300 ms idle bound.
+  auto c = config();
+  c.timeouts.body_idle = 300ms;
+  upstream_client client(c);
+  const auto r = run(get(client, http_target(peers_.python.port()), "/slow-body?ms=100&n=10"));
+  ASSERT_FALSE(r.error) << describe(r.error);
+  EXPECT_TRUE(r.response.body == byte_pattern(10));
+  EXPECT_GE(r.elapsed, 900ms);
+}
+
+TEST_F(timeouts, RequestDeadlineShorterThanThePhaseTimeout) {
+  upstream_client client(config());  // response_head stays at 60 s
+  const auto r = run(get(client, http_target(peers_.python.port()), "/never", 400ms));
+  EXPECT_EQ(r.error, engine_error::request_deadline) << describe(r.error);
+  EXPECT_WITHIN_BOUND(r.elapsed, 400ms);
+  EXPECT_EQ(client.stats().idle, 0u);
+}
+
+TEST_F(timeouts, RequestDeadlineDuringTheBody) {
+  upstream_client client(config());  // body_idle stays at 60 s
+  const auto r = run(get(client, http_target(peers_.python.port()), "/slow-body?ms=2000&n=3", 400ms));
+  EXPECT_EQ(r.error, engine_error::request_deadline) << describe(r.error);
+  EXPECT_WITHIN_BOUND(r.elapsed, 400ms);
+}
+
+TEST_F(timeouts, RequestDeadlineDuringTheSocksHandshake) {
+  silent_listener listener;
+  upstream_client client(config_via(test::loopback_ipv4, listener.port()));  // socks5 stays at 10 s
+  const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small", 400ms));
+  EXPECT_EQ(r.error, engine_error::request_deadline) << describe(r.error);
+  EXPECT_WITHIN_BOUND(r.elapsed, 400ms);
+}
+
+TEST_F(timeouts, TimeoutOnAReusedConnectionIsNotReplayed) {
+  upstream_client client(config());
+  const auto target = http_target(peers_.python.port());
+  ASSERT_FALSE(run(get(client, target, "/bytes?n=10")).error);
+  const auto r = run(get(client, target, "/never", 300ms));
+  EXPECT_EQ(r.error, engine_error::request_deadline) << describe(r.error);
+  EXPECT_TRUE(r.report.reused_connection);
+  EXPECT_FALSE(r.report.retried);
+  EXPECT_EQ(client.stats().retries, 0u);
+  EXPECT_WITHIN_BOUND(r.elapsed, 300ms);
+}
+
+TEST_F(timeouts, ConnectTimeout) {
+  full_backlog_listener listener;  // SYNs to it are dropped
+  auto c = config_via(test::loopback_ipv4, listener.port());
+  c.timeouts.connect = 300ms;
+  upstream_client client(c);
+  const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small"));
+  EXPECT_EQ(r.error, engine_error::connect_timeout) << describe(r.error);
+  EXPECT_WITHIN_BOUND(r.elapsed, 300ms);
+  EXPECT_EQ(client.stats().open_failures, 1u);
+}
+
+TEST_F(timeouts, Socks5HandshakeTimeout) {
+  silent_listener listener;  // accepts (in the kernel) and never answers the greeting
+  auto c = config_via(test::loopback_ipv4, listener.port());
+  c.timeouts.socks5 = 300ms;
+  upstream_client client(c);
+  const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small"));
+  EXPECT_EQ(r.error, engine_error::socks5_timeout) << describe(r.error);
+  EXPECT_WITHIN_BOUND(r.elapsed, 300ms);
+}
+
+TEST_F(timeouts, TlsHandshakeTimeout) {
+  silent_listener upstream;  // the tunnel opens, but nothing ever answers the ClientHello
+  auto c = config();
+  c.timeouts.tls_handshake = 300ms;
+  upstream_client client(c);
+  const auto r = run(get(client, https_target(upstream.port(), "localhost"), "/"));
+  EXPECT_EQ(r.error, engine_error::tls_handshake_timeout) << describe(r.error);
+  EXPECT_WITHIN_BOUND(r.elapsed, 300ms);
+}
+
+// --- 7. SOCKS5 answers -----------------------------------------------------------------------------
+
+class socks5 : public ::testing::Test, protected io_fixture {
+ protected:
+  shared_peers& peers_ = shared_peers::get();
+};
+
+TEST_F(socks5, DanteRuleRefusalIsNotAllowed) {
+  upstream_client client(config_via(peers_.dante.host(), peers_.dante.port()));
+  const auto r = run(get(client, http_target(peers_.dante_blocked_port), "/"));
+  EXPECT_EQ(r.error, engine_error::socks5_not_allowed) << describe(r.error);
+  EXPECT_TRUE(is_socks5_error(r.error));
+  EXPECT_LT(r.elapsed, 2s) << "a final refusal must not be retried";
+}
+
+TEST_F(socks5, NothingListeningIsConnectionRefused) {
+  upstream_client client(config_via(peers_.dante.host(), peers_.dante.port()));
+  const auto r = run(get(client, http_target(test::free_tcp_port()), "/"));
+  EXPECT_EQ(r.error, engine_error::socks5_connection_refused) << describe(r.error);
+  EXPECT_LT(r.elapsed, 2s) << "a final refusal must not be retried";
+}
+
+TEST_F(socks5, GeneralFailureIsRetriedUntilTheListenerIsReady) {
+  fake_socks5_server listener(io_, 2);  // 0x01 twice, then relays
+  upstream_client client(config_via(test::loopback_ipv4, listener.port()));
+  const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small"));
+  ASSERT_FALSE(r.error) << describe(r.error);
+  EXPECT_EQ(r.response.body, test::nginx_server::file_content("small"));
+  EXPECT_EQ(listener.failures_sent(), 2);
+  EXPECT_EQ(listener.connects_seen(), 3);
+  EXPECT_EQ(client.stats().opened, 1u);
+  EXPECT_EQ(client.stats().open_failures, 0u);
+}
+
+TEST_F(socks5, ConnectorCountsNotReadyRetries) {
+  // upstream_client does not expose its connector, so this drives one directly.
+  fake_socks5_server listener(io_, 2);
+  const auto config = config_via(test::loopback_ipv4, listener.port());
+  tls_client_context tls_context(config.tls);
+  upstream_connector connector(config, tls_context);
+  std::unique_ptr<transport> stream;
+  const auto ec = run([&]() -> asio::awaitable<std::error_code> {
+    co_return co_await connector.open(http_target(peers_.nginx.http_port()), steady_clock::now() + 5s,
+                                      stream);
+  }());
+  ASSERT_FALSE(ec) << describe(ec);
+  EXPECT_TRUE(stream);
+  EXPECT_EQ(connector.not_ready_retries(), 2u);
+  stream.reset();
+}
+
+TEST_F(socks5, GeneralFailureForeverEndsByTheDeadline) {
+  fake_socks5_server listener(io_, -1);
+  upstream_client client(config_via(test::loopback_ipv4, listener.port()));
+  const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small", 1500ms));
+  EXPECT_EQ(r.error, engine_error::socks5_general_failure) << describe(r.error);
+  // The connector gives up once its next backoff pause would end past the deadline (pauses are at
+  // most 1 s), so it ends at most 1 s early and never late.
+  EXPECT_LE(r.elapsed, 1500ms + slack);
+  EXPECT_GE(r.elapsed, 500ms);
+  EXPECT_GE(listener.connects_seen(), 4);
+  EXPECT_EQ(client.stats().open_failures, 1u);
+}
+
+TEST_F(socks5, UsernamePasswordAuthentication) {
+  test::microsocks_server locked({"tsproxy", "s3cret"});
+  const auto target = http_target(peers_.nginx.http_port());
+
+  auto good = config_via(locked.host(), locked.port());
+  good.socks5.username = "tsproxy";
+  good.socks5.password = "s3cret";
+  upstream_client client(good);
+  const auto ok = run(get(client, target, "/small"));
+  ASSERT_FALSE(ok.error) << describe(ok.error);
+  EXPECT_EQ(ok.response.body, test::nginx_server::file_content("small"));
+
+  auto bad = good;
+  bad.socks5.password = "wrong";
+  upstream_client refused(bad);
+  const auto denied = run(get(refused, target, "/small"));
+  EXPECT_EQ(denied.error, engine_error::socks5_auth_failed) << describe(denied.error);
+
+  upstream_client anonymous(config_via(locked.host(), locked.port()));
+  const auto none = run(get(anonymous, target, "/small"));
+  EXPECT_EQ(none.error, engine_error::socks5_no_acceptable_method) << describe(none.error);
+}
+
+TEST_F(socks5, LocalhostNamesTheLoopbackListener) {
+  upstream_client client(config_via("localhost", peers_.microsocks.port()));
+  const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small"));
+  ASSERT_FALSE(r.error) << describe(r.error);
+}
+
+TEST_F(socks5, PipelinedGreetingWorksWithDante) {
+  // dante reads ahead, so the CONNECT may ride with the greeting.
+  auto c = config_via(peers_.dante.host(), peers_.dante.port());
+  c.socks5.pipeline = true;
+  upstream_client client(c);
+  const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small"));
+  ASSERT_FALSE(r.error) << describe(r.error);
+  EXPECT_EQ(r.response.body, test::nginx_server::file_content("small"));
+}
+
+}  // namespace
+}  // namespace tsproxy::integration

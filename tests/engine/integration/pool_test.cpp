@@ -1,0 +1,495 @@
+// The warm pool against real servers: sequential requests share one upstream connection (proved by
+// nginx's own connection serials), connections a server closed are never handed out, idle, age and
+// request-count limits retire connections, a reused connection dropped before any answer is replayed
+// only for idempotent methods, prewarmed connections are used, and nothing leaks.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <thread>
+
+#include "integration_support.hpp"
+
+namespace tsproxy::integration {
+namespace {
+
+// `path` with a query naming the running test, so its access log lines cannot be confused with lines
+// an earlier test's requests are still producing (nginx logs after it sends the response).
+std::string tagged(std::string_view path) {
+  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+  std::string tag = std::string(info->test_suite_name()) + "." + info->name();
+  std::replace(tag.begin(), tag.end(), '/', '-');
+  return std::string(path) + "?test=" + tag;
+}
+
+// Waits until nginx has logged `count` requests for `path` and returns those entries.
+std::vector<test::access_log_entry> logged_requests(const test::nginx_server& nginx, const std::string& path,
+                                                    std::size_t count) {
+  const std::string line = "GET " + path + " HTTP/1.1";
+  std::vector<test::access_log_entry> matching;
+  const auto until = steady_clock::now() + 5s;
+  do {
+    matching.clear();
+    for (auto& e : nginx.access_log_entries()) {
+      if (e.request == line) matching.push_back(std::move(e));
+    }
+    if (matching.size() >= count) break;
+    std::this_thread::sleep_for(10ms);
+  } while (steady_clock::now() < until);
+  return matching;
+}
+
+std::set<std::uint64_t> connections_of(const std::vector<test::access_log_entry>& entries) {
+  std::set<std::uint64_t> serials;
+  for (const auto& e : entries) serials.insert(e.connection);
+  return serials;
+}
+
+// --- 2. Sequential requests reuse one connection ---------------------------------------------------
+
+enum class socks_kind { microsocks, dante };
+
+class reuse : public ::testing::TestWithParam<socks_kind>, protected io_fixture {
+ protected:
+  engine_config config() const {
+    return GetParam() == socks_kind::microsocks
+               ? config_via(peers_.microsocks.host(), peers_.microsocks.port())
+               : config_via(peers_.dante.host(), peers_.dante.port());
+  }
+  shared_peers& peers_ = shared_peers::get();
+};
+
+TEST_P(reuse, TwoHundredSequentialGetsTravelOverOneConnection) {
+  upstream_client client(config());
+  const auto target = http_target(peers_.nginx.http_port());
+  const std::string path = tagged("/small");
+  const int failures = run([&]() -> asio::awaitable<int> {
+    int failed = 0;
+    for (int i = 0; i < 200; ++i) {
+      const auto r = co_await get(client, target, path);
+      if (r.error || r.response.body != test::nginx_server::file_content("small") ||
+          r.report.reused_connection != (i > 0)) {
+        ADD_FAILURE() << "request " << i << ": " << describe(r.error)
+                      << ", reused=" << r.report.reused_connection;
+        ++failed;
+      }
+    }
+    co_return failed;
+  }());
+  EXPECT_EQ(failures, 0);
+  const auto entries = logged_requests(peers_.nginx, path, 200);
+  ASSERT_EQ(entries.size(), 200u);
+  EXPECT_EQ(connections_of(entries).size(), 1u) << "nginx saw more than one connection";
+  EXPECT_EQ(entries.back().connection_requests, 200u);
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.hits, 199u);
+  EXPECT_EQ(stats.misses, 1u);
+  EXPECT_EQ(stats.opened, 1u);
+  EXPECT_EQ(stats.idle, 1u);
+}
+
+TEST_P(reuse, ConnectionClosedByTheServerWhileIdleIsReplacedSilently) {
+  upstream_client client(config());
+  const auto target = http_target(peers_.nginx.http_port());
+  const auto first = run(get(client, target, "/short-keepalive"));  // nginx keeps this one alive for 1 s
+  ASSERT_FALSE(first.error) << describe(first.error);
+  ASSERT_EQ(client.stats().idle, 1u);
+  run_for(io_, 1500ms);
+  const auto second = run(get(client, target, "/small"));
+  ASSERT_FALSE(second.error) << describe(second.error);
+  EXPECT_EQ(second.response.body, test::nginx_server::file_content("small"));
+  EXPECT_FALSE(second.report.reused_connection);
+  EXPECT_FALSE(second.report.retried) << "the close should be seen before reuse, not by failing a request";
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.stale_discards, 1u);
+  EXPECT_EQ(stats.misses, 2u);
+  EXPECT_EQ(stats.hits, 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Socks, reuse, ::testing::Values(socks_kind::microsocks, socks_kind::dante),
+                         [](const auto& info) {
+                           return info.param == socks_kind::microsocks ? "microsocks" : "dante";
+                         });
+
+// --- 3. Stale connections and retirement -----------------------------------------------------------
+
+class pool_lifecycle : public ::testing::Test, protected io_fixture {
+ protected:
+  engine_config config() const { return config_via(peers_.microsocks.host(), peers_.microsocks.port()); }
+  shared_peers& peers_ = shared_peers::get();
+};
+
+TEST_F(pool_lifecycle, ConnectionCloseResponsesAreNeverReused) {
+  upstream_client client(config());
+  const auto accepted_before = peers_.python.accepted_connections();
+  for (int i = 0; i < 20; ++i) {
+    const auto r = run(get(client, http_target(peers_.python.port()), "/close-after?n=1"));
+    ASSERT_FALSE(r.error) << "request " << i << ": " << describe(r.error);
+    EXPECT_EQ(r.response.body, "request 1\n");
+    EXPECT_FALSE(r.report.reused_connection);
+  }
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.hits, 0u);
+  EXPECT_EQ(stats.misses, 20u);
+  EXPECT_EQ(stats.retries, 0u);
+  EXPECT_EQ(stats.idle, 0u);
+  EXPECT_EQ(peers_.python.accepted_connections() - accepted_before, 20u);
+}
+
+TEST_F(pool_lifecycle, IdleTimeoutRetiresAConnection) {
+  auto c = config();
+  c.pool.idle_timeout = 200ms;
+  upstream_client client(c);
+  const auto target = http_target(peers_.nginx.http_port());
+  ASSERT_FALSE(run(get(client, target, "/small")).error);
+  const auto quick = run(get(client, target, "/small"));  // well within the idle timeout: reused
+  ASSERT_FALSE(quick.error) << describe(quick.error);
+  EXPECT_TRUE(quick.report.reused_connection);
+  run_for(io_, 300ms);
+  const auto late = run(get(client, target, "/small"));
+  ASSERT_FALSE(late.error) << describe(late.error);
+  EXPECT_FALSE(late.report.reused_connection);
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.misses, 2u);
+  EXPECT_EQ(stats.hits, 1u);
+  EXPECT_EQ(stats.evictions, 1u);
+  EXPECT_EQ(stats.stale_discards, 0u);
+}
+
+TEST_F(pool_lifecycle, MaxRequestsPerConnectionRetiresAfterFive) {
+  auto c = config();
+  c.pool.max_requests_per_connection = 5;
+  upstream_client client(c);
+  const auto target = http_target(peers_.nginx.http_port());
+  const std::string path = tagged("/small");
+  for (int i = 0; i < 20; ++i) {
+    const auto r = run(get(client, target, path));
+    ASSERT_FALSE(r.error) << "request " << i << ": " << describe(r.error);
+    EXPECT_EQ(r.report.reused_connection, i % 5 != 0) << "request " << i;
+  }
+  const auto entries = logged_requests(peers_.nginx, path, 20);
+  ASSERT_EQ(entries.size(), 20u);
+  EXPECT_EQ(connections_of(entries).size(), 4u);
+  for (const auto& e : entries) EXPECT_LE(e.connection_requests, 5u);
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.misses, 4u);
+  EXPECT_EQ(stats.hits, 16u);
+  EXPECT_EQ(stats.evictions, 4u);
+  EXPECT_EQ(stats.idle, 0u);
+}
+
+TEST_F(pool_lifecycle, MaxAgeRetiresEvenABusyConnection) {
+  auto c = config();
+  c.pool.max_age = 250ms;
+  upstream_client client(c);
+  const auto target = http_target(peers_.nginx.http_port());
+  for (int i = 0; i < 8; ++i) {  // one request every 100 ms: never idle long, but older than 250 ms
+    const auto r = run(get(client, target, "/small"));
+    ASSERT_FALSE(r.error) << describe(r.error);
+    run_for(io_, 100ms);
+  }
+  const auto stats = client.stats();
+  EXPECT_GE(stats.misses, 3u);
+  EXPECT_LE(stats.misses, 4u);
+  EXPECT_EQ(stats.evictions, stats.misses - 1);
+}
+
+TEST_F(pool_lifecycle, MaxIdleTotalEvictsTheLeastRecentlyUsedAcrossTargets) {
+  auto c = config();
+  c.pool.max_idle_total = 2;
+  c.tls.ca_file = test::test_ca::instance().ca_cert().string();
+  upstream_client client(c);
+  const auto nginx = http_target(peers_.nginx.http_port());
+  const auto python = http_target(peers_.python.port());
+  const auto nginx_tls = https_target(peers_.nginx.https_port(), "localhost");
+  ASSERT_FALSE(run(get(client, nginx, "/small")).error);
+  ASSERT_FALSE(run(get(client, python, "/bytes?n=10")).error);
+  ASSERT_FALSE(run(get(client, nginx_tls, "/small")).error);  // third idle connection: nginx goes
+  auto stats = client.stats();
+  EXPECT_EQ(stats.idle, 2u);
+  EXPECT_EQ(stats.evictions, 1u);
+  EXPECT_EQ(client.pool().idle_for(nginx), 0u);
+  EXPECT_EQ(client.pool().idle_for(python), 1u);
+  EXPECT_EQ(client.pool().idle_for(nginx_tls), 1u);
+  EXPECT_TRUE(run(get(client, python, "/bytes?n=10")).report.reused_connection);
+  EXPECT_TRUE(run(get(client, nginx_tls, "/small")).report.reused_connection);
+  EXPECT_FALSE(run(get(client, nginx, "/small")).report.reused_connection);
+}
+
+TEST_F(pool_lifecycle, DisabledPoolOpensAConnectionPerRequest) {
+  auto c = config();
+  c.pool.enabled = false;
+  upstream_client client(c);
+  const auto target = http_target(peers_.nginx.http_port());
+  EXPECT_EQ(run(client.prewarm(target, 3, steady_clock::now() + 5s)), 0u);
+  for (int i = 0; i < 5; ++i) {
+    const auto r = run(get(client, target, "/small"));
+    ASSERT_FALSE(r.error) << describe(r.error);
+    EXPECT_FALSE(r.report.reused_connection);
+  }
+  EXPECT_EQ(client.stats().opened, 5u);
+  EXPECT_EQ(client.stats().idle, 0u);
+}
+
+TEST_F(pool_lifecycle, ClearClosesEveryIdleConnection) {
+  upstream_client client(config());
+  ASSERT_FALSE(run(get(client, http_target(peers_.nginx.http_port()), "/small")).error);
+  ASSERT_FALSE(run(get(client, http_target(peers_.python.port()), "/bytes?n=10")).error);
+  EXPECT_EQ(client.stats().idle, 2u);
+  client.pool().clear();
+  EXPECT_EQ(client.stats().idle, 0u);
+  const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small"));
+  ASSERT_FALSE(r.error) << describe(r.error);
+  EXPECT_FALSE(r.report.reused_connection);
+}
+
+// --- 4. Replaying a request the server dropped on a reused connection ------------------------------
+
+// drop_second_request_origin answers the first request of each connection and closes the connection
+// on the second one after reading it, without a response byte. The connection looked healthy when
+// the pool handed it out (nothing was pending on it), which is exactly the race of a server closing
+// an idle keep-alive connection as the client reuses it.
+class replay : public ::testing::Test, protected io_fixture {
+ protected:
+  shared_peers& peers_ = shared_peers::get();
+  drop_second_request_origin origin_{io_};
+  upstream_client client_{config_via(peers_.microsocks.host(), peers_.microsocks.port())};
+  upstream_target target_ = http_target(origin_.port());
+};
+
+TEST_F(replay, GetDroppedOnAReusedConnectionIsReplayedOnce) {
+  const auto first = run(get(client_, target_, "/a"));
+  ASSERT_FALSE(first.error) << describe(first.error);
+  const auto second = run(get(client_, target_, "/b"));
+  ASSERT_FALSE(second.error) << describe(second.error);
+  EXPECT_EQ(second.response.body, "ok");
+  EXPECT_TRUE(second.report.retried);
+  const auto stats = client_.stats();
+  EXPECT_EQ(stats.retries, 1u);
+  EXPECT_EQ(stats.hits, 1u);
+  EXPECT_EQ(stats.misses, 2u);
+  EXPECT_EQ(origin_.connections(), 2);
+  EXPECT_EQ(origin_.requests(), 3);
+}
+
+TEST_F(replay, PostDroppedOnAReusedConnectionIsNotReplayed) {
+  ASSERT_FALSE(run(get(client_, target_, "/a")).error);
+  http_request post;
+  post.method = "POST";
+  post.target = "/submit";
+  post.body = "payload";
+  const auto r = run(fetch(client_, target_, post));
+  ASSERT_TRUE(r.error) << "a non-idempotent request was answered, so it was replayed";
+  EXPECT_TRUE(r.error == engine_error::connection_closed || r.error == std::errc::connection_reset)
+      << describe(r.error);
+  EXPECT_FALSE(r.report.retried);
+  EXPECT_TRUE(r.report.reused_connection);
+  EXPECT_EQ(client_.stats().retries, 0u);
+  EXPECT_EQ(origin_.connections(), 1);
+  EXPECT_EQ(origin_.requests(), 2);
+}
+
+TEST_F(replay, EachDroppedReuseIsReplayedOnItsOwnFreshConnection) {
+  // The replacement connection goes back to the pool and is itself dropped on its next use.
+  ASSERT_FALSE(run(get(client_, target_, "/1")).error);
+  ASSERT_FALSE(run(get(client_, target_, "/2")).error);  // dropped, replayed on connection 2
+  ASSERT_FALSE(run(get(client_, target_, "/3")).error);  // connection 2 dropped, replayed on 3
+  EXPECT_EQ(client_.stats().retries, 2u);
+  EXPECT_EQ(origin_.connections(), 3);
+}
+
+// --- 9. Prewarm ------------------------------------------------------------------------------------
+
+class prewarm : public ::testing::Test, protected io_fixture {
+ protected:
+  engine_config config() const {
+    auto c = config_via(peers_.microsocks.host(), peers_.microsocks.port());
+    c.tls.ca_file = test::test_ca::instance().ca_cert().string();
+    return c;
+  }
+  // nginx closes connections of earlier tests asynchronously: wait until its count settles.
+  std::size_t settled_nginx_connections(std::size_t expected) const {
+    std::size_t active = 0;
+    for (int i = 0; i < 100; ++i) {
+      active = nginx_active_connections(peers_.nginx);
+      if (active == expected) break;
+      std::this_thread::sleep_for(20ms);
+    }
+    return active;
+  }
+  // Three requests for `path` at once; returns how many reused a connection.
+  int three_concurrent_requests(upstream_client& client, const upstream_target& target,
+                                const std::string& path) {
+    int reused = 0;
+    std::vector<asio::awaitable<void>> work;
+    for (int i = 0; i < 3; ++i) {
+      work.push_back([](upstream_client& c, upstream_target t, std::string p,
+                        int& reused_count) -> asio::awaitable<void> {
+        const auto r = co_await get(c, t, p);
+        EXPECT_FALSE(r.error) << describe(r.error);
+        EXPECT_EQ(r.response.body, test::nginx_server::file_content("small"));
+        if (r.report.reused_connection) ++reused_count;
+      }(client, target, path, reused));
+    }
+    run_all(io_, std::move(work));
+    return reused;
+  }
+  shared_peers& peers_ = shared_peers::get();
+};
+
+TEST_F(prewarm, ThreeIdleConnectionsServeThreeConcurrentRequests) {
+  ASSERT_EQ(settled_nginx_connections(0), 0u) << "connections from earlier tests are still open";
+  upstream_client client(config());
+  const auto target = http_target(peers_.nginx.http_port());
+  const std::string path = tagged("/small");
+  const auto warmed = run(client.prewarm(target, 3, steady_clock::now() + 5s));
+  EXPECT_EQ(warmed, 3u);
+  EXPECT_EQ(client.pool().idle_for(target), 3u);
+  EXPECT_EQ(settled_nginx_connections(3), 3u) << "nginx should hold three connections before any request";
+
+  EXPECT_EQ(three_concurrent_requests(client, target, path), 3);
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.hits, 3u);
+  EXPECT_EQ(stats.misses, 0u);
+  EXPECT_EQ(stats.opened, 3u);
+  // Each request arrived on its own connection, as that connection's first request.
+  const auto entries = logged_requests(peers_.nginx, path, 3);
+  ASSERT_EQ(entries.size(), 3u);
+  EXPECT_EQ(connections_of(entries).size(), 3u);
+  for (const auto& e : entries) EXPECT_EQ(e.connection_requests, 1u);
+}
+
+TEST_F(prewarm, PrewarmedTlsConnectionsAreUsed) {
+  // nginx 1.22 negotiates TLS 1.2 by default: no bytes follow the handshake.
+  upstream_client client(config());
+  const auto target = https_target(peers_.nginx.https_port(), "localhost");
+  EXPECT_EQ(run(client.prewarm(target, 3, steady_clock::now() + 5s)), 3u);
+  run_for(io_, 50ms);  // let anything the server sends after its handshake arrive
+  EXPECT_EQ(three_concurrent_requests(client, target, "/small"), 3);
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.hits, 3u);
+  EXPECT_EQ(stats.stale_discards, 0u) << "prewarmed TLS connections were judged stale";
+  EXPECT_EQ(stats.opened, 3u);
+}
+
+TEST_F(prewarm, PrewarmedTls13ConnectionsAreUsed) {
+  // TLS 1.3 servers send their session tickets after the handshake; a prewarmed connection has
+  // read nothing since, so those bytes sit unread on the socket when the pool checks it.
+  tls_origin origin(io_, test::test_ca::instance().server_cert(), test::test_ca::instance().server_key());
+  upstream_client client(config());
+  const auto target = https_target(origin.port(), "localhost");
+  EXPECT_EQ(run(client.prewarm(target, 3, steady_clock::now() + 5s)), 3u);
+  run_for(io_, 50ms);  // let the tickets arrive
+  int reused = 0;
+  std::vector<asio::awaitable<void>> work;
+  for (int i = 0; i < 3; ++i) {
+    work.push_back([](upstream_client& c, upstream_target t, int& reused_count) -> asio::awaitable<void> {
+      const auto r = co_await get(c, t, "/");
+      EXPECT_FALSE(r.error) << describe(r.error);
+      EXPECT_EQ(r.response.body, "tls ok");
+      if (r.report.reused_connection) ++reused_count;
+    }(client, target, reused));
+  }
+  run_all(io_, std::move(work));
+  const auto stats = client.stats();
+  EXPECT_EQ(reused, 3);
+  EXPECT_EQ(stats.hits, 3u);
+  EXPECT_EQ(stats.stale_discards, 0u) << "prewarmed TLS 1.3 connections were judged stale";
+  EXPECT_EQ(stats.opened, 3u);
+}
+
+TEST_F(prewarm, RefusedOpensLeaveNothingIdle) {
+  upstream_client client(config_via(peers_.dante.host(), peers_.dante.port()));
+  const auto target = http_target(peers_.dante_blocked_port);
+  EXPECT_EQ(run(client.prewarm(target, 3, steady_clock::now() + 5s)), 0u);
+  EXPECT_EQ(client.stats().open_failures, 3u);
+  EXPECT_EQ(client.stats().idle, 0u);
+}
+
+TEST_F(prewarm, ReturnsOnlyOnceEveryOpenerHasFinished) {
+  // Openers that hang until the deadline: prewarm must not return while they still run, since they
+  // refer to the pool (a caller may destroy the client as soon as prewarm returns).
+  silent_listener listener;
+  upstream_client client(config_via(test::loopback_ipv4, listener.port()));
+  const auto target = http_target(peers_.nginx.http_port());
+  EXPECT_EQ(run(client.prewarm(target, 3, steady_clock::now() + 300ms)), 0u);
+  EXPECT_EQ(client.stats().open_failures, 3u) << "prewarm returned with openers still running";
+}
+
+TEST_F(prewarm, NeverExceedsMaxIdlePerTarget) {
+  auto c = config();
+  c.pool.max_idle_per_target = 2;
+  upstream_client client(c);
+  const auto target = http_target(peers_.nginx.http_port());
+  EXPECT_EQ(run(client.prewarm(target, 5, steady_clock::now() + 5s)), 2u);
+  EXPECT_EQ(client.stats().opened, 2u);
+}
+
+// --- 10. No descriptor leaks -----------------------------------------------------------------------
+
+TEST_F(pool_lifecycle, TenThousandRequestsLeakNoDescriptors) {
+  upstream_client client(config());
+  const auto nginx = http_target(peers_.nginx.http_port());
+  const auto python = http_target(peers_.python.port());
+  // Warm up first: the io_context creates its reactor descriptors on first use.
+  ASSERT_FALSE(run(get(client, nginx, "/small")).error);
+  ASSERT_FALSE(run(get(client, python, "/close-after?n=1")).error);
+  client.pool().clear();
+  const std::size_t baseline = test::count_open_fds();
+
+  const int failures = run(
+      [&]() -> asio::awaitable<int> {
+        int failed = 0;
+        for (int i = 0; i < 10000; ++i) {
+          const bool closing = i % 25 == 24;  // 400 connections the server closes after one response
+          const auto r =
+              co_await get(client, closing ? python : nginx, closing ? "/close-after?n=1" : "/small");
+          if (r.error || r.response.head.status != 200) {
+            if (failed++ < 5) ADD_FAILURE() << "request " << i << ": " << describe(r.error);
+          }
+        }
+        co_return failed;
+      }(),
+      60s);
+  EXPECT_EQ(failures, 0);
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.idle, 1u);  // the nginx connection
+  EXPECT_LE(test::count_open_fds(), baseline + stats.idle);
+  client.pool().clear();
+  EXPECT_EQ(test::count_open_fds(), baseline);
+}
+
+// --- 11. Concurrency on one io_context -------------------------------------------------------------
+
+TEST_F(pool_lifecycle, SixteenCoroutinesShareThePoolWithinItsLimits) {
+  upstream_client client(config());
+  const auto target = http_target(peers_.nginx.http_port());
+  const std::size_t limit = client.config().pool.max_idle_per_target;
+  std::size_t max_idle = 0;
+  int failures = 0;
+  std::vector<asio::awaitable<void>> work;
+  for (int w = 0; w < 16; ++w) {
+    work.push_back([](upstream_client& c, upstream_target t, std::size_t& max_seen,
+                      int& failed) -> asio::awaitable<void> {
+      for (int i = 0; i < 50; ++i) {
+        const auto r = co_await get(c, t, "/10k");
+        if (r.error || r.response.body != test::nginx_server::file_content("10k")) {
+          if (failed++ < 5) ADD_FAILURE() << "request " << i << ": " << describe(r.error);
+        }
+        max_seen = std::max(max_seen, c.stats().idle);
+      }
+    }(client, target, max_idle, failures));
+  }
+  run_all(io_, std::move(work), 60s);
+  EXPECT_EQ(failures, 0);
+  EXPECT_LE(max_idle, limit);
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.hits + stats.misses, 800u);
+  EXPECT_LE(stats.misses, 16u) << "at most one connection per concurrent coroutine is needed";
+  EXPECT_LE(stats.idle, limit);
+  EXPECT_EQ(stats.retries, 0u);
+}
+
+}  // namespace
+}  // namespace tsproxy::integration

@@ -1,0 +1,530 @@
+#include "adapter/routing.hpp"
+
+#include <gtest/gtest.h>
+
+#include <initializer_list>
+
+#include "test_support.hpp"
+
+namespace tsproxy::lambda {
+namespace {
+
+function_url_request make_request(std::initializer_list<header_view> headers,
+                                  std::initializer_list<std::string_view> cookies = {}) {
+  function_url_request r;
+  r.method = "GET";
+  r.raw_path = "/p";
+  r.headers = headers;
+  r.cookies = cookies;
+  return r;
+}
+
+// Forwarded headers as "name: value" lines, for readable whole-list comparisons.
+std::vector<std::string> lines(const routed_request& out) {
+  std::vector<std::string> result;
+  for (const auto& h : out.headers) result.push_back(std::string(h.name) + ": " + std::string(h.value));
+  return result;
+}
+
+std::optional<std::string_view> find(const routed_request& out, std::string_view name) {
+  for (const auto& h : out.headers) {
+    if (h.name == name) return h.value;
+  }
+  return std::nullopt;
+}
+
+void expect_error(const function_url_request& r, int status, std::string_view name,
+                  const allow_list* allowed = nullptr) {
+  routed_request out;
+  const auto error = route_request(r, allowed, out);
+  ASSERT_TRUE(error.has_value()) << "expected " << name;
+  EXPECT_EQ(error->status, status);
+  EXPECT_EQ(error->name, name) << error->message;
+  EXPECT_FALSE(error->message.empty());
+}
+
+TEST(Routing, ForwardsTheFixtureEventExactly) {
+  event_parser parser;
+  function_url_request r;
+  ASSERT_FALSE(parser.parse(testing::read_fixture("get_with_query.json"), r));
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_EQ(out.target.host, "100.101.102.103");
+  EXPECT_EQ(out.target.port, 8080);
+  EXPECT_FALSE(out.target.tls);
+  EXPECT_EQ(out.target.server_name, "");
+  EXPECT_EQ(out.request_target, "/api/v1/items?a=1&b=%20x%2F");
+  EXPECT_EQ(out.metric_service, "grafana");
+  const std::vector<std::string> expected = {
+      "host: 100.101.102.103:8080",
+      "accept: application/json",
+      "accept-encoding: gzip, deflate, br",
+      "user-agent: agent/1.0",
+      "x-amzn-tls-cipher-suite: ECDHE-RSA-AES128-GCM-SHA256",
+      "x-amzn-tls-version: TLSv1.2",
+      "x-amzn-trace-id: Root=1-65f0a7ee-5f302e550dcde3b12402207d",
+      "x-forwarded-for: 198.51.100.7",
+      "x-forwarded-port: 443",
+      "x-forwarded-proto: https",
+      "x-custom: line \"quoted\" \xc3\xa9\xe4\xb8\xad",
+      "cookie: session=abc123; theme=dark",
+  };
+  EXPECT_EQ(lines(out), expected);
+}
+
+TEST(Routing, HostTargetFromBase64Fixture) {
+  event_parser parser;
+  function_url_request r;
+  ASSERT_FALSE(parser.parse(testing::read_fixture("post_base64_all_bytes.json"), r));
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_EQ(out.target.host, "files.tailnet-abc.ts.net");
+  EXPECT_EQ(out.target.port, 443);
+  EXPECT_TRUE(out.target.tls);
+  EXPECT_EQ(out.target.server_name, "files.tailnet-abc.ts.net");
+  EXPECT_EQ(find(out, "host"), "files.tailnet-abc.ts.net");
+  EXPECT_FALSE(find(out, "content-length"));
+  EXPECT_EQ(find(out, "content-type"), "application/octet-stream");
+  EXPECT_EQ(out.request_target, "/upload");
+}
+
+TEST(Routing, RemovesCallHeadersAndRestoresTsVariants) {
+  const auto r = make_request({
+      {"authorization", "AWS4-HMAC-SHA256 caller"},
+      {"x-amz-date", "20240101T000000Z"},
+      {"x-amz-security-token", "token"},
+      {"x-amz-content-sha256", "UNSIGNED-PAYLOAD"},
+      {"host", "abc.lambda-url.us-east-1.on.aws"},
+      {"ts-target-ip", "100.64.0.1"},
+      {"ts-target-port", "80"},
+      {"ts-authorization", "Bearer target-token"},
+      {"ts-x-amz-date", "20240202T000000Z"},
+      {"ts-x-amz-content-sha256", "abc123"},
+      {"ts-host", "internal.example:8080"},
+      {"ts-x-amz-security-token", "not restored"},
+      {"ts-unknown", "dropped"},
+      {"x-kept", "yes"},
+  });
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  const std::vector<std::string> expected = {
+      "host: internal.example:8080",        "x-kept: yes",
+      "authorization: Bearer target-token", "x-amz-date: 20240202T000000Z",
+      "x-amz-content-sha256: abc123",
+  };
+  EXPECT_EQ(lines(out), expected);
+}
+
+TEST(Routing, DropsHopByHopHeadersAndConnectionTokens) {
+  const auto r = make_request({
+      {"ts-target-ip", "100.64.0.1"},
+      {"ts-target-port", "80"},
+      {"connection", "keep-alive, X-Secret ,x-other"},
+      {"keep-alive", "timeout=5"},
+      {"transfer-encoding", "chunked"},
+      {"te", "trailers"},
+      {"trailer", "x-checksum"},
+      {"upgrade", "websocket"},
+      {"proxy-authorization", "Basic abc"},
+      {"proxy-connection", "keep-alive"},
+      {"content-length", "12"},
+      {"x-secret", "hop"},
+      {"X-Other", "hop too"},
+      {"x-end-to-end", "kept"},
+  });
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  const std::vector<std::string> expected = {"host: 100.64.0.1", "x-end-to-end: kept"};
+  EXPECT_EQ(lines(out), expected);
+}
+
+TEST(Routing, HeaderNamesMatchCaseInsensitively) {
+  const auto r = make_request({
+      {"TS-Target-IP", "100.64.0.1"},
+      {"Ts-Target-Port", "8443"},
+      {"TS-HTTPS", "TRUE"},
+      {"Authorization", "caller"},
+      {"Proxy-Authorization", "x"},
+      {"TS-Authorization", "restored"},
+  });
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_TRUE(out.target.tls);
+  EXPECT_EQ(out.target.port, 8443);
+  const std::vector<std::string> expected = {"host: 100.64.0.1:8443", "authorization: restored"};
+  EXPECT_EQ(lines(out), expected);
+}
+
+TEST(Routing, TlsDefaultsToPort443AndTsHttpsOverrides) {
+  struct tls_case {
+    std::string_view port;
+    std::optional<std::string_view> https;
+    bool tls;
+    std::string_view host;
+  };
+  const tls_case cases[] = {
+      {"443", std::nullopt, true, "100.64.0.1"},
+      {"80", std::nullopt, false, "100.64.0.1"},
+      {"8443", std::nullopt, false, "100.64.0.1:8443"},
+      {"443", "false", false, "100.64.0.1:443"},
+      {"80", "true", true, "100.64.0.1:80"},
+      {"8443", "True", true, "100.64.0.1:8443"},
+      {"443", "FALSE", false, "100.64.0.1:443"},
+  };
+  for (const auto& c : cases) {
+    function_url_request r = make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", c.port}});
+    if (c.https) r.headers.push_back({"ts-https", *c.https});
+    routed_request out;
+    ASSERT_FALSE(route_request(r, nullptr, out)) << c.port;
+    EXPECT_EQ(out.target.tls, c.tls) << c.port << " " << c.https.value_or("-");
+    EXPECT_EQ(find(out, "host"), c.host) << c.port << " " << c.https.value_or("-");
+    EXPECT_EQ(out.target.server_name, "");  // IP literal, no ts-host: no SNI
+  }
+}
+
+TEST(Routing, Ipv6TargetsAreCanonicalAndBracketedInHost) {
+  for (std::string_view ip : {"FD7A:115C:A1E0:0:0:0:0:1", "[fd7a:115c:a1e0::1]", "fd7a:115c:a1e0::1"}) {
+    const auto r = make_request({{"ts-target-ip", ip}, {"ts-target-port", "8080"}});
+    routed_request out;
+    ASSERT_FALSE(route_request(r, nullptr, out)) << ip;
+    EXPECT_EQ(out.target.host, "fd7a:115c:a1e0::1");
+    EXPECT_EQ(find(out, "host"), "[fd7a:115c:a1e0::1]:8080");
+  }
+  const auto r = make_request({{"ts-target-ip", "fd7a:115c:a1e0::1"}, {"ts-target-port", "443"}});
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_EQ(find(out, "host"), "[fd7a:115c:a1e0::1]");
+  EXPECT_EQ(out.target.describe(), "https://[fd7a:115c:a1e0::1]:443");
+}
+
+TEST(Routing, Ipv4MappedIpv6BecomesIpv4) {
+  const auto r = make_request({{"ts-target-ip", "::ffff:100.64.0.1"}, {"ts-target-port", "80"}});
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_EQ(out.target.host, "100.64.0.1");
+  EXPECT_EQ(find(out, "host"), "100.64.0.1");
+}
+
+TEST(Routing, HostNameTargets) {
+  const auto r =
+      make_request({{"ts-target-host", "Grafana.Tailnet-ABC.ts.net."}, {"ts-target-port", "3000"}});
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_EQ(out.target.host, "grafana.tailnet-abc.ts.net");
+  EXPECT_FALSE(out.target.tls);
+  EXPECT_EQ(out.target.server_name, "");  // no TLS, no server name (keeps pool keys independent of it)
+  EXPECT_EQ(find(out, "host"), "grafana.tailnet-abc.ts.net:3000");
+}
+
+TEST(Routing, IpAndHostTogetherConnectToIpAndVerifyName) {
+  const auto r = make_request(
+      {{"ts-target-ip", "100.64.0.9"}, {"ts-target-host", "db.tailnet.ts.net"}, {"ts-target-port", "443"}});
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_EQ(out.target.host, "100.64.0.9");
+  EXPECT_EQ(out.target.server_name, "db.tailnet.ts.net");
+  EXPECT_EQ(find(out, "host"), "db.tailnet.ts.net");
+}
+
+TEST(Routing, IpLiteralInTargetHostIsTreatedAsIp) {
+  const auto r = make_request({{"ts-target-host", "100.64.0.9"}, {"ts-target-port", "443"}});
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_EQ(out.target.host, "100.64.0.9");
+  EXPECT_EQ(out.target.server_name, "");
+}
+
+TEST(Routing, ServerNameFromTsHostForIpTargets) {
+  struct sni_case {
+    std::string_view ts_host;
+    std::string_view server_name;
+  };
+  const sni_case cases[] = {
+      {"api.internal.example", "api.internal.example"},
+      {"API.internal.example:8443", "api.internal.example"},
+      {"100.64.0.1:443", ""},
+      {"[fd7a::1]:443", ""},
+      {"fd7a::1", ""},  // a bare IPv6 literal, not the name "fd7a"
+      {"", ""},
+      {"not_a_dns_name", ""},
+  };
+  for (const auto& c : cases) {
+    const auto r =
+        make_request({{"ts-target-ip", "100.64.0.9"}, {"ts-target-port", "443"}, {"ts-host", c.ts_host}});
+    routed_request out;
+    ASSERT_FALSE(route_request(r, nullptr, out)) << c.ts_host;
+    EXPECT_EQ(out.target.server_name, c.server_name) << c.ts_host;
+    EXPECT_EQ(find(out, "host"), c.ts_host);  // Host is ts-host verbatim
+  }
+}
+
+TEST(Routing, MergesCookieHeaderAndCookiesArray) {
+  {
+    const auto r =
+        make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}}, {"a=1", "b=2", "c=3"});
+    routed_request out;
+    ASSERT_FALSE(route_request(r, nullptr, out));
+    EXPECT_EQ(lines(out).back(), "cookie: a=1; b=2; c=3");
+  }
+  {
+    const auto r =
+        make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}, {"cookie", "z=0"}}, {"a=1"});
+    routed_request out;
+    ASSERT_FALSE(route_request(r, nullptr, out));
+    EXPECT_EQ(lines(out).back(), "cookie: z=0; a=1");
+  }
+  {
+    const auto r = make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}});
+    routed_request out;
+    ASSERT_FALSE(route_request(r, nullptr, out));
+    EXPECT_FALSE(find(out, "cookie"));
+  }
+}
+
+TEST(Routing, MetricHeadersAreExposedNotForwarded) {
+  const auto r = make_request({{"ts-target-ip", "100.64.0.1"},
+                               {"ts-target-port", "80"},
+                               {"ts-metric-service", "billing"},
+                               {"ts-metric-dimension-name", "env"},
+                               {"ts-metric-dimension-value", "prod"}});
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_EQ(out.metric_service, "billing");
+  EXPECT_EQ(out.metric_dimension_name, "env");
+  EXPECT_EQ(out.metric_dimension_value, "prod");
+  EXPECT_EQ(out.headers.size(), 1u);  // only host
+}
+
+TEST(Routing, RequestTarget) {
+  struct target_case {
+    std::string_view path, query, expected;
+  };
+  const target_case cases[] = {
+      {"/", "", "/"},
+      {"", "", "/"},
+      {"no-slash", "x=1", "/no-slash?x=1"},
+      {"/a%20b/c", "q=%E2%9C%93&r", "/a%20b/c?q=%E2%9C%93&r"},
+      {"/sp ace", "a b", "/sp%20ace?a%20b"},
+      {"/ut\xc3\xa9", "", "/ut%C3%A9"},
+      {"/a#b", "c#d", "/a%23b?c%23d"},
+      {"/a?b", "c?d", "/a%3Fb?c?d"},
+      {"/crlf\r\n", "x\r\n", "/crlf%0D%0A?x%0D%0A"},
+  };
+  for (const auto& c : cases) {
+    function_url_request r = make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}});
+    r.raw_path = c.path;
+    r.raw_query = c.query;
+    routed_request out;
+    ASSERT_FALSE(route_request(r, nullptr, out));
+    EXPECT_EQ(out.request_target, c.expected);
+  }
+}
+
+TEST(Routing, RejectsMissingOrInvalidTarget) {
+  expect_error(make_request({{"ts-target-port", "80"}}), 400, "MissingTargetIp");
+  expect_error(make_request({{"ts-target-ip", "100.64.0.1"}}), 400, "MissingTargetPort");
+  for (std::string_view ip : {"", "100.64.0", "100.64.0.256", "100.064.0.1", "1.2.3.4.5", "fd7a::1::2",
+                              "fe80::1%eth0", "localhost", " 100.64.0.1", "[100.64.0.1"}) {
+    expect_error(make_request({{"ts-target-ip", ip}, {"ts-target-port", "80"}}), 400, "InvalidTargetIp");
+  }
+  const std::string long_label(64, 'a');
+  const std::string long_name = std::string(63, 'a') + "." + std::string(63, 'b') + "." +
+                                std::string(63, 'c') + "." + std::string(62, 'd');  // 254 bytes
+  for (std::string_view host :
+       {std::string_view(""), std::string_view("under_score.ts.net"), std::string_view("-lead.ts.net"),
+        std::string_view("trail-.ts.net"), std::string_view("double..dot"), std::string_view(".lead"),
+        std::string_view("sp ace"), std::string_view("a.b:80"), std::string_view(long_label),
+        std::string_view(long_name), std::string_view("[fd7a::1")}) {
+    expect_error(make_request({{"ts-target-host", host}, {"ts-target-port", "80"}}), 400,
+                 "InvalidTargetHost");
+  }
+  for (std::string_view port :
+       {"", "0", "65536", "99999", "+80", "-1", "8o", " 80", "80 ", "443,443", "100000"}) {
+    expect_error(make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", port}}), 400,
+                 "InvalidTargetPort");
+  }
+  for (std::string_view https : {"", "yes", "1", "on", "truee"}) {
+    expect_error(
+        make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}, {"ts-https", https}}), 400,
+        "InvalidHttps");
+  }
+}
+
+TEST(Routing, AcceptsBoundaryTargets) {
+  const std::string label63(63, 'a');
+  const std::string name253 = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') +
+                              "." + std::string(61, 'd');
+  ASSERT_EQ(name253.size(), 253u);
+  for (const std::string& host : {label63, name253, std::string("x"), std::string("1-2.ts.net")}) {
+    const auto r = make_request({{"ts-target-host", host}, {"ts-target-port", "65535"}});
+    routed_request out;
+    ASSERT_FALSE(route_request(r, nullptr, out)) << host;
+    EXPECT_EQ(out.target.host, host);
+    EXPECT_EQ(out.target.port, 65535);
+  }
+  const auto r = make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "00001"}});
+  routed_request out;
+  ASSERT_FALSE(route_request(r, nullptr, out));
+  EXPECT_EQ(out.target.port, 1);
+}
+
+TEST(Routing, RejectsHeaderInjectionAndBadNames) {
+  for (std::string_view value : std::initializer_list<std::string_view>{"a\r\nx-injected: 1", "a\nb", "a\rb",
+                                                                        std::string_view("a\0b", 3)}) {
+    expect_error(make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}, {"x-h", value}}),
+                 400, "HeaderInjection");
+    // Also in headers that would be dropped or restored.
+    expect_error(make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}, {"ts-host", value}}),
+                 400, "HeaderInjection");
+    expect_error(make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}}, {"a=1", value}),
+                 400, "HeaderInjection");
+  }
+  for (std::string_view name : {"", "bad name", "bad:name", "x-\xc3\xa9", "a\r\nb", "(paren)", "x-h\t"}) {
+    expect_error(make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}, {name, "v"}}), 400,
+                 "InvalidHeaderName");
+  }
+  function_url_request r = make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}});
+  for (std::string_view method : {"", "GET /x HTTP/1.1\r\n", "G T"}) {
+    r.method = method;
+    expect_error(r, 400, "InvalidMethod");
+  }
+  // Tabs and other non-breaking controls in values are passed through to the target.
+  const auto ok = make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}, {"x-h", "a\tb"}});
+  routed_request out;
+  EXPECT_FALSE(route_request(ok, nullptr, out));
+}
+
+TEST(Routing, ResetsOutputBetweenRequests) {
+  routed_request out;
+  ASSERT_FALSE(route_request(
+      make_request({{"ts-target-host", "a.ts.net"}, {"ts-target-port", "443"}, {"ts-metric-service", "s"}},
+                   {"c=1"}),
+      nullptr, out));
+  ASSERT_FALSE(
+      route_request(make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}}), nullptr, out));
+  EXPECT_EQ(out.target.server_name, "");
+  EXPECT_EQ(out.metric_service, "");
+  const std::vector<std::string> expected = {"host: 100.64.0.1"};
+  EXPECT_EQ(lines(out), expected);
+}
+
+// ---- allow_list ----------------------------------------------------------------------------------------
+
+allow_list parse_ok(std::string_view spec) {
+  std::string error;
+  auto list = allow_list::parse(spec, error);
+  EXPECT_TRUE(list.has_value()) << spec << ": " << error;
+  return list ? std::move(*list) : allow_list{};
+}
+
+upstream_target target(std::string host, std::uint16_t port) {
+  upstream_target t;
+  t.host = std::move(host);
+  t.port = port;
+  return t;
+}
+
+TEST(AllowList, Ipv4CidrEdges) {
+  const allow_list list = parse_ok("100.64.0.0/10:443");
+  EXPECT_TRUE(list.allows(target("100.64.0.0", 443)));
+  EXPECT_TRUE(list.allows(target("100.127.255.255", 443)));
+  EXPECT_FALSE(list.allows(target("100.128.0.0", 443)));
+  EXPECT_FALSE(list.allows(target("100.63.255.255", 443)));
+  EXPECT_FALSE(list.allows(target("100.64.0.1", 444)));
+}
+
+TEST(AllowList, SingleAddressesAnyPortAndHostBits) {
+  const allow_list list = parse_ok(" 100.100.1.2:8080 , 10.1.2.3/24:*,");
+  EXPECT_EQ(list.size(), 2u);
+  EXPECT_TRUE(list.allows(target("100.100.1.2", 8080)));
+  EXPECT_FALSE(list.allows(target("100.100.1.2", 8081)));
+  EXPECT_FALSE(list.allows(target("100.100.1.3", 8080)));
+  EXPECT_TRUE(list.allows(target("10.1.2.0", 1)));  // 10.1.2.3/24 means 10.1.2.0/24
+  EXPECT_TRUE(list.allows(target("10.1.2.255", 65535)));
+  EXPECT_FALSE(list.allows(target("10.1.3.0", 80)));
+}
+
+TEST(AllowList, Ipv6CidrEdges) {
+  const allow_list list = parse_ok("[fd7a:115c:a1e0::/48]:*,[fd00::1]:80");
+  EXPECT_TRUE(list.allows(target("fd7a:115c:a1e0::", 1)));
+  EXPECT_TRUE(list.allows(target("fd7a:115c:a1e0:ffff:ffff:ffff:ffff:ffff", 443)));
+  EXPECT_FALSE(list.allows(target("fd7a:115c:a1e1::", 443)));
+  EXPECT_FALSE(list.allows(target("fd7a:115c:a1df:ffff:ffff:ffff:ffff:ffff", 443)));
+  EXPECT_TRUE(list.allows(target("fd00::1", 80)));
+  EXPECT_FALSE(list.allows(target("fd00::2", 80)));
+  // Families never cross.
+  EXPECT_FALSE(list.allows(target("100.64.0.1", 80)));
+}
+
+TEST(AllowList, OddPrefixLengths) {
+  const allow_list list = parse_ok("192.168.0.0/23:80,[2001:db8::/33]:80,0.0.0.0/0:9000");
+  EXPECT_TRUE(list.allows(target("192.168.1.255", 80)));
+  EXPECT_FALSE(list.allows(target("192.168.2.0", 80)));
+  EXPECT_TRUE(list.allows(target("2001:db8:7fff:ffff::1", 80)));
+  EXPECT_FALSE(list.allows(target("2001:db8:8000::", 80)));
+  EXPECT_TRUE(list.allows(target("8.8.8.8", 9000)));
+  EXPECT_FALSE(list.allows(target("fd00::1", 9000)));
+}
+
+TEST(AllowList, HostNamesOnlyByExplicitNameEntries) {
+  const allow_list list = parse_ok("0.0.0.0/0:*,[::/0]:*,Grafana.TS.net.:443,db.ts.net:*");
+  EXPECT_FALSE(list.allows(target("other.ts.net", 443)));  // CIDRs never admit names
+  EXPECT_TRUE(list.allows(target("grafana.ts.net", 443)));
+  EXPECT_TRUE(list.allows(target("GRAFANA.ts.net.", 443)));
+  EXPECT_FALSE(list.allows(target("grafana.ts.net", 80)));
+  EXPECT_TRUE(list.allows(target("db.ts.net", 5432)));
+  EXPECT_FALSE(list.allows(target("sub.db.ts.net", 5432)));
+}
+
+TEST(AllowList, Ipv4MappedEntriesAndTargets) {
+  const allow_list list = parse_ok("[::ffff:100.64.0.0/106]:80");
+  EXPECT_TRUE(list.allows(target("100.64.0.1", 80)));
+  EXPECT_TRUE(list.allows(target("::ffff:100.127.0.1", 80)));
+  EXPECT_FALSE(list.allows(target("100.128.0.1", 80)));
+}
+
+TEST(AllowList, RejectsMalformedSpecs) {
+  for (std::string_view spec : {
+           "",
+           " , ",
+           "100.64.0.0/10",
+           "100.64.0.0/10:",
+           "100.64.0.0/10:0",
+           "100.64.0.0/10:65536",
+           "100.64.0.0/33:80",
+           "100.64.0.0/:80",
+           "100.64.0.0/1x:80",
+           "fd7a:115c:a1e0::/48:*",
+           "[fd7a::/129]:80",
+           "[fd7a::1:80",
+           "[fd7a::1]",
+           "[100.64.0.1]:80",
+           "under_score:80",
+           "100.64.0.0/10:https",
+           "[::ffff:100.64.0.0/95]:80",
+           "[fd7a::1]x:80",
+           "a.ts.net/24:80",
+       }) {
+    std::string error;
+    EXPECT_FALSE(allow_list::parse(spec, error).has_value()) << spec;
+    EXPECT_FALSE(error.empty()) << spec;
+  }
+}
+
+TEST(AllowList, RouteRequestAnswers403) {
+  const allow_list list = parse_ok("100.64.0.0/10:443");
+  expect_error(make_request({{"ts-target-ip", "100.128.0.1"}, {"ts-target-port", "443"}}), 403,
+               "TargetNotAllowed", &list);
+  expect_error(make_request({{"ts-target-host", "a.ts.net"}, {"ts-target-port", "443"}}), 403,
+               "TargetNotAllowed", &list);
+  routed_request out;
+  EXPECT_FALSE(
+      route_request(make_request({{"ts-target-ip", "100.127.0.1"}, {"ts-target-port", "443"}}), &list, out));
+  // A mapped address cannot sidestep an IPv4 list: it is folded to IPv4 before the check.
+  const allow_list v6_only = parse_ok("[::/0]:*");
+  expect_error(make_request({{"ts-target-ip", "::ffff:100.64.0.1"}, {"ts-target-port", "443"}}), 403,
+               "TargetNotAllowed", &v6_only);
+}
+
+}  // namespace
+}  // namespace tsproxy::lambda

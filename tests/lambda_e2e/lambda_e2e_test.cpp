@@ -1,0 +1,245 @@
+// End to end, all real processes: curl → tsproxy-local (Lambda + Function URL) → bootstrap →
+// SOCKS5 listener → upstream (nginx, or the misbehaving Python upstream).
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "local_stack.hpp"
+
+namespace tsproxy::test {
+namespace {
+
+std::string all_byte_values(std::size_t repeat) {
+  std::string s;
+  for (std::size_t r = 0; r < repeat; ++r) {
+    for (int i = 0; i < 256; ++i) s.push_back(static_cast<char>(i));
+  }
+  return s;
+}
+
+// The request headers the Python /echo upstream received, as "name: value" lines (lower-cased names).
+std::string echoed_headers(const http_reply& reply) {
+  const auto encoded = reply.header("x-echo-headers");
+  const auto r = run_command({"python3", "-c",
+                              "import base64,json,sys\n"
+                              "for n,v in json.loads(base64.b64decode(sys.argv[1])): print(n.lower()+': '+v)",
+                              encoded});
+  return r.out;
+}
+
+class lambda_e2e : public ::testing::Test {
+ protected:
+  microsocks_server socks_;
+  nginx_server nginx_;
+  python_upstream python_;
+  std::string socks_address() const { return socks_.host() + ":" + std::to_string(socks_.port()); }
+  std::vector<std::string> to_python(std::vector<std::string> extra = {}) const {
+    auto args = local_stack::route_to(python_.host(), python_.port());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+  std::vector<std::string> to_nginx(std::vector<std::string> extra = {}) const {
+    auto args = local_stack::route_to(nginx_.host(), nginx_.http_port());
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
+};
+
+TEST_F(lambda_e2e, query_string_with_encoded_characters_arrives_unchanged) {
+  local_stack stack(socks_address());
+  const auto r = stack.request("/echo?a=1&b=%20x%2F&c=%E2%9C%93&d=a+b", to_python());
+  ASSERT_EQ(r.status, 200) << r.body << stack.log();
+  EXPECT_EQ(r.header("x-echo-target"), "/echo?a=1&b=%20x%2F&c=%E2%9C%93&d=a+b");
+}
+
+TEST_F(lambda_e2e, binary_request_and_response_bodies_are_byte_exact) {
+  local_stack stack(socks_address());
+  temp_dir dir;
+  const std::string bytes = all_byte_values(64);
+  write_file(dir / "body", bytes);
+  const auto r = stack.request("/echo", to_python({"-X", "POST", "-H", "content-type: application/octet-stream",
+                                                   "--data-binary", "@" + (dir / "body").string()}));
+  ASSERT_EQ(r.status, 200) << stack.log();
+  EXPECT_EQ(r.body, bytes);
+  const auto nginx_binary = stack.request("/binary", to_nginx());
+  ASSERT_EQ(nginx_binary.status, 200);
+  EXPECT_EQ(nginx_binary.body, nginx_server::file_content("binary"));
+}
+
+TEST_F(lambda_e2e, cookies_travel_both_ways) {
+  local_stack stack(socks_address());
+  const auto r = stack.request("/echo", to_python({"-H", "cookie: a=1; b=2", "-H", "cookie: c=3"}));
+  ASSERT_EQ(r.status, 200) << stack.log();
+  const auto seen = echoed_headers(r);
+  EXPECT_NE(seen.find("cookie: a=1; b=2; c=3"), std::string::npos) << seen;
+  const auto set = stack.request("/set-cookies", to_python());
+  ASSERT_EQ(set.status, 200);
+  EXPECT_EQ(set.all("set-cookie").size(), 3u);
+}
+
+TEST_F(lambda_e2e, credentials_and_routing_headers_never_reach_the_target) {
+  local_stack stack(socks_address());
+  const auto r = stack.request(
+      "/echo", to_python({"-H", "authorization: AWS4-HMAC-SHA256 Credential=SECRET", "-H", "x-amz-security-token: TOKEN",
+                          "-H", "x-amz-date: 20261123T000000Z", "-H", "ts-metric-service: orders", "-H",
+                          "ts-authorization: Bearer for-the-target", "-H", "x-custom: kept"}));
+  ASSERT_EQ(r.status, 200) << stack.log();
+  const auto seen = echoed_headers(r);
+  EXPECT_EQ(seen.find("SECRET"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("TOKEN"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("ts-"), std::string::npos) << seen;
+  EXPECT_EQ(seen.find("x-amz-date"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("authorization: Bearer for-the-target"), std::string::npos) << seen;
+  EXPECT_NE(seen.find("x-custom: kept"), std::string::npos) << seen;
+  // One metric line per request was emitted for the service.
+  EXPECT_NE(stack.log().find("\"service\":\"orders\""), std::string::npos);
+}
+
+TEST_F(lambda_e2e, head_204_and_304_have_no_body) {
+  local_stack stack(socks_address());
+  const auto head = stack.request("/small", to_nginx({"-I"}));
+  EXPECT_EQ(head.status, 200);
+  // With -I curl writes the header block where the body would go: it must hold no body bytes.
+  EXPECT_EQ(head.body.find(nginx_server::file_content("small")), std::string::npos) << head.body;
+  const auto no_content = stack.request("/status/204", to_nginx());
+  EXPECT_EQ(no_content.status, 204);
+  EXPECT_TRUE(no_content.body.empty());
+  const auto not_modified = stack.request("/status?code=304", to_python());
+  EXPECT_EQ(not_modified.status, 304);
+  EXPECT_TRUE(not_modified.body.empty());
+}
+
+TEST_F(lambda_e2e, chunked_and_close_delimited_bodies_arrive_whole) {
+  for (const std::string mode : {"buffered", "response_stream"}) {
+    local_stack stack(socks_address(), {.invoke_mode = mode});
+    const auto chunked = stack.request("/chunked?n=100000&chunk=777", to_python());
+    ASSERT_EQ(chunked.status, 200) << mode << stack.log();
+    EXPECT_EQ(chunked.body.size(), 100000u) << mode;
+    const auto closed = stack.request("/close-delimited?n=50000", to_python());
+    ASSERT_EQ(closed.status, 200) << mode;
+    EXPECT_EQ(closed.body.size(), 50000u) << mode;
+  }
+}
+
+TEST_F(lambda_e2e, fifty_megabytes_stream_through_in_bounded_memory) {
+  local_stack stack(socks_address(), {.invoke_mode = "response_stream"});
+  const std::size_t size = 50u * 1024 * 1024;
+  const auto r = stack.request("/big?n=" + std::to_string(size), to_python());
+  ASSERT_EQ(r.status, 200) << stack.log();
+  ASSERT_EQ(r.body.size(), size);
+  bool pattern_ok = true;
+  for (std::size_t i = 0; i < size; i += 4099) pattern_ok = pattern_ok && static_cast<unsigned char>(r.body[i]) == i % 256;
+  EXPECT_TRUE(pattern_ok);
+  const pid_t pid = stack.bootstrap_pid();
+  ASSERT_GT(pid, 0);
+  const long peak = peak_rss_kib(pid);
+  EXPECT_LT(peak, 32 * 1024) << "bootstrap peak RSS " << peak << " KiB";
+}
+
+TEST_F(lambda_e2e, missing_or_invalid_routing_headers_get_400_with_error_headers) {
+  local_stack stack(socks_address());
+  const auto missing = stack.request("/small", {"-H", "ts-target-ip: 127.0.0.1"});
+  EXPECT_EQ(missing.status, 400);
+  EXPECT_EQ(missing.header("ts-error-name"), "MissingTargetPort");
+  EXPECT_FALSE(missing.header("ts-error-message").empty());
+  const auto bad_ip = stack.request("/small", {"-H", "ts-target-ip: 999.1.1.1", "-H", "ts-target-port: 80"});
+  EXPECT_EQ(bad_ip.status, 400);
+  EXPECT_EQ(bad_ip.header("ts-error-name"), "InvalidTargetIp");
+  const auto bad_port = stack.request("/small", {"-H", "ts-target-ip: 127.0.0.1", "-H", "ts-target-port: 0"});
+  EXPECT_EQ(bad_port.status, 400);
+  EXPECT_EQ(bad_port.header("ts-error-name"), "InvalidTargetPort");
+  // The process keeps serving after bad input.
+  EXPECT_EQ(stack.request("/small", to_nginx()).status, 200);
+}
+
+TEST_F(lambda_e2e, refused_and_unreachable_targets_get_502) {
+  local_stack stack(socks_address());
+  const auto refused = stack.request("/", local_stack::route_to("127.0.0.1", free_tcp_port()));
+  EXPECT_EQ(refused.status, 502) << refused.body;
+  EXPECT_EQ(refused.header("ts-error-name").rfind("Socks5", 0), 0u) << refused.header("ts-error-name");
+  EXPECT_FALSE(refused.header("ts-error-message").empty());
+}
+
+TEST_F(lambda_e2e, socks_listener_down_gets_502) {
+  local_stack stack("127.0.0.1:" + std::to_string(free_tcp_port()));
+  const auto r = stack.request("/small", to_nginx());
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.header("ts-error-name"), "ConnectionRefused");
+}
+
+TEST_F(lambda_e2e, upstream_that_never_answers_gets_504_before_the_lambda_deadline) {
+  local_stack stack(socks_address(), {.timeout_ms = 3000, .env = {{"TSPROXY_DEADLINE_MARGIN_MS", "500"}}});
+  const auto start = std::chrono::steady_clock::now();
+  const auto r = stack.request("/never", to_python());
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.status, 504) << r.body;
+  EXPECT_EQ(r.header("ts-error-name"), "RequestDeadline");
+  EXPECT_LT(elapsed, std::chrono::milliseconds(2900));
+  EXPECT_GT(elapsed, std::chrono::milliseconds(2000));
+}
+
+TEST_F(lambda_e2e, oversized_buffered_response_is_a_clear_502) {
+  local_stack stack(socks_address());
+  const auto r = stack.request("/bytes?n=7000000", to_python());
+  EXPECT_EQ(r.status, 502);
+  EXPECT_EQ(r.header("ts-error-name"), "ResponseTooLarge");
+  EXPECT_NE(r.header("ts-error-message").find("stream"), std::string::npos);
+  EXPECT_EQ(stack.request("/small", to_nginx()).status, 200);
+}
+
+TEST_F(lambda_e2e, warmer_is_answered_success_and_prewarms) {
+  local_stack stack(socks_address(),
+                    {.env = {{"TSPROXY_PREWARM", nginx_.host() + ":" + std::to_string(nginx_.http_port())},
+                             {"TSPROXY_PREWARM_CONNECTIONS", "3"}}});
+  const auto result = stack.invoke_raw(R"({"warmer":true,"warmerIndex":1,"warmerTimestamp":"2026-11-23T00:00:00Z"})");
+  EXPECT_EQ(result, R"({"success":true})");
+  // Prewarmed connections serve the next requests: nginx sees no connection beyond those 3.
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(stack.request("/small", to_nginx()).status, 200);
+  nginx_.wait_for_access_log_entries(3);
+  EXPECT_LE(nginx_.distinct_connections(), 3u);
+}
+
+TEST_F(lambda_e2e, allow_list_refuses_other_targets_with_403) {
+  local_stack stack(socks_address(),
+                    {.env = {{"TSPROXY_ALLOWED_TARGETS", "127.0.0.1:" + std::to_string(nginx_.http_port())}}});
+  EXPECT_EQ(stack.request("/small", to_nginx()).status, 200);
+  const auto r = stack.request("/echo", to_python());
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.header("ts-error-name"), "TargetNotAllowed");
+}
+
+TEST_F(lambda_e2e, one_upstream_connection_serves_a_hundred_sequential_invocations) {
+  local_stack stack(socks_address());
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(stack.request("/small", to_nginx()).status, 200);
+  nginx_.wait_for_access_log_entries(100);
+  EXPECT_EQ(nginx_.distinct_connections(), 1u);
+}
+
+TEST_F(lambda_e2e, concurrent_invocations_do_not_hold_up_fast_ones) {
+  local_stack stack(socks_address(), {.max_concurrency = 8});
+  std::vector<local_stack::pending> slow;
+  for (int i = 0; i < 4; ++i) slow.push_back(stack.start_request("/slow-headers?ms=2000", to_python()));
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<local_stack::pending> fast;
+  for (int i = 0; i < 4; ++i) fast.push_back(stack.start_request("/small", to_nginx()));
+  for (auto& f : fast) EXPECT_EQ(local_stack::wait(f).status, 200);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(1000));
+  for (auto& s : slow) EXPECT_EQ(local_stack::wait(s).status, 200);
+}
+
+TEST_F(lambda_e2e, streaming_mode_passes_status_headers_and_errors) {
+  local_stack stack(socks_address(), {.invoke_mode = "response_stream"});
+  const auto ok = stack.request("/set-cookies", to_python());
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_EQ(ok.all("set-cookie").size(), 3u);
+  const auto refused = stack.request("/", local_stack::route_to("127.0.0.1", free_tcp_port()));
+  EXPECT_EQ(refused.status, 502);
+  EXPECT_EQ(refused.header("ts-error-name").rfind("Socks5", 0), 0u);
+}
+
+}  // namespace
+}  // namespace tsproxy::test

@@ -1,0 +1,158 @@
+#include "local_stack.hpp"
+
+#include <algorithm>
+#include <fstream>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+namespace tsproxy::test {
+
+namespace {
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// Parses the header block(s) curl wrote with -D; keeps the last response (after interim ones).
+void parse_head_file(const std::filesystem::path& file, http_reply& out) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("HTTP/", 0) == 0) {
+      out.headers.clear();
+      const auto sp = line.find(' ');
+      out.status = std::stoi(line.substr(sp + 1, 3));
+    } else if (const auto colon = line.find(':'); colon != std::string::npos) {
+      auto value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      out.headers.emplace_back(lower(line.substr(0, colon)), value);
+    }
+  }
+}
+
+std::vector<std::string> curl_argv(const std::string& url, const std::vector<std::string>& args,
+                                   const std::filesystem::path& head, const std::filesystem::path& body) {
+  std::vector<std::string> argv{"curl", "-sS", "--max-time", "60", "-D", head.string(), "-o", body.string()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.push_back(url);
+  return argv;
+}
+
+}  // namespace
+
+std::string http_reply::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return {};
+}
+
+std::vector<std::string> http_reply::all(std::string_view name) const {
+  std::vector<std::string> out;
+  for (const auto& [k, v] : headers) {
+    if (k == name) out.push_back(v);
+  }
+  return out;
+}
+
+local_stack::local_stack(const std::string& socks_address, stack_options options) : dir_("tsproxy-e2e") {
+  std::vector<std::string> argv{TSPROXY_LOCAL_BIN, "--port", "0", "--runtime-port", "0", "--invoke-mode",
+                                options.invoke_mode, "--max-concurrency", std::to_string(options.max_concurrency),
+                                "--timeout-ms", std::to_string(options.timeout_ms), "--", TSPROXY_BOOTSTRAP_BIN};
+  env_vars env = options.env;
+  env.emplace_back("TSPROXY_SOCKS5_ADDRESS", socks_address);
+  env.emplace_back("TSPROXY_INVOKE_MODE", options.invoke_mode);
+  local_ = child_process(argv, dir_ / "local.log", env);
+  // tsproxy-local announces itself with one JSON line: {"event":"ready","url":...,"runtime_api":...}
+  const std::regex ready(R"re("event":"ready","url":"([^"]+)","runtime_api":"([^"]+)")re");
+  for (int i = 0; i < 1000; ++i) {
+    std::smatch m;
+    const std::string text = log();
+    if (std::regex_search(text, m, ready)) {
+      url_ = m[1];
+      runtime_api_ = m[2];
+      return;
+    }
+    if (!local_.running()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  local_.fail("tsproxy-local did not report ready");
+}
+
+local_stack::~local_stack() = default;
+
+std::string local_stack::log() const { return read_file(local_.log_file()); }
+
+http_reply local_stack::request(const std::string& target, const std::vector<std::string>& args) const {
+  auto p = start_request(target, args);
+  return wait(p);
+}
+
+local_stack::pending local_stack::start_request(const std::string& target,
+                                                const std::vector<std::string>& args) const {
+  static int counter = 0;
+  const auto id = std::to_string(++counter);
+  pending p{child_process(), dir_ / ("head" + id), dir_ / ("body" + id)};
+  p.curl = child_process(curl_argv(url_ + target, args, p.head, p.body), dir_ / ("curl" + id + ".log"));
+  return p;
+}
+
+http_reply local_stack::wait(pending& p) {
+  const auto code = p.curl.wait_for_exit(std::chrono::seconds(90));
+  http_reply reply;
+  if (!code || *code != 0) {
+    reply.status = -1;
+    reply.body = read_file(p.curl.log_file());
+    return reply;
+  }
+  parse_head_file(p.head, reply);
+  reply.body = std::filesystem::exists(p.body) ? read_file(p.body) : std::string();
+  return reply;
+}
+
+std::string local_stack::invoke_raw(const std::string& event_json) const {
+  const auto body = dir_ / "invoke-result";
+  const auto r = run_command({"curl", "-sS", "--max-time", "30", "-o", body.string(), "--data-binary", event_json,
+                              url_ + "/2015-03-31/functions/function/invocations"});
+  if (r.exit_code != 0) return "curl failed: " + r.err;
+  return read_file(body);
+}
+
+std::string local_stack::stats_json() const {
+  const auto r = run_command({"curl", "-sS", "--max-time", "10", "http://" + runtime_api_ + "/local/stats"});
+  return r.out;
+}
+
+pid_t local_stack::bootstrap_pid() const {
+  // The runtime is tsproxy-local's child whose command is the bootstrap binary.
+  std::ifstream children("/proc/" + std::to_string(local_.pid()) + "/task/" + std::to_string(local_.pid()) +
+                         "/children");
+  pid_t pid = 0;
+  while (children >> pid) {
+    std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
+    std::string argv0;
+    std::getline(cmd, argv0, '\0');
+    if (argv0.find("bootstrap") != std::string::npos) return pid;
+  }
+  return 0;
+}
+
+std::vector<std::string> local_stack::route_to(const std::string& host, std::uint16_t port, bool https) {
+  std::vector<std::string> args{"-H", "ts-target-ip: " + host, "-H", "ts-target-port: " + std::to_string(port)};
+  if (https) args.insert(args.end(), {"-H", "ts-https: true"});
+  return args;
+}
+
+long peak_rss_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+  }
+  return -1;
+}
+
+}  // namespace tsproxy::test
