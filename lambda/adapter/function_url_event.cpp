@@ -108,46 +108,44 @@ std::error_code read_cookies(od::value& v, std::vector<std::string_view>& out) {
   return {};
 }
 
-std::error_code read_http(od::value& v, function_url_request& out) {
-  std::error_code ec;
-  if (is_null(v, ec) || ec) return ec;
-  od::object object;
-  if (const auto e = v.get_object().get(object)) return from_simdjson(e);
+// Calls `fn(key, value)` for each field of `object`, whatever the key order; stops at the first error.
+template <typename Fn>
+std::error_code for_each_field(od::object& object, Fn&& fn) {
   for (auto field : object) {
     std::string_view key;
     od::value value;
     if (const auto e = field.unescaped_key().get(key)) return from_simdjson(e);
     if (const auto e = field.value().get(value)) return from_simdjson(e);
-    if (key == "method") {
-      ec = read_string(value, out.method);
-    } else if (key == "sourceIp") {
-      ec = read_string(value, out.source_ip);
-    }
-    if (ec) return ec;
+    if (const auto ec = fn(key, value)) return ec;
   }
   return {};
 }
 
-std::error_code read_request_context(od::value& v, function_url_request& out) {
+// The same for a nested object that may also be null (treated as absent).
+template <typename Fn>
+std::error_code read_object(od::value& v, Fn&& fn) {
   std::error_code ec;
   if (is_null(v, ec) || ec) return ec;
   od::object object;
   if (const auto e = v.get_object().get(object)) return from_simdjson(e);
-  for (auto field : object) {
-    std::string_view key;
-    od::value value;
-    if (const auto e = field.unescaped_key().get(key)) return from_simdjson(e);
-    if (const auto e = field.value().get(value)) return from_simdjson(e);
-    if (key == "http") {
-      ec = read_http(value, out);
-    } else if (key == "requestId") {
-      ec = read_string(value, out.request_id);
-    } else if (key == "timeEpoch") {
-      ec = read_int(value, out.time_epoch_ms);
-    }
-    if (ec) return ec;
-  }
-  return {};
+  return for_each_field(object, fn);
+}
+
+std::error_code read_http(od::value& v, function_url_request& out) {
+  return read_object(v, [&](std::string_view key, od::value& value) -> std::error_code {
+    if (key == "method") return read_string(value, out.method);
+    if (key == "sourceIp") return read_string(value, out.source_ip);
+    return {};
+  });
+}
+
+std::error_code read_request_context(od::value& v, function_url_request& out) {
+  return read_object(v, [&](std::string_view key, od::value& value) -> std::error_code {
+    if (key == "http") return read_http(value, out);
+    if (key == "requestId") return read_string(value, out.request_id);
+    if (key == "timeEpoch") return read_int(value, out.time_epoch_ms);
+    return {};
+  });
 }
 
 std::error_code parse_event(od::parser& parser, simdjson::padded_string_view json, std::string& decoded_body,
@@ -166,37 +164,24 @@ std::error_code parse_event(od::parser& parser, simdjson::padded_string_view jso
   // routeKey, ...) are skipped by the iterator without being parsed.
   std::string_view body;
   bool body_is_base64 = false;
-  for (auto field : root) {
-    std::string_view key;
-    od::value value;
-    if (const auto e = field.unescaped_key().get(key)) return from_simdjson(e);
-    if (const auto e = field.value().get(value)) return from_simdjson(e);
-    std::error_code ec;
-    if (key == "headers") {
-      ec = read_headers(value, out.headers);
-    } else if (key == "body") {
-      ec = read_string(value, body);
-    } else if (key == "rawPath") {
-      ec = read_string(value, out.raw_path);
-    } else if (key == "rawQueryString") {
-      ec = read_string(value, out.raw_query);
-    } else if (key == "cookies") {
-      ec = read_cookies(value, out.cookies);
-    } else if (key == "requestContext") {
-      ec = read_request_context(value, out);
-    } else if (key == "isBase64Encoded") {
-      ec = read_bool(value, body_is_base64);
-    } else if (key == "version") {
+  const auto ec = for_each_field(root, [&](std::string_view key, od::value& value) -> std::error_code {
+    if (key == "headers") return read_headers(value, out.headers);
+    if (key == "body") return read_string(value, body);
+    if (key == "rawPath") return read_string(value, out.raw_path);
+    if (key == "rawQueryString") return read_string(value, out.raw_query);
+    if (key == "cookies") return read_cookies(value, out.cookies);
+    if (key == "requestContext") return read_request_context(value, out);
+    if (key == "isBase64Encoded") return read_bool(value, body_is_base64);
+    if (key == "warmer") return read_bool(value, out.is_warmer);
+    if (key == "warmerIndex") return read_int(value, out.warmer_index);
+    if (key == "version") {
       std::string_view version;
-      ec = read_string(value, version);
-      if (!ec && !version.empty() && version != "2.0") ec = event_error::unsupported_version;
-    } else if (key == "warmer") {
-      ec = read_bool(value, out.is_warmer);
-    } else if (key == "warmerIndex") {
-      ec = read_int(value, out.warmer_index);
+      if (const auto e = read_string(value, version)) return e;
+      if (!version.empty() && version != "2.0") return event_error::unsupported_version;
     }
-    if (ec) return ec;
-  }
+    return {};
+  });
+  if (ec) return ec;
   // The root object is consumed; anything after it ("{...} garbage") makes the event invalid.
   if (doc.current_location().error() != simdjson::OUT_OF_BOUNDS) return event_error::invalid_json;
 

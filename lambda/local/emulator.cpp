@@ -1,3 +1,4 @@
+#include "adapter/error_json.hpp"
 #include "emulator.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -25,14 +26,7 @@ std::int64_t epoch_ms_now() {
       .count();
 }
 
-std::string error_json(std::string_view type, std::string_view message) {
-  std::string out = "{\"errorMessage\":";
-  lambda::append_json_string_lossy(out, message);
-  out.append(",\"errorType\":");
-  lambda::append_json_string_lossy(out, type);
-  out.push_back('}');
-  return out;
-}
+using lambda::error_json;
 
 runtime_api_server::settings runtime_settings(const local_options& options) {
   runtime_api_server::settings settings;

@@ -1,3 +1,4 @@
+#include "adapter/error_json.hpp"
 #include "extensions_api.hpp"
 
 #include <simdjson.h>
@@ -16,14 +17,7 @@ constexpr std::string_view identifier_header = "Lambda-Extension-Identifier";
 constexpr std::string_view event_identifier_header = "Lambda-Extension-Event-Identifier";
 constexpr std::string_view accepted_body = R"({"status":"OK"})";
 
-std::string error_json(std::string_view type, std::string_view message) {
-  std::string out = "{\"errorMessage\":";
-  lambda::append_json_string_lossy(out, message);
-  out.append(",\"errorType\":");
-  lambda::append_json_string_lossy(out, type);
-  out.push_back('}');
-  return out;
-}
+using lambda::error_json;
 
 }  // namespace
 

@@ -1,3 +1,4 @@
+#include "adapter/error_json.hpp"
 #include "function_url_listener.hpp"
 
 #include <ctime>
@@ -39,14 +40,7 @@ std::string http_date() {
   return std::string(buf, n);
 }
 
-std::string error_json(std::string_view type, std::string_view message) {
-  std::string out = "{\"errorMessage\":";
-  lambda::append_json_string_lossy(out, message);
-  out.append(",\"errorType\":");
-  lambda::append_json_string_lossy(out, type);
-  out.push_back('}');
-  return out;
-}
+using lambda::error_json;
 
 double ms_between(clock::time_point from, clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
@@ -75,12 +69,7 @@ function_url_listener::function_url_listener(asio::io_context& io, const local_o
       acceptor_(io) {}
 
 std::error_code function_url_listener::listen(const asio::ip::tcp::endpoint& endpoint) {
-  std::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  return ec;
+  return open_acceptor(acceptor_, endpoint);
 }
 
 std::uint16_t function_url_listener::port() const {
@@ -225,7 +214,8 @@ asio::awaitable<bool> function_url_listener::deliver(server_connection& conn, in
   }
   const std::string date = http_date();
   std::vector<header_view> extra;
-  extra.push_back({date_header, date});
+  // Like Lambda, add a Date only when the function's response has none.
+  if (find_header(inv.response.headers, date_header).empty()) extra.push_back({date_header, date});
   extra.push_back({request_id_header, inv.request_id});
   int status = 0;
   bool reusable = keep_alive;

@@ -1,3 +1,4 @@
+#include "adapter/error_json.hpp"
 #include "runtime_api_server.hpp"
 
 #include <sys/socket.h>
@@ -29,14 +30,7 @@ constexpr std::string_view entity_too_large = "RequestEntityTooLarge";
 constexpr std::string_view runtime_prefix = "/2018-06-01/runtime/";
 constexpr std::string_view accepted_body = R"({"status":"OK"})";
 
-std::string error_json(std::string_view type, std::string_view message) {
-  std::string out = "{\"errorMessage\":";
-  lambda::append_json_string_lossy(out, message);
-  out.append(",\"errorType\":");
-  lambda::append_json_string_lossy(out, type);
-  out.push_back('}');
-  return out;
-}
+using lambda::error_json;
 
 // The errorType of an error body, for posts without the Lambda-Runtime-Function-Error-Type header.
 std::string error_type_of(const request_head& head, std::string_view body) {
@@ -91,12 +85,7 @@ runtime_api_server::runtime_api_server(asio::io_context& io, settings config,
       acceptor_(io) {}
 
 std::error_code runtime_api_server::listen(const asio::ip::tcp::endpoint& endpoint) {
-  std::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  return ec;
+  return open_acceptor(acceptor_, endpoint);
 }
 
 std::uint16_t runtime_api_server::port() const {

@@ -72,4 +72,7 @@ class server_connection {
   std::size_t end_ = 0;
 };
 
+// Opens, binds and listens `acceptor` on `endpoint` (address reuse on, the system's backlog).
+std::error_code open_acceptor(asio::ip::tcp::acceptor& acceptor, const asio::ip::tcp::endpoint& endpoint);
+
 }  // namespace tsproxy::local

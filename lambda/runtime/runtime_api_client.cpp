@@ -5,7 +5,7 @@
 #include <charconv>
 
 #include "adapter/base64.hpp"
-#include "adapter/json_writer.hpp"
+#include "adapter/error_json.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/http_writer.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
@@ -25,14 +25,6 @@ std::int64_t parse_int64(std::string_view text) {
   return value;
 }
 
-std::string error_json(std::string_view error_type, std::string_view message) {
-  std::string json = "{\"errorMessage\":";
-  append_json_string(json, message);
-  json += ",\"errorType\":";
-  append_json_string(json, error_type);
-  json += ",\"stackTrace\":[]}";
-  return json;
-}
 
 }  // namespace
 
@@ -166,7 +158,7 @@ asio::awaitable<std::error_code> runtime_api_client::post_error(std::string_view
                                ? std::string(api_prefix) + "init/error"
                                : std::string(api_prefix) + "invocation/" + std::string(request_id) + "/error";
   const std::string header = "Lambda-Runtime-Function-Error-Type: " + std::string(error_type);
-  co_return co_await post(path, header, error_json(error_type, message));
+  co_return co_await post(path, header, error_json(error_type, message, true));
 }
 
 asio::awaitable<std::error_code> runtime_api_client::stream_begin(std::string_view request_id,
@@ -209,7 +201,7 @@ asio::awaitable<std::error_code> runtime_api_client::stream_fail(std::string_vie
   head_ = "0\r\nLambda-Runtime-Function-Error-Type: ";
   head_.append(error_type);
   head_.append("\r\nLambda-Runtime-Function-Error-Body: ");
-  base64_encode_append(head_, error_json(error_type, message));
+  base64_encode_append(head_, error_json(error_type, message, true));
   head_.append("\r\n\r\n");
   const std::array<asio::const_buffer, 1> pieces{asio::buffer(head_)};
   if (auto ec = co_await send(pieces)) co_return ec;
