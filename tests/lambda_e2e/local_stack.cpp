@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <fstream>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -67,13 +66,18 @@ local_stack::local_stack(const std::string& socks_address, stack_options options
   env.emplace_back("TSPROXY_INVOKE_MODE", options.invoke_mode);
   local_ = child_process(argv, dir_ / "local.log", env);
   // tsproxy-local announces itself with one JSON line: {"event":"ready","url":...,"runtime_api":...}
-  const std::regex ready(R"re("event":"ready","url":"([^"]+)","runtime_api":"([^"]+)")re");
+  const auto field = [](const std::string& text, std::string_view key) {
+    const std::string marker = "\"" + std::string(key) + "\":\"";
+    const auto at = text.find(marker);
+    if (at == std::string::npos) return std::string();
+    const auto begin = at + marker.size();
+    return text.substr(begin, text.find('"', begin) - begin);
+  };
   for (int i = 0; i < 1000; ++i) {
-    std::smatch m;
     const std::string text = log();
-    if (std::regex_search(text, m, ready)) {
-      url_ = m[1];
-      runtime_api_ = m[2];
+    if (text.find("\"event\":\"ready\"") != std::string::npos) {
+      url_ = field(text, "url");
+      runtime_api_ = field(text, "runtime_api");
       return;
     }
     if (!local_.running()) break;
