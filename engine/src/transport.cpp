@@ -5,6 +5,8 @@
 #include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include "tsproxy/engine/tls_client_context.hpp"
@@ -34,7 +36,16 @@ bool transport::tls_session_reused() const noexcept {
   return tls_ && SSL_session_reused(const_cast<SSL*>(tls_->native_handle())) == 1;
 }
 
+// Linux clears quick-ACK mode by itself, so it is re-armed before every read. Without it a relay that
+// writes without TCP_NODELAY (microsocks) holds the last piece of a response until our delayed ACK,
+// up to 40 ms, on every reused connection.
+void transport::ack_promptly() noexcept {
+  const int on = 1;
+  ::setsockopt(socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
+}
+
 asio::awaitable<std::error_code> transport::read_some(asio::mutable_buffer buffer, std::size_t& n) {
+  ack_promptly();
   if (tls_) {
     auto [ec, count] = co_await tls_->async_read_some(buffer, use_tuple);
     n = count;

@@ -48,7 +48,8 @@ asio::awaitable<void> proxy_runtime::invocation_loop(unsigned index) {
     }
     const auto now = steady_clock::now();
     if (failing_since == steady_clock::time_point{}) failing_since = now;
-    log(log_level::error, "runtime API next failed", {{"loop", std::int64_t{index}}, {"error", ec.message()}});
+    // Lambda closes the connection when it shuts the environment down, so one failure is not yet an error.
+    log(log_level::warn, "runtime API next failed", {{"loop", std::int64_t{index}}, {"error", ec.message()}});
     if (now - failing_since > runtime_api_patience) {
       log(log_level::error, "runtime API unreachable; exiting");
       std::exit(1);

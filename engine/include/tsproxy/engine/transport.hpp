@@ -44,6 +44,8 @@ class transport {
   asio::ip::tcp::socket& socket() noexcept;
 
  private:
+  void ack_promptly() noexcept;
+
   asio::ip::tcp::socket plain_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
   std::string session_key_;  // referenced by the SSL object for session caching
