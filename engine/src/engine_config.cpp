@@ -9,29 +9,6 @@
 
 namespace tsproxy {
 
-namespace env_names {
-constexpr const char* socks5_address = "TSPROXY_SOCKS5_ADDRESS";
-constexpr const char* socks5_username = "TSPROXY_SOCKS5_USERNAME";
-constexpr const char* socks5_password = "TSPROXY_SOCKS5_PASSWORD";
-constexpr const char* socks5_pipeline = "TSPROXY_SOCKS5_PIPELINE";
-constexpr const char* connect_timeout = "TSPROXY_CONNECT_TIMEOUT_MS";
-constexpr const char* socks5_timeout = "TSPROXY_SOCKS5_TIMEOUT_MS";
-constexpr const char* tls_timeout = "TSPROXY_TLS_HANDSHAKE_TIMEOUT_MS";
-constexpr const char* head_timeout = "TSPROXY_RESPONSE_HEAD_TIMEOUT_MS";
-constexpr const char* body_idle_timeout = "TSPROXY_BODY_IDLE_TIMEOUT_MS";
-constexpr const char* request_timeout = "TSPROXY_REQUEST_TIMEOUT_MS";
-constexpr const char* pool_enabled = "TSPROXY_POOL";
-constexpr const char* pool_per_target = "TSPROXY_POOL_MAX_IDLE_PER_TARGET";
-constexpr const char* pool_total = "TSPROXY_POOL_MAX_IDLE_TOTAL";
-constexpr const char* pool_idle_timeout = "TSPROXY_POOL_IDLE_TIMEOUT_MS";
-constexpr const char* pool_max_requests = "TSPROXY_POOL_MAX_REQUESTS";
-constexpr const char* pool_max_age = "TSPROXY_POOL_MAX_AGE_MS";
-constexpr const char* tls_verify = "TSPROXY_TLS_VERIFY";
-constexpr const char* tls_ca_file = "TSPROXY_TLS_CA_FILE";
-constexpr const char* node_tls_reject = "NODE_TLS_REJECT_UNAUTHORIZED";
-constexpr const char* max_head_bytes = "TSPROXY_MAX_HEADER_BYTES";
-constexpr const char* max_header_count = "TSPROXY_MAX_HEADER_COUNT";
-}  // namespace env_names
 
 const char* process_env(const char* name) { return std::getenv(name); }
 

@@ -29,7 +29,10 @@ std::int64_t parse_int64(std::string_view text) {
 }  // namespace
 
 runtime_api_client::runtime_api_client(asio::any_io_executor executor, asio::ip::tcp::endpoint endpoint)
-    : executor_(std::move(executor)), endpoint_(endpoint), parser_(http_parser::kind::response, http_limits{}) {}
+    : executor_(std::move(executor)),
+      endpoint_(endpoint),
+      api_target_{endpoint.address().to_string(), endpoint.port()},
+      parser_(http_parser::kind::response, http_limits{}) {}
 
 void runtime_api_client::drop_connection() noexcept {
   stream_.reset();
@@ -103,7 +106,7 @@ asio::awaitable<std::error_code> runtime_api_client::next(invocation& out, const
   for (int attempt = 0;; ++attempt) {
     const bool reused = connected();
     head_.clear();
-    append_request_head(head_, request, upstream_target{endpoint_.address().to_string(), endpoint_.port()});
+    append_request_head(head_, request, api_target_);
     const std::array<asio::const_buffer, 1> pieces{asio::buffer(head_)};
     out.event.clear();
     auto ec = co_await send(pieces);
@@ -133,7 +136,7 @@ asio::awaitable<std::error_code> runtime_api_client::post(std::string_view path,
       const auto colon = extra_headers.find(':');
       request.headers.push_back({extra_headers.substr(0, colon), extra_headers.substr(colon + 2)});
     }
-    append_request_head(head_, request, upstream_target{endpoint_.address().to_string(), endpoint_.port()});
+    append_request_head(head_, request, api_target_);
     const std::array<asio::const_buffer, 2> pieces{asio::buffer(head_), asio::buffer(body.data(), body.size())};
     std::string reply;
     auto ec = co_await send(pieces);
@@ -170,7 +173,7 @@ asio::awaitable<std::error_code> runtime_api_client::stream_begin(std::string_vi
                        {},
                        true};
   head_.clear();
-  append_request_head(head_, request, upstream_target{endpoint_.address().to_string(), endpoint_.port()});
+  append_request_head(head_, request, api_target_);
   append_chunk_header(head_, prelude.size());
   const std::array<asio::const_buffer, 3> pieces{asio::buffer(head_), asio::buffer(prelude.data(), prelude.size()),
                                                  asio::buffer("\r\n", 2)};

@@ -16,6 +16,7 @@
 
 #include "tsproxy/engine/http_parser.hpp"
 #include "tsproxy/engine/transport.hpp"
+#include "tsproxy/engine/upstream_target.hpp"
 
 namespace tsproxy::lambda {
 
@@ -62,6 +63,7 @@ class runtime_api_client {
 
   asio::any_io_executor executor_;
   asio::ip::tcp::endpoint endpoint_;
+  upstream_target api_target_;  // names the Runtime API in each request's Host header
   std::unique_ptr<transport> stream_;
   http_parser parser_;
   std::string read_buffer_;

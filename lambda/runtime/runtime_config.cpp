@@ -15,8 +15,6 @@ constexpr const char* metrics_namespace = "TSPROXY_METRICS_NAMESPACE";
 constexpr const char* log_level = "TSPROXY_LOG_LEVEL";
 constexpr const char* debug = "DEBUG";
 constexpr const char* deadline_margin = "TSPROXY_DEADLINE_MARGIN_MS";
-constexpr const char* pool_per_target = "TSPROXY_POOL_MAX_IDLE_PER_TARGET";
-constexpr const char* pool_total = "TSPROXY_POOL_MAX_IDLE_TOTAL";
 }  // namespace env_names
 
 namespace {
@@ -85,10 +83,10 @@ std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::st
   }
   // Every concurrent invocation may hold a connection to the same target: keeping fewer idle than that
   // closes and reopens connections under load (measured: 3,904 vs 12,441 req/s at concurrency 64).
-  if (lookup(env, env_names::pool_per_target) == nullptr) {
+  if (lookup(env, tsproxy::env_names::pool_per_target) == nullptr) {
     c.engine.pool.max_idle_per_target = std::max<std::size_t>(c.engine.pool.max_idle_per_target, c.concurrency);
   }
-  if (lookup(env, env_names::pool_total) == nullptr) {
+  if (lookup(env, tsproxy::env_names::pool_total) == nullptr) {
     c.engine.pool.max_idle_total = std::max<std::size_t>(c.engine.pool.max_idle_total, 2 * std::size_t{c.concurrency});
   }
   if (const char* v = lookup(env, env_names::invoke_mode)) {

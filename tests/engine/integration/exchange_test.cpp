@@ -13,21 +13,7 @@ namespace {
 
 // --- 1. Content through both SOCKS5 implementations ------------------------------------------------
 
-enum class socks_kind { microsocks, dante };
-
-std::string socks_name(const ::testing::TestParamInfo<socks_kind>& info) {
-  return info.param == socks_kind::microsocks ? "microsocks" : "dante";
-}
-
-class through_socks : public ::testing::TestWithParam<socks_kind>, protected io_fixture {
- protected:
-  engine_config config() const {
-    return GetParam() == socks_kind::microsocks
-               ? config_via(peers_.microsocks.host(), peers_.microsocks.port())
-               : config_via(peers_.dante.host(), peers_.dante.port());
-  }
-  shared_peers& peers_ = shared_peers::get();
-};
+class through_socks : public through_either_socks {};
 
 TEST_P(through_socks, GetSmallReturnsTheExactFile) {
   upstream_client client(config());

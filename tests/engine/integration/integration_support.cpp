@@ -415,4 +415,8 @@ int tls_origin::handshakes_completed() const {
   return state_->handshakes;
 }
 
+std::string socks_name(const ::testing::TestParamInfo<socks_kind>& info) {
+  return info.param == socks_kind::microsocks ? "microsocks" : "dante";
+}
+
 }  // namespace tsproxy::integration

@@ -119,6 +119,20 @@ struct shared_peers {
   shared_peers();
 };
 
+// Tests that must hold through either SOCKS5 listener: parameterised on the relay.
+enum class socks_kind { microsocks, dante };
+
+std::string socks_name(const ::testing::TestParamInfo<socks_kind>& info);
+
+class through_either_socks : public ::testing::TestWithParam<socks_kind>, protected io_fixture {
+ protected:
+  engine_config config() const {
+    return GetParam() == socks_kind::microsocks ? config_via(peers_.microsocks.host(), peers_.microsocks.port())
+                                                : config_via(peers_.dante.host(), peers_.dante.port());
+  }
+  shared_peers& peers_ = shared_peers::get();
+};
+
 // nginx's "Active connections" from stub_status, not counting the connection that asks.
 std::size_t nginx_active_connections(const test::nginx_server& nginx);
 

@@ -48,17 +48,7 @@ std::set<std::uint64_t> connections_of(const std::vector<test::access_log_entry>
 
 // --- 2. Sequential requests reuse one connection ---------------------------------------------------
 
-enum class socks_kind { microsocks, dante };
-
-class reuse : public ::testing::TestWithParam<socks_kind>, protected io_fixture {
- protected:
-  engine_config config() const {
-    return GetParam() == socks_kind::microsocks
-               ? config_via(peers_.microsocks.host(), peers_.microsocks.port())
-               : config_via(peers_.dante.host(), peers_.dante.port());
-  }
-  shared_peers& peers_ = shared_peers::get();
-};
+class reuse : public through_either_socks {};
 
 TEST_P(reuse, TwoHundredSequentialGetsTravelOverOneConnection) {
   upstream_client client(config());
@@ -108,9 +98,7 @@ TEST_P(reuse, ConnectionClosedByTheServerWhileIdleIsReplacedSilently) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Socks, reuse, ::testing::Values(socks_kind::microsocks, socks_kind::dante),
-                         [](const auto& info) {
-                           return info.param == socks_kind::microsocks ? "microsocks" : "dante";
-                         });
+                         socks_name);
 
 // --- 3. Stale connections and retirement -----------------------------------------------------------
 

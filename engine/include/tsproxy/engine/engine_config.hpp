@@ -55,6 +55,31 @@ struct engine_config {
   http_limits http;
 };
 
+// The variables load_engine_config reads (documented in the README's configuration table).
+namespace env_names {
+inline constexpr const char* socks5_address = "TSPROXY_SOCKS5_ADDRESS";
+inline constexpr const char* socks5_username = "TSPROXY_SOCKS5_USERNAME";
+inline constexpr const char* socks5_password = "TSPROXY_SOCKS5_PASSWORD";
+inline constexpr const char* socks5_pipeline = "TSPROXY_SOCKS5_PIPELINE";
+inline constexpr const char* connect_timeout = "TSPROXY_CONNECT_TIMEOUT_MS";
+inline constexpr const char* socks5_timeout = "TSPROXY_SOCKS5_TIMEOUT_MS";
+inline constexpr const char* tls_timeout = "TSPROXY_TLS_HANDSHAKE_TIMEOUT_MS";
+inline constexpr const char* head_timeout = "TSPROXY_RESPONSE_HEAD_TIMEOUT_MS";
+inline constexpr const char* body_idle_timeout = "TSPROXY_BODY_IDLE_TIMEOUT_MS";
+inline constexpr const char* request_timeout = "TSPROXY_REQUEST_TIMEOUT_MS";
+inline constexpr const char* pool_enabled = "TSPROXY_POOL";
+inline constexpr const char* pool_per_target = "TSPROXY_POOL_MAX_IDLE_PER_TARGET";
+inline constexpr const char* pool_total = "TSPROXY_POOL_MAX_IDLE_TOTAL";
+inline constexpr const char* pool_idle_timeout = "TSPROXY_POOL_IDLE_TIMEOUT_MS";
+inline constexpr const char* pool_max_requests = "TSPROXY_POOL_MAX_REQUESTS";
+inline constexpr const char* pool_max_age = "TSPROXY_POOL_MAX_AGE_MS";
+inline constexpr const char* tls_verify = "TSPROXY_TLS_VERIFY";
+inline constexpr const char* tls_ca_file = "TSPROXY_TLS_CA_FILE";
+inline constexpr const char* node_tls_reject = "NODE_TLS_REJECT_UNAUTHORIZED";
+inline constexpr const char* max_head_bytes = "TSPROXY_MAX_HEADER_BYTES";
+inline constexpr const char* max_header_count = "TSPROXY_MAX_HEADER_COUNT";
+}  // namespace env_names
+
 // Reads one environment variable; returns nullptr when unset. Tests pass their own.
 using env_lookup = std::function<const char*(const char*)>;
 const char* process_env(const char* name);
