@@ -55,64 +55,42 @@ bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& po
   return true;
 }
 
-namespace {
 
-// Applies one variable when set; remembers the first error.
-class config_reader {
- public:
-  config_reader(const env_lookup& env, std::string& error) : env_(env), error_(error) {}
+config_reader::config_reader(const env_lookup& env, std::string& error) : env_(env), error_(error) {}
 
-  void milliseconds_value(const char* name, milliseconds& out, std::uint64_t min = 1) {
-    std::uint64_t value = 0;
-    if (const char* text = lookup(name)) {
-      if (parse_uint(text, min, 86'400'000, value)) out = milliseconds(value);
-      else fail(name, text, "a whole number of milliseconds from " + std::to_string(min) + " to 86400000");
-    }
+const char* config_reader::lookup(const char* name) const {
+  const char* v = env_(name);
+  return (v != nullptr && *v != '\0') ? v : nullptr;
+}
+
+void config_reader::fail(const char* name, std::string_view value, const std::string& expected) {
+  if (!error_.empty()) return;
+  error_ = std::string(name) + "='" + std::string(value.substr(0, 64)) + "' is invalid: expected " + expected;
+}
+
+void config_reader::milliseconds_value(const char* name, milliseconds& out, std::uint64_t min) {
+  std::uint64_t value = 0;
+  if (const char* text = lookup(name)) {
+    if (parse_uint(text, min, 86'400'000, value)) out = milliseconds(value);
+    else fail(name, text, "a whole number of milliseconds from " + std::to_string(min) + " to 86400000");
   }
+}
 
-  template <typename Integer>
-  void count_value(const char* name, Integer& out, std::uint64_t min, std::uint64_t max) {
-    std::uint64_t value = 0;
-    if (const char* text = lookup(name)) {
-      if (parse_uint(text, min, max, value)) out = static_cast<Integer>(value);
-      else fail(name, text, "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
-    }
+void config_reader::bool_value(const char* name, bool& out) {
+  if (const char* text = lookup(name)) {
+    if (!parse_bool(text, out)) fail(name, text, "true or false");
   }
+}
 
-  void bool_value(const char* name, bool& out) {
-    if (const char* text = lookup(name)) {
-      if (!parse_bool(text, out)) fail(name, text, "true or false");
-    }
+void config_reader::string_value(const char* name, std::string& out) {
+  if (const char* text = lookup(name)) out = text;
+}
+
+void config_reader::host_port_value(const char* name, std::string& host, std::uint16_t& port) {
+  if (const char* text = lookup(name)) {
+    if (!parse_host_port(text, host, port)) fail(name, text, "host:port, for example 127.0.0.1:1055 or [::1]:1055");
   }
-
-  void string_value(const char* name, std::string& out) {
-    if (const char* text = lookup(name)) out = text;
-  }
-
-  void host_port_value(const char* name, std::string& host, std::uint16_t& port) {
-    if (const char* text = lookup(name)) {
-      if (!parse_host_port(text, host, port)) fail(name, text, "host:port, for example 127.0.0.1:1055 or [::1]:1055");
-    }
-  }
-
-  const char* lookup(const char* name) const {
-    const char* v = env_(name);
-    return (v != nullptr && *v != '\0') ? v : nullptr;
-  }
-
-  bool ok() const { return error_.empty(); }
-
- private:
-  void fail(const char* name, std::string_view value, const std::string& expected) {
-    if (!error_.empty()) return;
-    error_ = std::string(name) + "='" + std::string(value.substr(0, 64)) + "' is invalid: expected " + expected;
-  }
-
-  const env_lookup& env_;
-  std::string& error_;
-};
-
-}  // namespace
+}
 
 std::optional<engine_config> load_engine_config(const env_lookup& env, std::string& error) {
   engine_config c;

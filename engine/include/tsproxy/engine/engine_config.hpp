@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "tsproxy/engine/http_parser.hpp"
 
@@ -92,5 +93,35 @@ std::optional<engine_config> load_engine_config(const env_lookup& env, std::stri
 bool parse_bool(std::string_view text, bool& out);
 bool parse_uint(std::string_view text, std::uint64_t min, std::uint64_t max, std::uint64_t& out);
 bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& port);
+
+// Applies TSPROXY_* style variables to a configuration: each setter leaves `out` alone when the variable
+// is unset or empty, and records the first invalid value in `error` as a sentence naming the variable.
+class config_reader {
+ public:
+  config_reader(const env_lookup& env, std::string& error);
+
+  void milliseconds_value(const char* name, milliseconds& out, std::uint64_t min = 1);
+  template <typename Integer>
+  void count_value(const char* name, Integer& out, std::uint64_t min, std::uint64_t max) {
+    std::uint64_t value = 0;
+    if (const char* text = lookup(name)) {
+      if (parse_uint(text, min, max, value)) out = static_cast<Integer>(value);
+      else fail(name, text, "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+  }
+  void bool_value(const char* name, bool& out);
+  void string_value(const char* name, std::string& out);
+  void host_port_value(const char* name, std::string& host, std::uint16_t& port);
+
+  // The variable's value, or nullptr when unset or empty.
+  const char* lookup(const char* name) const;
+  // Records that `name` holds `value` where `expected` was wanted (only the first failure is kept).
+  void fail(const char* name, std::string_view value, const std::string& expected);
+  bool ok() const { return error_.empty(); }
+
+ private:
+  const env_lookup& env_;
+  std::string& error_;
+};
 
 }  // namespace tsproxy

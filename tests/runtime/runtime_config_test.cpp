@@ -1,0 +1,117 @@
+// The runtime's configuration: Lambda's variables, the caller-contract knobs, and how a bad value
+// becomes one sentence naming the variable (reported to /init/error).
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+#include "runtime/runtime_config.hpp"
+
+namespace tsproxy::lambda {
+namespace {
+
+struct fake_env {
+  std::map<std::string, std::string> vars{{"AWS_LAMBDA_RUNTIME_API", "127.0.0.1:9001"}};
+  env_lookup lookup() const {
+    return [this](const char* name) -> const char* {
+      auto it = vars.find(name);
+      return it == vars.end() ? nullptr : it->second.c_str();
+    };
+  }
+};
+
+struct loaded {
+  std::optional<runtime_config> config;
+  std::string error;
+  std::optional<asio::ip::tcp::endpoint> api;
+};
+
+loaded load(const fake_env& env) {
+  loaded l;
+  l.config = load_runtime_config(env.lookup(), l.error, l.api);
+  return l;
+}
+
+TEST(runtime_config, defaults) {
+  const auto l = load(fake_env{});
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->runtime_api.port(), 9001);
+  EXPECT_EQ(l.config->concurrency, 1u);
+  EXPECT_EQ(l.config->mode, invoke_mode::buffered);
+  EXPECT_FALSE(l.config->allowed_targets);
+  EXPECT_TRUE(l.config->prewarm.empty());
+  EXPECT_EQ(l.config->metrics_namespace, "tailscale-service");
+  EXPECT_EQ(l.config->level, log_level::info);
+  EXPECT_EQ(l.config->engine.pool.max_idle_per_target, 8u);
+  EXPECT_EQ(l.config->engine.pool.max_idle_total, 64u);
+}
+
+TEST(runtime_config, missing_runtime_api_is_an_error_with_nowhere_to_report_it) {
+  fake_env env;
+  env.vars.erase("AWS_LAMBDA_RUNTIME_API");
+  const auto l = load(env);
+  EXPECT_FALSE(l.config);
+  EXPECT_FALSE(l.api);
+  EXPECT_NE(l.error.find("AWS_LAMBDA_RUNTIME_API"), std::string::npos);
+}
+
+TEST(runtime_config, a_bad_value_names_its_variable_and_still_gives_the_runtime_api) {
+  for (const auto& [name, value] : std::map<std::string, std::string>{
+           {"TSPROXY_INVOKE_MODE", "sometimes"},
+           {"AWS_LAMBDA_MAX_CONCURRENCY", "0"},
+           {"TSPROXY_ALLOWED_TARGETS", "fd7a::1:443"},
+           {"TSPROXY_PREWARM", "no-port"},
+           {"TSPROXY_PREWARM_CONNECTIONS", "65"},
+           {"TSPROXY_LOG_LEVEL", "loud"},
+           {"TSPROXY_DEADLINE_MARGIN_MS", "-1"},
+           {"TSPROXY_POOL_IDLE_TIMEOUT_MS", "soon"}}) {
+    fake_env env;
+    env.vars[name] = value;
+    const auto l = load(env);
+    EXPECT_FALSE(l.config) << name;
+    EXPECT_TRUE(l.api) << name;
+    EXPECT_EQ(l.error.rfind(name, 0), 0u) << l.error;
+  }
+}
+
+TEST(runtime_config, caller_contract_knobs) {
+  fake_env env;
+  env.vars["TSPROXY_INVOKE_MODE"] = "RESPONSE_STREAM";
+  env.vars["TSPROXY_ALLOWED_TARGETS"] = "100.64.0.0/10:443";
+  env.vars["TSPROXY_PREWARM"] = "https://db.tailnet.ts.net:8443, 100.64.0.7:80";
+  env.vars["TSPROXY_DEADLINE_MARGIN_MS"] = "0";
+  env.vars["DEBUG"] = "1";
+  const auto l = load(env);
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->mode, invoke_mode::response_stream);
+  ASSERT_TRUE(l.config->allowed_targets);
+  EXPECT_TRUE(l.config->allowed_targets->allows({"100.100.1.1", 443, true, {}}));
+  ASSERT_EQ(l.config->prewarm.size(), 2u);
+  EXPECT_TRUE(l.config->prewarm[0].tls);
+  EXPECT_EQ(l.config->prewarm[0].server_name, "db.tailnet.ts.net");
+  EXPECT_FALSE(l.config->prewarm[1].tls);
+  EXPECT_TRUE(l.config->prewarm[1].server_name.empty());
+  EXPECT_EQ(l.config->deadline_margin.count(), 0);
+  EXPECT_EQ(l.config->level, log_level::debug);
+}
+
+TEST(runtime_config, idle_limits_follow_the_concurrency_unless_set) {
+  fake_env env;
+  env.vars["AWS_LAMBDA_MAX_CONCURRENCY"] = "64";
+  auto l = load(env);
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->concurrency, 64u);
+  EXPECT_EQ(l.config->engine.pool.max_idle_per_target, 64u);
+  EXPECT_EQ(l.config->engine.pool.max_idle_total, 128u);
+
+  env.vars["TSPROXY_POOL_MAX_IDLE_PER_TARGET"] = "4";
+  env.vars["TSPROXY_POOL_MAX_IDLE_TOTAL"] = "10";
+  l = load(env);
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->engine.pool.max_idle_per_target, 4u);
+  EXPECT_EQ(l.config->engine.pool.max_idle_total, 10u);
+}
+
+}  // namespace
+}  // namespace tsproxy::lambda
