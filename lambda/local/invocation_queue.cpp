@@ -34,6 +34,11 @@ void invocation_queue::withdraw(const invocation& inv) {
 }
 
 asio::awaitable<std::shared_ptr<invocation>> invocation_queue::next(std::shared_ptr<const bool> caller_gone) {
+  ++next_waiting_;
+  struct leave {
+    std::size_t& count;
+    ~leave() { --count; }
+  } counted{next_waiting_};
   for (;;) {
     if (closed_ || (caller_gone && *caller_gone)) co_return nullptr;
     if (open_ && !failure_ && !pending_.empty() && running_.size() < max_concurrency_) {

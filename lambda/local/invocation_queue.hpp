@@ -56,6 +56,7 @@ class invocation_queue {
   const std::optional<invocation_failure>& failure() const noexcept { return failure_; }
   std::size_t in_flight() const noexcept { return running_.size(); }
   std::size_t queued() const noexcept { return pending_.size(); }
+  std::size_t next_waiting() const noexcept { return next_waiting_; }
 
  private:
   std::size_t max_concurrency_;
@@ -64,6 +65,7 @@ class invocation_queue {
   bool open_ = false;
   bool closed_ = false;
   std::optional<invocation_failure> failure_;
+  std::size_t next_waiting_ = 0;
   std::deque<std::shared_ptr<invocation>> pending_;
   std::map<std::string, std::shared_ptr<invocation>, std::less<>> running_;
   event_signal changed_;

@@ -26,7 +26,7 @@ double invoke_stats::percentile(double p) const {
   return sorted[std::clamp<std::size_t>(rank, 1, sorted.size()) - 1];
 }
 
-std::string invoke_stats::to_json(std::size_t in_flight) const {
+std::string invoke_stats::to_json(const queue_state& queue) const {
   std::string out = "{\"init_duration_ms\":";
   if (init_duration_ms_)
     lambda::append_json_fixed(out, *init_duration_ms_, 3);
@@ -41,7 +41,11 @@ std::string invoke_stats::to_json(std::size_t in_flight) const {
   out.append(",\"p99\":");
   lambda::append_json_fixed(out, percentile(99), 3);
   out.append("},\"in_flight\":");
-  lambda::append_json_int(out, static_cast<std::int64_t>(in_flight));
+  lambda::append_json_int(out, static_cast<std::int64_t>(queue.in_flight));
+  out.append(",\"queued\":");
+  lambda::append_json_int(out, static_cast<std::int64_t>(queue.queued));
+  out.append(",\"next_waiting\":");
+  lambda::append_json_int(out, static_cast<std::int64_t>(queue.next_waiting));
   out.push_back('}');
   return out;
 }

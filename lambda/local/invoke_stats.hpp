@@ -21,8 +21,16 @@ class invoke_stats {
   // Nearest-rank percentile of the recorded handoffs (0 when none).
   double percentile(double p) const;
 
-  // {"init_duration_ms":..,"invocations":N,"handoff_to_response_ms":{"p50":..,"p90":..,"p99":..},"in_flight":..}
-  std::string to_json(std::size_t in_flight) const;
+  // What the invocation queue holds right now, so that tests can wait for a state instead of a time.
+  struct queue_state {
+    std::size_t in_flight = 0;     // handed to the runtime, not answered yet
+    std::size_t queued = 0;        // waiting for a free slot or for a `next`
+    std::size_t next_waiting = 0;  // `next` long polls the runtime has outstanding
+  };
+
+  // {"init_duration_ms":..,"invocations":N,"handoff_to_response_ms":{"p50":..,"p90":..,"p99":..},
+  //  "in_flight":..,"queued":..,"next_waiting":..}
+  std::string to_json(const queue_state& queue) const;
 
  private:
   std::size_t window_;

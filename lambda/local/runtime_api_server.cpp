@@ -150,7 +150,7 @@ asio::awaitable<bool> runtime_api_server::route(server_connection& conn) {
     co_return co_await extensions_.serve(conn, path);
   } else if (head.method == "GET" && path == "/local/stats") {
     if (co_await conn.discard_body(no_deadline)) co_return false;
-    const auto body = stats_.to_json(queue_.in_flight());
+    const auto body = stats_.to_json({queue_.in_flight(), queue_.queued(), queue_.next_waiting()});
     co_return !co_await conn.respond_json(200, body, conn.keep_alive(), no_deadline) && conn.keep_alive();
   }
   if (co_await conn.discard_body(no_deadline)) co_return false;

@@ -1,6 +1,7 @@
 #include "local_stack.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -73,17 +74,18 @@ local_stack::local_stack(const std::string& socks_address, stack_options options
     const auto begin = at + marker.size();
     return text.substr(begin, text.find('"', begin) - begin);
   };
-  for (int i = 0; i < 1000; ++i) {
+  bool exited = false;
+  const bool ready = wait_until([&] {
     const std::string text = log();
     if (text.find("\"event\":\"ready\"") != std::string::npos) {
       url_ = field(text, "url");
       runtime_api_ = field(text, "runtime_api");
-      return;
+      return true;
     }
-    if (!local_.running()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  local_.fail("tsproxy-local did not report ready");
+    exited = !local_.running();
+    return exited;
+  });
+  if (!ready || exited) local_.fail("tsproxy-local did not report ready");
 }
 
 local_stack::~local_stack() = default;
@@ -128,6 +130,22 @@ std::string local_stack::invoke_raw(const std::string& event_json) const {
 std::string local_stack::stats_json() const {
   const auto r = run_command({"curl", "-sS", "--max-time", "10", "http://" + runtime_api_ + "/local/stats"});
   return r.out;
+}
+
+std::optional<double> local_stack::invoke_timing(const std::string& request_id, std::string_view key) const {
+  const std::string line_marker = "{\"event\":\"invoke\",\"request_id\":\"" + request_id + "\"";
+  const std::string key_marker = "\"" + std::string(key) + "\":";
+  std::optional<double> value;
+  wait_until([&] {
+    const std::string text = log();
+    const auto at = text.find(line_marker);
+    const auto end = at == std::string::npos ? at : text.find('\n', at);
+    if (end == std::string::npos) return false;  // not written (whole) yet
+    const auto k = text.find(key_marker, at);
+    if (k != std::string::npos && k < end) value = std::strtod(text.c_str() + k + key_marker.size(), nullptr);
+    return true;
+  });
+  return value;
 }
 
 pid_t local_stack::bootstrap_pid() const {

@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,6 +51,10 @@ class local_stack {
   pid_t bootstrap_pid() const;  // the runtime process started by tsproxy-local
   std::string log() const;      // everything tsproxy-local and the runtime logged
   std::string stats_json() const;  // GET /local/stats on the Runtime API port
+  // A number from the emulator's invoke log line for `request_id` (e.g. "handoff_to_response_ms",
+  // timed by the emulator from handoff to result, so no process start-up is in it); waits for the
+  // line, which is written just after the response.
+  std::optional<double> invoke_timing(const std::string& request_id, std::string_view key) const;
 
   static std::vector<std::string> route_to(const std::string& host, std::uint16_t port, bool https = false);
 

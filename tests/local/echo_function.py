@@ -5,6 +5,9 @@ By rawPath:
   /fail           posts /error (Lambda-Runtime-Function-Error-Type: Function.TestError)
   /sleep          sleeps past the deadline, then answers (too late)
   /slow           sleeps 1 s, then echoes
+  /together?n=N&wait_ms=W
+                  waits (up to W ms, default 30 s) until N invocations are inside the function at once,
+                  then echoes; answers 504 if they never were (proves the emulator ran them concurrently)
   /custom         a structured result: 201, headers, two cookies, text body
   /binary-result  a structured result with a base64 body of all 256 byte values
   /plain          a result without statusCode ({"plain": true})
@@ -13,7 +16,7 @@ By rawPath:
   anything else   echoes the event: buffered as the body of a 200 result, or streamed in pieces
                   when TSPROXY_INVOKE_MODE=response_stream
 Environment: AWS_LAMBDA_MAX_CONCURRENCY=N runs N loops at once; TSPROXY_TEST_INIT_ERROR=1 posts
-/init/error instead of serving; TSPROXY_TEST_GRANDCHILD_PID=path starts `sleep 300` and writes its pid.
+/init/error instead of serving, once an invocation is queued (asked at GET /local/stats); TSPROXY_TEST_GRANDCHILD_PID=path starts `sleep 300` and writes its pid.
 """
 import base64
 import http.client
@@ -28,6 +31,23 @@ API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 BASE = "/2018-06-01/runtime"
 STREAMING = os.environ.get("TSPROXY_INVOKE_MODE") == "response_stream"
 PRELUDE_TYPE = "application/vnd.awslambda.http-integration-response"
+
+
+_barriers = {}
+_barriers_lock = threading.Lock()
+
+
+def barrier(parties):
+    with _barriers_lock:
+        return _barriers.setdefault(parties, threading.Barrier(parties))
+
+
+def local_stats():
+    conn = http.client.HTTPConnection(API)
+    conn.request("GET", "/local/stats")
+    stats = json.loads(conn.getresponse().read())
+    conn.close()
+    return stats
 
 
 def log(*parts):
@@ -88,6 +108,12 @@ def handle(conn, request_id, deadline_ms, event_bytes):
         time.sleep(max(0.0, deadline_ms / 1000.0 - time.time()) + 0.5)
     if path == "/slow":
         time.sleep(1.0)
+    if path == "/together":
+        try:
+            barrier(int(query.get("n", "2"))).wait(timeout=int(query.get("wait_ms", "30000")) / 1000)
+        except threading.BrokenBarrierError:
+            result = {"statusCode": 504, "body": "the invocations never ran together"}
+            return post(conn, f"{BASE}/invocation/{request_id}/response", json.dumps(result))
     if path == "/custom":
         result = {"statusCode": 201, "headers": {"content-type": "text/plain", "x-test": "yes"},
                   "cookies": ["a=1; Path=/", "b=2; HttpOnly"], "body": "custom body", "isBase64Encoded": False}
@@ -141,7 +167,10 @@ def main():
         with open(grandchild, "w") as f:
             f.write(str(child.pid))
     if os.environ.get("TSPROXY_TEST_INIT_ERROR") == "1":
-        time.sleep(0.5)
+        # Fails init only once the test's request is queued, so that request is the one to see it.
+        deadline = time.monotonic() + 30
+        while local_stats()["queued"] < 1 and time.monotonic() < deadline:
+            time.sleep(0.01)
         conn = http.client.HTTPConnection(API)
         body = json.dumps({"errorMessage": "cannot start", "errorType": "Runtime.TestInitError", "stackTrace": []})
         post(conn, f"{BASE}/init/error", body, {"Lambda-Runtime-Function-Error-Type": "Runtime.TestInitError"})

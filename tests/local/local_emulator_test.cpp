@@ -21,6 +21,7 @@
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/temp_dir.hpp"
+#include "support/wait.hpp"
 
 namespace tsproxy::local::testing {
 namespace {
@@ -65,22 +66,19 @@ class local_instance {
     argv.insert(argv.end(), bootstrap.begin(), bootstrap.end());
     process_ = child_process(argv, dir_ / "tsproxy-local.log", env);
     // The ready line: {"event":"ready","url":"http://127.0.0.1:PORT","runtime_api":"127.0.0.1:R"}
-    const auto deadline = std::chrono::steady_clock::now() + 15s;
-    for (;;) {
+    bool exited = false;
+    const bool ready = test::wait_until([&] {
       const auto log = read_all(process_.log_file());
       const auto at = log.find(R"({"event":"ready","url":"http://127.0.0.1:)");
-      if (at != std::string::npos && log.find('\n', at) != std::string::npos) {
-        ready_line_ = log.substr(at, log.find('\n', at) - at);
-        port_ =
-            static_cast<std::uint16_t>(std::stoi(ready_line_.substr(ready_line_.find("127.0.0.1:") + 10)));
-        const auto api = ready_line_.find(R"("runtime_api":"127.0.0.1:)");
-        runtime_port_ = static_cast<std::uint16_t>(std::stoi(ready_line_.substr(api + 25)));
-        break;
-      }
-      if (!process_.running()) process_.fail("tsproxy-local exited before it was ready");
-      if (std::chrono::steady_clock::now() > deadline) process_.fail("no ready line");
-      std::this_thread::sleep_for(10ms);
-    }
+      if (at == std::string::npos || log.find('\n', at) == std::string::npos) return exited = !process_.running();
+      ready_line_ = log.substr(at, log.find('\n', at) - at);
+      return true;
+    });
+    if (exited) process_.fail("tsproxy-local exited before it was ready");
+    if (!ready) process_.fail("no ready line");
+    port_ = static_cast<std::uint16_t>(std::stoi(ready_line_.substr(ready_line_.find("127.0.0.1:") + 10)));
+    const auto api = ready_line_.find(R"("runtime_api":"127.0.0.1:)");
+    runtime_port_ = static_cast<std::uint16_t>(std::stoi(ready_line_.substr(api + 25)));
   }
 
   std::uint16_t port() const { return port_; }
@@ -93,12 +91,35 @@ class local_instance {
 
   // Waits until the log contains `marker` (log lines are written when things happen, not in order
   // with the responses a test reads).
-  bool wait_for_log(std::string_view marker, std::chrono::milliseconds timeout = 5s) const {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (log().find(marker) != std::string::npos) return true;
-      std::this_thread::sleep_for(10ms);
-    }
+  bool wait_for_log(std::string_view marker) const {
+    return test::wait_until([&] { return log().find(marker) != std::string::npos; });
+  }
+  // The init line is written once the runtime (and every extension) made its first `next`: from
+  // then on an invocation is handed over at once, so start-up time stays out of what a test times.
+  bool wait_for_init() const { return wait_for_log(R"({"event":"init",)"); }
+
+  // The invocation queue as GET /local/stats reports it.
+  struct queue_counts {
+    std::int64_t in_flight = -1, queued = -1, next_waiting = -1;
+  };
+  queue_counts queue() const {
+    const auto stats = test::raw_http_get(test::loopback_ipv4, runtime_port_, "/local/stats");
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    queue_counts counts;
+    if (stats.status != 200 || parser.parse(stats.body).get(root)) return counts;
+    if (root["in_flight"].get(counts.in_flight) || root["queued"].get(counts.queued) ||
+        root["next_waiting"].get(counts.next_waiting))
+      return {};
+    return counts;
+  }
+  // Waits until the queue is in the state `wanted` accepts; false (with the last counts) if it never is.
+  template <typename Predicate>
+  bool wait_for_queue(Predicate wanted) const {
+    queue_counts counts;
+    if (test::wait_until([&] { return wanted(counts = queue()); })) return true;
+    ADD_FAILURE() << "the queue never reached the state: in_flight=" << counts.in_flight
+                  << " queued=" << counts.queued << " next_waiting=" << counts.next_waiting;
     return false;
   }
 
@@ -259,13 +280,8 @@ bool process_gone(pid_t pid) {
   return false;
 }
 
-bool wait_gone(pid_t pid, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!process_gone(pid)) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(10ms);
-  }
-  return true;
+bool wait_gone(pid_t pid) {
+  return test::wait_until([&] { return process_gone(pid); }, 10s);
 }
 
 long vm_hwm_kb(pid_t pid) {
@@ -463,13 +479,14 @@ TEST(LocalEmulator, ErrorResultIs502WithErrorType) {
 
 TEST(LocalEmulator, TimeoutIs502SandboxTimedout) {
   local_instance local({"--timeout-ms", "800"});
+  ASSERT_TRUE(local.wait_for_init()) << local.log();  // the clock below must not include Python's start
   const auto start = std::chrono::steady_clock::now();
-  const auto r = get(local.port(), "/sleep");
+  const auto r = get(local.port(), "/sleep");  // the function answers 0.5 s after its deadline
   const auto elapsed = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.status, 502);
-  EXPECT_EQ(r.header("x-amzn-ErrorType"), "Sandbox.Timedout");
-  EXPECT_GE(elapsed, 750ms);
-  EXPECT_LT(elapsed, 3s);
+  EXPECT_EQ(r.header("x-amzn-ErrorType"), "Sandbox.Timedout") << "the late answer must never be relayed";
+  EXPECT_GE(elapsed, 750ms) << "timed out before the function's deadline";
+  EXPECT_LT(elapsed, 800ms + 5s) << "the timeout must fire, not wait for the function";
   EXPECT_TRUE(local.wait_for_log(R"({"event":"timeout",)")) << local.log();
   // The late answer is refused like Lambda refuses an unknown request id, and the next request works.
   EXPECT_TRUE(local.wait_for_log(R"({"event":"invalid_request_id",)")) << local.log();
@@ -524,28 +541,41 @@ TEST(LocalEmulator, StreamErrorCutsTheConnection) {
   EXPECT_NE(local.log().find("Function.Boom"), std::string::npos);
 }
 
-TEST(LocalEmulator, ConcurrencyFourOverlapsSlowInvocations) {
+TEST(LocalEmulator, ConcurrencyFourOverlapsInvocations) {
+  // Each /together invocation waits inside the function until all four are there at once: they can
+  // only all answer 200 if the emulator handed out four invocations without waiting for results.
   local_instance local({"--max-concurrency", "4"});
   std::vector<std::thread> callers;
   callers.reserve(4);
   std::atomic<int> ok{0};
-  const auto start = std::chrono::steady_clock::now();
   for (int i = 0; i < 4; ++i) {
     callers.emplace_back([&] {
-      if (get(local.port(), "/slow").status == 200) ++ok;
+      if (get(local.port(), "/together?n=4").status == 200) ++ok;
     });
   }
   for (auto& t : callers) t.join();
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_EQ(ok, 4);
-  EXPECT_LT(elapsed, 1900ms) << "four 1 s invocations must overlap";
+  EXPECT_EQ(ok, 4) << "four invocations were never inside the function at the same time";
+}
+
+TEST(LocalEmulator, ConcurrencyOneNeverOverlapsInvocations) {
+  // The converse, so the test above can fail: at concurrency 1 two invocations never meet, even though
+  // the function runs two loops (the variable reaches it unchanged at concurrency 1).
+  local_instance local({"--max-concurrency", "1", "--timeout-ms", "60000"}, {{"AWS_LAMBDA_MAX_CONCURRENCY", "2"}});
+  reply first;
+  std::thread caller([&] { first = get(local.port(), "/together?n=2&wait_ms=1000"); });
+  const auto second = get(local.port(), "/together?n=2&wait_ms=1000");
+  caller.join();
+  EXPECT_EQ(first.status, 504);
+  EXPECT_EQ(second.status, 504);
 }
 
 TEST(LocalEmulator, AbandonedNextIsNotHandedAnInvocation) {
-  local_instance local({"--timeout-ms", "4000"});
+  local_instance local({"--timeout-ms", "30000"});
+  ASSERT_TRUE(local.wait_for_init()) << local.log();
   reply first;
   std::thread slow([&] { first = get(local.port(), "/slow"); });
-  std::this_thread::sleep_for(300ms);  // the function is busy for a second
+  // The function is busy with /slow: no `next` of its own is waiting.
+  ASSERT_TRUE(local.wait_for_queue([](const auto& q) { return q.in_flight == 1 && q.next_waiting == 0; }));
   {
     // A "runtime" that long-polls and then goes away: it would be first in line for the next invocation.
     std::error_code ec;
@@ -553,8 +583,10 @@ TEST(LocalEmulator, AbandonedNextIsNotHandedAnInvocation) {
     ASSERT_TRUE(fd) << ec.message();
     const std::string next = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: x\r\n\r\n";
     ASSERT_EQ(::send(fd.get(), next.data(), next.size(), MSG_NOSIGNAL), static_cast<ssize_t>(next.size()));
-    std::this_thread::sleep_for(50ms);
+    ASSERT_TRUE(local.wait_for_queue([](const auto& q) { return q.next_waiting == 1; }));
   }
+  // Closed: the emulator must notice while the long poll waits, before any invocation is handed out.
+  ASSERT_TRUE(local.wait_for_queue([](const auto& q) { return q.next_waiting == 0; }));
   const auto second = get(local.port(), "/after-abandoned");
   slow.join();
   EXPECT_EQ(first.status, 200);
@@ -576,16 +608,16 @@ TEST(LocalEmulator, ExtensionGetsInvokeAndShutdownAndSigtermLeavesNothing) {
   const auto runtime_pid = log_number(local.log(), R"({"event":"runtime_start")", "pid");
   const auto extension_pid = log_number(local.log(), R"({"event":"extension_start")", "pid");
   ASSERT_TRUE(runtime_pid && extension_pid) << local.log();
-  std::this_thread::sleep_for(100ms);
+  // The function wrote the file before its first `next`, so it is complete once a request was served.
   const auto grandchild_pid = std::stoi(read_all(grandchild));
 
   ASSERT_EQ(::kill(local.pid(), SIGTERM), 0);
-  const auto code = local.process().wait_for_exit(5s);
+  const auto code = local.process().wait_for_exit(15s);
   ASSERT_TRUE(code.has_value()) << local.log();
   EXPECT_EQ(*code, 0) << local.log();
-  EXPECT_TRUE(wait_gone(static_cast<pid_t>(*runtime_pid), 1s));
-  EXPECT_TRUE(wait_gone(static_cast<pid_t>(*extension_pid), 1s));
-  EXPECT_TRUE(wait_gone(grandchild_pid, 1s)) << "the runtime's own child must go with it";
+  EXPECT_TRUE(wait_gone(static_cast<pid_t>(*runtime_pid)));
+  EXPECT_TRUE(wait_gone(static_cast<pid_t>(*extension_pid)));
+  EXPECT_TRUE(wait_gone(grandchild_pid)) << "the runtime's own child must go with it";
 
   const auto lines = read_all(events);
   const auto invoke = lines.find(R"("eventType": "INVOKE")");
@@ -601,10 +633,10 @@ TEST(LocalEmulator, ExtensionGetsInvokeAndShutdownAndSigtermLeavesNothing) {
 
 TEST(LocalEmulator, InitErrorAnswers502AndExits) {
   local_instance local({"--exit-on-init-error"}, {{"TSPROXY_TEST_INIT_ERROR", "1"}});
-  const auto r = get(local.port(), "/during-init");  // queued: the function posts /init/error after 0.5 s
+  const auto r = get(local.port(), "/during-init");  // the function posts /init/error once this is queued
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(r.header("x-amzn-ErrorType"), "Runtime.TestInitError");
-  const auto code = local.process().wait_for_exit(5s);
+  const auto code = local.process().wait_for_exit(15s);
   ASSERT_TRUE(code.has_value()) << local.log();
   EXPECT_NE(*code, 0);
   EXPECT_NE(local.log().find(R"({"event":"init_error",)"), std::string::npos) << local.log();

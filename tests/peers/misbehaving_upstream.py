@@ -28,11 +28,15 @@ Endpoints (HEAD gets the same head with no body; unknown paths get 404):
                              (chunked framing is the valid one); the connection stays open.
   /big?n=N                   N bytes (pattern as /bytes) written 64 KiB at a time, Content-Length.
   /big-chunked?n=N           the same in 64 KiB chunks.
+  /hold?key=K                held (the head not sent) until /__release?key=K, then 200 "released";
+                             504 if no release comes within ms=M (default 60000).
+  /__held?key=K              JSON {"held": H}: how many /hold requests for K are waiting now.
+  /__release?key=K           releases every /hold for K, waiting or still to come; 200 "released N".
   /__stats                   JSON {"accepted_connections": A, "requests": R} (see below).
 
-Accounting: every accepted TCP connection counts, except a connection whose first request is
-/__stats (a control connection, so asking never disturbs the answer). /__stats requests are never
-counted as requests. The accept loop is a single thread, so any connection whose connect() completed
+Accounting: every accepted TCP connection counts, except a connection whose first request is a
+control request (/__stats, /__held, /__release), so asking never disturbs the answer. Control
+requests are never counted as requests. The accept loop is a single thread, so any connection whose connect() completed
 before the control connection's did is already counted when /__stats answers.
 """
 
@@ -59,6 +63,10 @@ _accepted = 0
 _control = 0
 _requests = 0
 _quiet = False
+
+_holds = threading.Condition()
+_held = {}  # key -> /hold requests waiting now
+_released = set()  # keys released for good
 
 
 class ClientGone(Exception):
@@ -439,6 +447,35 @@ def h_big_chunked(conn, req):
     return keep
 
 
+def h_hold(conn, req):
+    key = req.query.get("key", "")
+    deadline = time.monotonic() + max(0, req.int_param("ms", 60000)) / 1000
+    with _holds:
+        _held[key] = _held.get(key, 0) + 1
+        while key not in _released and time.monotonic() < deadline:
+            _holds.wait(timeout=max(0.0, deadline - time.monotonic()))
+        _held[key] -= 1
+        released = key in _released
+    if not released:
+        return respond(conn, req, 504, b"never released\n", [("Content-Type", "text/plain")])
+    return respond(conn, req, 200, b"released", [("Content-Type", "text/plain")])
+
+
+def h_held(conn, req):
+    with _holds:
+        body = json.dumps({"held": _held.get(req.query.get("key", ""), 0)})
+    return respond(conn, req, 200, body.encode() + b"\n", [("Content-Type", "application/json")])
+
+
+def h_release(conn, req):
+    key = req.query.get("key", "")
+    with _holds:
+        _released.add(key)
+        n = _held.get(key, 0)
+        _holds.notify_all()
+    return respond(conn, req, 200, f"released {n}".encode(), [("Content-Type", "text/plain")])
+
+
 def h_stats(conn, req):
     with _stats_lock:
         body = json.dumps({"accepted_connections": _accepted - _control, "requests": _requests})
@@ -468,6 +505,9 @@ ROUTES = {
     "/cl-and-te": h_cl_and_te,
     "/big": h_big,
     "/big-chunked": h_big_chunked,
+    "/hold": h_hold,
+    "/__held": h_held,
+    "/__release": h_release,
     "/__stats": h_stats,
 }
 
@@ -487,7 +527,7 @@ def serve_connection(sock, serial):
                 return
             conn.requests += 1
             with _stats_lock:
-                if req.path == "/__stats":
+                if req.path.startswith("/__"):
                     if conn.requests == 1:
                         _control += 1
                 else:

@@ -12,6 +12,8 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <stdexcept>
 
 namespace tsproxy::test {
@@ -108,6 +110,38 @@ std::size_t count_open_fds() {
   }
   ::closedir(dir);
   return count - 1;  // the descriptor opendir itself held
+}
+
+std::size_t count_own_sockets_in_close_wait() {
+  // Socket inodes this process holds: /proc/self/fd/N -> "socket:[INODE]".
+  std::vector<std::string> own;
+  DIR* dir = ::opendir("/proc/self/fd");
+  if (dir == nullptr) throw last_error("count_own_sockets_in_close_wait: opendir /proc/self/fd");
+  while (const dirent* entry = ::readdir(dir)) {
+    char target[64];
+    const std::string link = std::string("/proc/self/fd/") + entry->d_name;
+    const auto n = ::readlink(link.c_str(), target, sizeof target - 1);
+    if (n <= 0) continue;
+    const std::string_view t(target, static_cast<std::size_t>(n));
+    if (t.starts_with("socket:[") && t.ends_with("]")) own.emplace_back(t.substr(8, t.size() - 9));
+  }
+  ::closedir(dir);
+  constexpr std::string_view close_wait = "08";  // TCP_CLOSE_WAIT in the kernel's st column
+  std::size_t count = 0;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line);  // header
+    while (std::getline(in, line)) {
+      // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
+      std::istringstream fields(line);
+      std::string sl, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
+      if (!(fields >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode))
+        continue;
+      if (state == close_wait && std::find(own.begin(), own.end(), inode) != own.end()) ++count;
+    }
+  }
+  return count;
 }
 
 bool ipv6_loopback_available() {

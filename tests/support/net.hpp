@@ -44,6 +44,11 @@ std::uint16_t free_tcp_port();
 // For leak checks: compare before and after, once every connection under test is closed.
 std::size_t count_open_fds();
 
+// TCP sockets open in this process whose connection has received the peer's FIN and is not yet
+// closed here (CLOSE_WAIT, from /proc/net/tcp and tcp6 matched to /proc/self/fd). A test waits on
+// it to know that a server's close of an idle connection has reached the client's kernel.
+std::size_t count_own_sockets_in_close_wait();
+
 // Whether ::1 can be bound here, so IPv6 tests can be skipped on hosts without it.
 bool ipv6_loopback_available();
 

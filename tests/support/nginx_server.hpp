@@ -55,7 +55,7 @@ class nginx_server {
   std::vector<access_log_entry> access_log_entries() const;
   // Polls until at least `count` entries exist; returns them, or throws std::runtime_error on timeout.
   std::vector<access_log_entry> wait_for_access_log_entries(
-      std::size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(5)) const;
+      std::size_t count, std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
   // Distinct $connection serials in the access log.
   std::size_t distinct_connections() const;
 

@@ -9,3 +9,4 @@
 #include "support/python_upstream.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_ca.hpp"
+#include "support/wait.hpp"

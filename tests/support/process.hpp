@@ -70,12 +70,12 @@ class child_process {
   // Polls connect() to host:port until it is accepted. Throws child_exited_error if the child exits
   // first, std::runtime_error on timeout; both quote the log tail.
   void wait_for_tcp_port(const std::string& host, std::uint16_t port,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+                         std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
   // Waits until `file` exists and is non-empty (for servers that report readiness by writing a file).
   // Throws like wait_for_tcp_port.
   void wait_for_file(const std::filesystem::path& file,
-                     std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+                     std::chrono::milliseconds timeout = std::chrono::seconds(30)) const;
 
   // The last max_bytes of the log file (for error messages).
   std::string log_tail(std::size_t max_bytes = 4096) const;

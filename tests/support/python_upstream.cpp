@@ -24,24 +24,33 @@ std::string python_upstream::url(std::string_view target) const {
   return "http://127.0.0.1:" + std::to_string(port_) + std::string(target);
 }
 
-std::size_t python_upstream::stat(std::string_view key) const {
-  const http_response response = raw_http_get(loopback_ipv4, port_, "/__stats");
+std::size_t python_upstream::stat(std::string_view target, std::string_view key) const {
+  const http_response response = raw_http_get(loopback_ipv4, port_, std::string(target));
   // The body is one flat JSON object of integers, e.g. {"accepted_connections": 3, "requests": 5}.
   const std::string needle = "\"" + std::string(key) + "\":";
   auto at = response.body.find(needle);
   if (response.status != 200 || at == std::string::npos) {
-    throw std::runtime_error("python_upstream: unexpected /__stats answer " +
+    throw std::runtime_error("python_upstream: unexpected " + std::string(target) + " answer " +
                              std::to_string(response.status) + ": " + response.body);
   }
   return std::stoul(response.body.substr(at + needle.size()));
 }
 
 std::size_t python_upstream::accepted_connections() const {
-  return stat("accepted_connections");
+  return stat("/__stats", "accepted_connections");
 }
 
 std::size_t python_upstream::requests_served() const {
-  return stat("requests");
+  return stat("/__stats", "requests");
+}
+
+std::size_t python_upstream::held(std::string_view key) const {
+  return stat("/__held?key=" + std::string(key), "held");
+}
+
+void python_upstream::release(std::string_view key) const {
+  const http_response response = raw_http_get(loopback_ipv4, port_, "/__release?key=" + std::string(key));
+  if (response.status != 200) throw std::runtime_error("python_upstream: release failed: " + response.body);
 }
 
 }  // namespace tsproxy::test

@@ -34,13 +34,16 @@ class python_upstream {
   std::size_t accepted_connections() const;
   // Requests read so far (all connections, /__stats excluded).
   std::size_t requests_served() const;
+  // /hold?key=K requests waiting now, and releasing them (and any later ones for K); control requests too.
+  std::size_t held(std::string_view key) const;
+  void release(std::string_view key) const;
 
   const std::filesystem::path& script() const noexcept { return script_; }
   const child_process& process() const noexcept { return process_; }
   child_process& process() noexcept { return process_; }
 
  private:
-  std::size_t stat(std::string_view key) const;
+  std::size_t stat(std::string_view target, std::string_view key) const;
 
   temp_dir dir_;  // declared first so the process stops before its files are deleted
   std::filesystem::path script_;

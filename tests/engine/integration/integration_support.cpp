@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -93,6 +94,16 @@ void run_for(asio::io_context& io, milliseconds d) {
   }
 }
 
+void run_until(asio::io_context& io, const std::function<bool()>& done, milliseconds cap) {
+  const auto until = std::chrono::steady_clock::now() + cap;
+  io.restart();
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= until)
+      throw std::runtime_error("state not reached after " + std::to_string(cap.count()) + " ms");
+    if (io.run_one_until(until) == 0 && io.stopped()) io.restart();
+  }
+}
+
 engine_config config_via(const std::string& socks_host, std::uint16_t socks_port) {
   engine_config config;
   config.socks5.host = socks_host;
@@ -176,7 +187,15 @@ full_backlog_listener::full_backlog_listener() : fd_(listen_loopback(0)), port_(
     (void)::connect(s.get(), reinterpret_cast<sockaddr*>(&address), sizeof address);
     fillers_.push_back(std::move(s));
   }
-  std::this_thread::sleep_for(50ms);  // let the handshakes of the fillers land in the queue
+  // Wait until a filler's handshake completed (it is writable): it then occupies the accept queue.
+  const bool queued = test::wait_until([&] {
+    for (const auto& s : fillers_) {
+      pollfd p{s.get(), POLLOUT, 0};
+      if (::poll(&p, 1, 0) == 1 && (p.revents & POLLOUT) != 0) return true;
+    }
+    return false;
+  });
+  if (!queued) throw std::runtime_error("full_backlog_listener: no connection reached the accept queue");
 }
 
 // --- fake_socks5_server ---

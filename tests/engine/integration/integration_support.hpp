@@ -8,6 +8,7 @@
 // while run_until_done() drives it. Their state is shared with their coroutines, so destroying a
 // server object while a coroutine is still parked is safe.
 
+#include <functional>
 #include <gtest/gtest.h>
 
 #include <asio/awaitable.hpp>
@@ -79,6 +80,9 @@ void run_all(asio::io_context& io, std::vector<asio::awaitable<void>> work, mill
 
 // Lets `io` run its other coroutines for `d` (an idle pause during which servers still answer).
 void run_for(asio::io_context& io, milliseconds d);
+
+// Runs `io` until `done()` holds (checked after every handler); throws if it still does not after `cap`.
+void run_until(asio::io_context& io, const std::function<bool()>& done, milliseconds cap = 30s);
 
 // Engine settings that reach the SOCKS5 listener at host:port; everything else at its default.
 engine_config config_via(const std::string& socks_host, std::uint16_t socks_port);
