@@ -45,6 +45,7 @@ error_info info(engine_error e) noexcept {
     case engine_error::http_body_too_large: return {"HttpBodyTooLarge", "the upstream body exceeds the size limit"};
     case engine_error::http_truncated: return {"HttpTruncated", "the upstream closed the connection before the message was complete"};
     case engine_error::http_unsolicited_response: return {"HttpUnsolicitedResponse", "the upstream sent bytes that belong to no request"};
+    case engine_error::http_unexpected_status: return {"HttpUnexpectedStatus", "the server answered the request with a failure status"};
     case engine_error::sink_rejected: return {"SinkRejected", "the response could not be delivered"};
     case engine_error::connection_closed: return {"ConnectionClosed", "the connection was closed"};
   }

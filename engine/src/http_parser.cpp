@@ -4,6 +4,7 @@
 #include <charconv>
 
 #include "tsproxy/engine/errors.hpp"
+#include "tsproxy/engine/http_syntax.hpp"
 
 namespace tsproxy {
 
@@ -11,41 +12,12 @@ namespace {
 
 constexpr std::string_view crlf = "\r\n";
 
-// RFC 9110 tchar.
-bool is_token_char(unsigned char c) noexcept {
-  if (c >= '0' && c <= '9') return true;
-  if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return true;
-  return std::string_view("!#$%&'*+-.^_`|~").find(static_cast<char>(c)) != std::string_view::npos;
-}
-
-bool is_token(std::string_view s) noexcept {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return is_token_char(static_cast<unsigned char>(c)); });
-}
-
 // Field values may hold HTAB, SP, visible ASCII and obs-text; any other control byte is refused.
 bool is_field_value(std::string_view s) noexcept {
   return std::all_of(s.begin(), s.end(), [](char ch) {
     const auto c = static_cast<unsigned char>(ch);
     return c == '\t' || (c >= 0x20 && c != 0x7f);
   });
-}
-
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-// Calls `fn` with each trimmed, non-empty element of a comma-separated list.
-template <typename Fn>
-void for_each_list_element(std::string_view list, Fn&& fn) {
-  while (!list.empty()) {
-    const auto comma = list.find(',');
-    const auto element = trim_ows(list.substr(0, comma));
-    if (!element.empty()) fn(element);
-    if (comma == std::string_view::npos) break;
-    list.remove_prefix(comma + 1);
-  }
 }
 
 bool parse_version(std::string_view v, int& minor) noexcept {

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "tsproxy/engine/http_syntax.hpp"
+
 namespace tsproxy {
 
 namespace {
@@ -37,14 +39,7 @@ void append_request_head(std::string& out, const http_request& request, const up
   }
   if (!has_host) {
     out.append("Host: ");
-    const bool v6 = target.host.find(':') != std::string::npos;
-    if (v6) out.push_back('[');
-    out.append(target.host);
-    if (v6) out.push_back(']');
-    if (target.port != (target.tls ? 443 : 80)) {
-      out.push_back(':');
-      append_number(out, target.port);
-    }
+    append_host(out, target.host, target.port, target.tls);
     out.append("\r\n");
   }
   if (request.chunked) {

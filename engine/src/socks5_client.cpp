@@ -7,6 +7,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/socks5_codec.hpp"
 
 namespace tsproxy {

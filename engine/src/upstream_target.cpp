@@ -12,7 +12,9 @@ bool is_ip_literal(const std::string& host) noexcept {
 std::string upstream_target::describe() const {
   const bool v6 = host.find(':') != std::string::npos;
   std::string out = tls ? "https://" : "http://";
-  out += v6 ? "[" + host + "]" : host;
+  if (v6) out.push_back('[');
+  out += host;
+  if (v6) out.push_back(']');
   out += ':';
   out += std::to_string(port);
   return out;

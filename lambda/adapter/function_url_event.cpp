@@ -257,6 +257,13 @@ std::error_code event_parser::parse(std::string_view event, function_url_request
                      impl_->decoded_body, out);
 }
 
+void event_parser::release_excess(std::size_t keep) {
+  if (impl_->input.capacity() > keep) std::string().swap(impl_->input);
+  if (impl_->decoded_body.capacity() > keep) std::string().swap(impl_->decoded_body);
+  // The parser's buffers are sized for the largest document it has seen; a new one starts small.
+  if (impl_->parser.capacity() > keep) impl_->parser = od::parser{};
+}
+
 std::error_code event_parser::parse_padded(std::string_view event, std::size_t capacity,
                                            function_url_request& out) {
   return parse_event(impl_->parser, simdjson::padded_string_view(event.data(), event.size(), capacity),

@@ -78,6 +78,10 @@ class event_parser {
   // not matter). The caller's buffer must then also stay unchanged while `out` is in use.
   std::error_code parse_padded(std::string_view event, std::size_t capacity, function_url_request& out);
 
+  // Frees the internal buffers (and the JSON parser's) that grew past `keep` bytes for a large event,
+  // so one large invocation does not pin its memory. Invalidates every view into the last result.
+  void release_excess(std::size_t keep);
+
  private:
   struct impl;
   std::unique_ptr<impl> impl_;  // hides simdjson.h (30k lines) from every includer of this header

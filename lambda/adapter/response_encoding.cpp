@@ -4,6 +4,7 @@
 
 #include "adapter/base64.hpp"
 #include "adapter/json_writer.hpp"
+#include "tsproxy/engine/http_syntax.hpp"
 
 namespace tsproxy::lambda {
 
@@ -11,31 +12,11 @@ namespace {
 
 constexpr std::string_view stream_separator{"\0\0\0\0\0\0\0\0", 8};
 
-bool istarts_with(std::string_view s, std::string_view lower_prefix) noexcept {
-  return s.size() >= lower_prefix.size() && iequals(s.substr(0, lower_prefix.size()), lower_prefix);
-}
-
-bool connection_lists(std::string_view value, std::string_view name) noexcept {
-  while (!value.empty()) {
-    const std::size_t comma = value.find(',');
-    std::string_view token = value.substr(0, comma);
-    while (!token.empty() && (token.front() == ' ' || token.front() == '\t')) token.remove_prefix(1);
-    while (!token.empty() && (token.back() == ' ' || token.back() == '\t')) token.remove_suffix(1);
-    if (iequals(token, name)) return true;
-    if (comma == std::string_view::npos) break;
-    value.remove_prefix(comma + 1);
-  }
-  return false;
-}
-
+// Hop-by-hop fields and this hop's framing stay behind: the Function URL frames the response itself.
 bool is_dropped(const response_head& head, std::string_view name) noexcept {
-  for (const std::string_view hop :
-       {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}) {
-    if (iequals(name, hop)) return true;
-  }
-  if (istarts_with(name, "proxy-")) return true;
+  if (is_hop_by_hop(name) || iequals(name, "content-length") || istarts_with(name, "proxy-")) return true;
   for (const header_field& h : head.headers) {
-    if (iequals(h.name, "connection") && connection_lists(h.value, name)) return true;
+    if (iequals(h.name, "connection") && list_contains(h.value, name)) return true;
   }
   return false;
 }

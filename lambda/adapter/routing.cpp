@@ -4,36 +4,16 @@
 
 #include <cstring>
 
+#include "tsproxy/engine/http_syntax.hpp"
+
 namespace tsproxy::lambda {
 
 namespace {
 
 // ---- character classes --------------------------------------------------------------------------------
 
-constexpr char ascii_lower(char c) noexcept {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
 constexpr bool is_alnum(char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-// RFC 9110 section 5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" /
-// "`" / "|" / "~" / DIGIT / ALPHA.
-constexpr std::array<bool, 256> make_tchar_table() {
-  std::array<bool, 256> t{};
-  for (int c = 0; c < 256; ++c) t[c] = is_alnum(static_cast<char>(c));
-  for (const char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr std::array<bool, 256> tchar = make_tchar_table();
-
-bool is_token(std::string_view s) noexcept {
-  if (s.empty()) return false;
-  for (const char c : s) {
-    if (!tchar[static_cast<unsigned char>(c)]) return false;
-  }
-  return true;
 }
 
 // CR and LF would split the upstream request (header injection, request smuggling); NUL truncates it in
@@ -41,16 +21,6 @@ bool is_token(std::string_view s) noexcept {
 bool has_line_break_or_nul(std::string_view s) noexcept {
   return std::memchr(s.data(), '\r', s.size()) != nullptr ||
          std::memchr(s.data(), '\n', s.size()) != nullptr || std::memchr(s.data(), '\0', s.size()) != nullptr;
-}
-
-bool istarts_with(std::string_view s, std::string_view lower_prefix) noexcept {
-  return s.size() >= lower_prefix.size() && iequals(s.substr(0, lower_prefix.size()), lower_prefix);
-}
-
-std::string_view trim_ows(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // ---- header classification -----------------------------------------------------------------------------
@@ -120,18 +90,6 @@ header_kind classify(std::string_view name) noexcept {
   }
   if (istarts_with(name, "ts-") || istarts_with(name, "proxy-")) return header_kind::drop;
   return header_kind::forward;
-}
-
-// True when `name` is one of the comma-separated tokens of a Connection header value.
-bool connection_lists(std::string_view connection_value, std::string_view name) noexcept {
-  while (!connection_value.empty()) {
-    const std::size_t comma = connection_value.find(',');
-    const std::string_view token = trim_ows(connection_value.substr(0, comma));
-    if (iequals(token, name)) return true;
-    if (comma == std::string_view::npos) break;
-    connection_value.remove_prefix(comma + 1);
-  }
-  return false;
 }
 
 // ---- addresses and names -------------------------------------------------------------------------------
@@ -521,7 +479,7 @@ void remove_connection_listed(const function_url_request& request, std::vector<h
     bool listed = false;
     for (const header_view& h : request.headers) {
       // Every connection header, in case the event repeated the key instead of joining the values.
-      if (iequals(h.name, "connection") && connection_lists(h.value, it->name)) {
+      if (iequals(h.name, "connection") && list_contains(h.value, it->name)) {
         listed = true;
         break;
       }

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "adapter/base64.hpp"
+#include "tsproxy/engine/http_syntax.hpp"
 
 namespace tsproxy::local {
 
@@ -13,11 +14,7 @@ namespace od = simdjson::ondemand;
 namespace {
 
 bool is_framing_header(std::string_view name) noexcept {
-  for (std::string_view h : {"content-length", "transfer-encoding", "connection", "keep-alive", "te",
-                             "trailer", "upgrade", "proxy-connection"}) {
-    if (iequals(name, h)) return true;
-  }
-  return false;
+  return is_hop_by_hop(name) || iequals(name, "content-length");
 }
 
 // A JSON value as header text: strings as their content, numbers and booleans as written.

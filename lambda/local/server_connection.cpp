@@ -1,5 +1,6 @@
 #include "server_connection.hpp"
 
+#include <array>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 #include <cstring>
@@ -33,87 +34,34 @@ asio::awaitable<std::error_code> bounded(steady_time until, asio::awaitable<std:
   co_return co_await within(bound, std::move(op));
 }
 
-}  // namespace
-
-server_connection::server_connection(asio::ip::tcp::socket socket, http_limits limits,
-                                     std::size_t buffer_bytes)
-    : socket_(std::move(socket)), parser_(http_parser::kind::request, limits), buffer_(buffer_bytes) {}
-
-asio::awaitable<std::error_code> server_connection::fill(steady_time until) {
-  if (begin_ > 0) {
-    std::memmove(buffer_.data(), buffer_.data() + begin_, end_ - begin_);
-    end_ -= begin_;
-    begin_ = 0;
-  }
-  if (end_ == buffer_.size()) co_return engine_error::http_header_too_large;
-  std::size_t got = 0;
-  const auto ec = co_await bounded(
-      until, read_some(socket_, asio::buffer(buffer_.data() + end_, buffer_.size() - end_), got));
-  end_ += got;
-  if (ec == asio::error::eof) {
-    const auto eof_ec = parser_.finish_eof();  // connection_closed between requests, else truncated
-    co_return eof_ec ? eof_ec : make_error_code(engine_error::http_truncated);
-  }
-  co_return ec;
+phase_bound bound_by(steady_time until) noexcept {
+  return until == no_deadline ? unbounded : phase_bound{until, engine_error::request_deadline};
 }
 
+}  // namespace
+
+server_connection::server_connection(asio::ip::tcp::socket socket, http_limits limits)
+    : socket_(std::move(socket)),
+      reader_(http_parser::kind::request, limits, [this](asio::mutable_buffer into, std::size_t& got) {
+        return read_some(socket_, into, got);
+      }) {}
+
 asio::awaitable<std::error_code> server_connection::read_head(steady_time until) {
-  parser_.reset();
-  for (;;) {
-    std::error_code ec;
-    const auto step = parser_.parse(std::string_view(buffer_.data() + begin_, end_ - begin_), ec);
-    begin_ += step.consumed;
-    if (ec) co_return ec;
-    if (step.what == http_parser::event::head) co_return std::error_code{};
-    if (const auto read_ec = co_await fill(until)) co_return read_ec;
-  }
+  co_return co_await reader_.read_head(bound_by(until));
 }
 
 asio::awaitable<std::error_code> server_connection::read_body_piece(std::string_view& piece, bool& done,
                                                                     steady_time until) {
-  piece = {};
-  done = false;
-  for (;;) {
-    std::error_code ec;
-    const auto step = parser_.parse(std::string_view(buffer_.data() + begin_, end_ - begin_), ec);
-    begin_ += step.consumed;
-    if (ec) co_return ec;
-    if (step.what == http_parser::event::body) {
-      piece = step.body;
-      co_return std::error_code{};
-    }
-    if (step.what == http_parser::event::done) {
-      done = true;
-      co_return std::error_code{};
-    }
-    if (const auto read_ec = co_await fill(until)) co_return read_ec;
-  }
+  co_return co_await reader_.read_body_piece(piece, done, bound_by(until));
 }
 
 asio::awaitable<std::error_code> server_connection::read_body(std::string& out, std::size_t limit,
                                                               steady_time until) {
-  out.clear();
-  if (parser_.body_framing() == http_parser::framing::content_length) {
-    if (parser_.content_length() > limit) co_return engine_error::http_body_too_large;
-    out.reserve(static_cast<std::size_t>(parser_.content_length()));
-  }
-  for (;;) {
-    std::string_view piece;
-    bool done = false;
-    if (const auto ec = co_await read_body_piece(piece, done, until)) co_return ec;
-    if (done) co_return std::error_code{};
-    if (out.size() + piece.size() > limit) co_return engine_error::http_body_too_large;
-    out.append(piece);
-  }
+  co_return co_await reader_.read_body(out, limit, bound_by(until));
 }
 
 asio::awaitable<std::error_code> server_connection::discard_body(steady_time until) {
-  for (;;) {
-    std::string_view piece;
-    bool done = false;
-    if (const auto ec = co_await read_body_piece(piece, done, until)) co_return ec;
-    if (done) co_return std::error_code{};
-  }
+  co_return co_await reader_.discard_body(bound_by(until));
 }
 
 asio::awaitable<std::error_code> server_connection::write(std::string_view bytes, steady_time until) {
@@ -160,9 +108,10 @@ asio::awaitable<void> server_connection::linger_close(std::chrono::milliseconds 
   socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   const auto until = std::chrono::steady_clock::now() + max_wait;
   std::size_t drained = 0;
+  std::array<char, 16 * 1024> sink;
   while (drained < max_bytes) {
     std::size_t got = 0;
-    const auto ec = co_await bounded(until, read_some(socket_, asio::buffer(buffer_), got));
+    const auto ec = co_await bounded(until, read_some(socket_, asio::buffer(sink), got));
     drained += got;
     if (ec) break;
   }

@@ -1,6 +1,6 @@
 #pragma once
-// The server side of one HTTP/1.1 connection: reads requests with the engine's pure parser through a
-// fixed-size buffer, and writes responses, each wait bounded by a deadline.
+// The server side of one HTTP/1.1 connection: reads requests with the engine's http_reader and writes
+// responses, each wait bounded by a deadline.
 // Shared by the Function URL listener and the Runtime/Extensions API server.
 
 #include <asio/awaitable.hpp>
@@ -15,6 +15,7 @@
 
 #include "tsproxy/engine/http_message.hpp"
 #include "tsproxy/engine/http_parser.hpp"
+#include "tsproxy/engine/http_reader.hpp"
 
 namespace tsproxy::local {
 
@@ -23,16 +24,18 @@ inline constexpr steady_time no_deadline = steady_time::max();
 
 class server_connection {
  public:
-  server_connection(asio::ip::tcp::socket socket, http_limits limits, std::size_t buffer_bytes = 96 * 1024);
+  server_connection(asio::ip::tcp::socket socket, http_limits limits);
+  server_connection(const server_connection&) = delete;  // the reader reads through this object's socket
+  server_connection& operator=(const server_connection&) = delete;
 
   asio::ip::tcp::socket& socket() noexcept { return socket_; }
 
   // Reads the head of the next request (bytes already buffered count). connection_closed on a clean
   // EOF between requests.
   asio::awaitable<std::error_code> read_head(steady_time until);
-  const request_head& head() const noexcept { return parser_.request(); }
-  const http_parser& parser() const noexcept { return parser_; }
-  bool keep_alive() const noexcept { return parser_.keep_alive(); }
+  const request_head& head() const noexcept { return reader_.parser().request(); }
+  const http_parser& parser() const noexcept { return reader_.parser(); }
+  bool keep_alive() const noexcept { return reader_.parser().keep_alive(); }
 
   // The next piece of the (de-chunked) body: a view into the read buffer, valid until the next call.
   // `done` turns true once the message is complete (the last call may give an empty piece).
@@ -63,13 +66,8 @@ class server_connection {
   void close() noexcept;
 
  private:
-  asio::awaitable<std::error_code> fill(steady_time until);
-
   asio::ip::tcp::socket socket_;
-  http_parser parser_;
-  std::vector<char> buffer_;
-  std::size_t begin_ = 0;  // unconsumed bytes are [begin_, end_)
-  std::size_t end_ = 0;
+  http_reader reader_;
 };
 
 // Opens, binds and listens `acceptor` on `endpoint` (address reuse on, the system's backlog).

@@ -22,7 +22,8 @@ int main(int, char** argv) {
     if (runtime_api) {  // tell Lambda, so the failure shows in the console instead of a timeout
       runtime_api_client api(io.get_executor(), *runtime_api);
       tsproxy::spawn_reported(io.get_executor(), "init error", [](runtime_api_client& client, std::string message) -> asio::awaitable<void> {
-        co_await client.post_error({}, "Runtime.InvalidConfiguration", message);
+        const auto until = tsproxy::steady_clock::now() + std::chrono::seconds(10);
+        co_await client.post_init_error("Runtime.InvalidConfiguration", message, until);
       }(api, error));
       io.run();
     }

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdlib>
 
 #include "adapter/metrics.hpp"
 #include "adapter/response_encoding.hpp"
@@ -30,19 +29,29 @@ double elapsed_ms(time_point since) {
   return std::chrono::duration<double, std::milli>(steady_clock::now() - since).count();
 }
 
+void release_if_larger(std::string& s, std::size_t keep) {
+  if (s.capacity() > keep) std::string().swap(s);
+}
+
 }  // namespace
 
-asio::awaitable<std::error_code> proxy_handler::respond_error(invocation& inv, runtime_api_client& api,
-                                                              loop_state& state, int status, std::string_view name,
+void loop_state::release_excess(invocation& inv) {
+  release_if_larger(payload, kept_capacity);
+  release_if_larger(inv.event, kept_capacity);
+  events.release_excess(kept_capacity);
+}
+
+asio::awaitable<std::error_code> proxy_handler::respond_error(call& c, int status, std::string_view name,
                                                               std::string_view message) {
-  state.payload.clear();
+  auto& payload = c.state.payload;
+  payload.clear();
   if (config_.mode == invoke_mode::response_stream) {
-    encode_error_stream(status, name, message, state.payload);
-    if (auto ec = co_await api.stream_begin(inv.request_id, state.payload)) co_return ec;
-    co_return co_await api.stream_end();
+    encode_error_stream(status, name, message, payload);
+    if (auto ec = co_await c.api.stream_begin(c.inv.request_id, payload, c.lambda_deadline)) co_return ec;
+    co_return co_await c.api.stream_end(c.lambda_deadline);
   }
-  encode_error_response(status, name, message, state.payload);
-  co_return co_await api.post_response(inv.request_id, state.payload);
+  encode_error_response(status, name, message, payload);
+  co_return co_await c.api.post_response(c.inv.request_id, payload, c.lambda_deadline);
 }
 
 void proxy_handler::emit_metric(const routed_request& route, bool success, double latency_ms) const {
@@ -56,18 +65,83 @@ void proxy_handler::emit_metric(const routed_request& route, bool success, doubl
   [[maybe_unused]] const auto written = ::write(STDOUT_FILENO, line.data(), line.size());
 }
 
+void proxy_handler::log_proxied(const call& c, const routed_request& route, int status, std::uint64_t body_bytes,
+                                const exchange_report& report) const {
+  if (!log_enabled(log_level::debug)) return;
+  log(log_level::debug, "proxied",
+      {{"request_id", c.inv.request_id}, {"method", c.state.request.method}, {"target", route.target.describe()},
+       {"status", std::int64_t{status}}, {"bytes", static_cast<std::int64_t>(body_bytes)},
+       {"reused", report.reused_connection}, {"retried", report.retried}, {"ms", elapsed_ms(c.started)}});
+}
+
+asio::awaitable<std::error_code> proxy_handler::answer_failure(call& c, const routed_request& route,
+                                                               std::error_code failure) {
+  const double latency = elapsed_ms(c.started);
+  const auto f = describe_failure(failure, config_.mode == invoke_mode::buffered);
+  log(log_level::warn, "upstream failed",
+      {{"request_id", c.inv.request_id}, {"target", route.target.describe()}, {"status", std::int64_t{f.status}},
+       {"error", f.name}, {"detail", f.message}, {"ms", latency}});
+  // Reaching the target and getting an oversized answer still counts as reaching it.
+  emit_metric(route, failure == engine_error::sink_rejected, latency);
+  co_return co_await respond_error(c, f.status, f.name, f.message);
+}
+
+asio::awaitable<std::error_code> proxy_handler::proxy_buffered(call& c, const routed_request& route,
+                                                               const http_request& request) {
+  exchange_report report;
+  buffered_response sink(config_.max_response_bytes);
+  auto failure = co_await upstream_.exchange(route.target, request, sink, c.upstream_deadline, &report);
+  if (!failure) {
+    c.state.payload.clear();
+    if (!encode_buffered_response(sink.head, sink.body, config_.max_response_bytes, c.state.payload))
+      failure = engine_error::sink_rejected;
+  }
+  if (failure) co_return co_await answer_failure(c, route, failure);
+  if (auto ec = co_await c.api.post_response(c.inv.request_id, c.state.payload, c.lambda_deadline)) co_return ec;
+  emit_metric(route, true, elapsed_ms(c.started));
+  log_proxied(c, route, sink.head.status, sink.body.size(), report);
+  co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> proxy_handler::proxy_streamed(call& c, const routed_request& route,
+                                                               const http_request& request) {
+  exchange_report report;
+  stream_sink sink(c.api, c.inv.request_id, c.lambda_deadline);
+  const auto failure = co_await upstream_.exchange(route.target, request, sink, c.upstream_deadline, &report);
+  if (!failure) {
+    emit_metric(route, true, elapsed_ms(c.started));
+    log_proxied(c, route, sink.status(), sink.body_bytes(), report);
+    co_return std::error_code{};
+  }
+  if (sink.api_failed()) co_return failure;  // nothing can be reported through a broken Runtime API
+  if (!sink.started()) co_return co_await answer_failure(c, route, failure);
+  // The status is on its way already: the failure goes into the stream's trailers.
+  const auto f = describe_failure(failure, false);
+  log(log_level::warn, "stream failed after the first byte",
+      {{"request_id", c.inv.request_id}, {"target", route.target.describe()}, {"error", f.name}});
+  emit_metric(route, false, elapsed_ms(c.started));
+  co_return co_await c.api.stream_fail(f.name, f.message, c.lambda_deadline);
+}
+
+// The trace id is not put into _X_AMZN_TRACE_ID: nothing in this process reads it, and glibc's setenv
+// keeps every value it was ever given, so a new id per invocation would grow memory without bound.
 asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_api_client& api, loop_state& state) {
-  const auto started = steady_clock::now();
-  if (!inv.trace_id.empty()) ::setenv("_X_AMZN_TRACE_ID", inv.trace_id.c_str(), 1);
+  const auto now = steady_clock::now();
+  call c{inv,
+         api,
+         state,
+         now,
+         steady_deadline(inv.deadline_epoch_ms, config_.deadline_margin, config_.engine.timeouts.request),
+         steady_deadline(inv.deadline_epoch_ms, std::chrono::milliseconds(0), config_.engine.timeouts.request)};
 
   if (auto ec = state.events.parse_padded(inv.event, inv.event.capacity(), state.request)) {
     log(log_level::warn, "invalid event", {{"request_id", inv.request_id}, {"error", event_error_name(ec)}});
-    co_return co_await respond_error(inv, api, state, 400, event_error_name(ec),
+    co_return co_await respond_error(c, 400, event_error_name(ec),
                                      "the invocation is not a Function URL event (payload format 2.0)");
   }
   if (state.request.is_warmer) {
-    co_await prewarm();
-    co_return co_await api.post_response(inv.request_id, encode_warmer_response());
+    co_await prewarm(c.upstream_deadline);
+    co_return co_await api.post_response(inv.request_id, encode_warmer_response(), c.lambda_deadline);
   }
 
   routed_request route;
@@ -75,69 +149,17 @@ asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_
   if (auto refusal = route_request(state.request, allowed, route)) {
     log(log_level::info, "request refused",
         {{"request_id", inv.request_id}, {"status", std::int64_t{refusal->status}}, {"error", refusal->name}});
-    co_return co_await respond_error(inv, api, state, refusal->status, refusal->name, refusal->message);
+    co_return co_await respond_error(c, refusal->status, refusal->name, refusal->message);
   }
-
   const http_request request{state.request.method, std::move(route.request_target), std::move(route.headers),
                              state.request.body};
-  const auto deadline = steady_deadline(inv.deadline_epoch_ms, config_.deadline_margin, config_.engine.timeouts.request);
-  exchange_report report;
-  std::error_code failure;
-  int status = 0;
-  std::uint64_t body_bytes = 0;
-
-  if (config_.mode == invoke_mode::response_stream) {
-    stream_sink sink(api, inv.request_id);
-    failure = co_await upstream_.exchange(route.target, request, sink, deadline, &report);
-    status = sink.status();
-    body_bytes = sink.body_bytes();
-    if (failure && sink.api_failed()) co_return failure;
-    if (failure && sink.started()) {
-      const auto f = describe_failure(failure, false);
-      log(log_level::warn, "stream failed after the first byte",
-          {{"request_id", inv.request_id}, {"target", route.target.describe()}, {"error", f.name}});
-      emit_metric(route, false, elapsed_ms(started));
-      co_return co_await api.stream_fail(f.name, f.message);
-    }
-  } else {
-    buffered_response sink(config_.max_response_bytes);
-    failure = co_await upstream_.exchange(route.target, request, sink, deadline, &report);
-    if (!failure) {
-      status = sink.head.status;
-      body_bytes = sink.body.size();
-      state.payload.clear();
-      if (!encode_buffered_response(sink.head, sink.body, config_.max_response_bytes, state.payload)) {
-        failure = engine_error::sink_rejected;
-      } else if (auto ec = co_await api.post_response(inv.request_id, state.payload)) {
-        co_return ec;
-      }
-    }
-  }
-
-  const double latency = elapsed_ms(started);
-  if (failure) {
-    const auto f = describe_failure(failure, config_.mode == invoke_mode::buffered);
-    log(log_level::warn, "upstream failed",
-        {{"request_id", inv.request_id}, {"target", route.target.describe()}, {"status", std::int64_t{f.status}},
-         {"error", f.name}, {"detail", f.message}, {"ms", latency}});
-    // Reaching the target and getting an oversized answer still counts as reaching it.
-    emit_metric(route, failure == engine_error::sink_rejected, latency);
-    co_return co_await respond_error(inv, api, state, f.status, f.name, f.message);
-  }
-  emit_metric(route, true, latency);
-  if (log_enabled(log_level::debug)) {
-    log(log_level::debug, "proxied",
-        {{"request_id", inv.request_id}, {"method", state.request.method}, {"target", route.target.describe()},
-         {"status", std::int64_t{status}}, {"bytes", static_cast<std::int64_t>(body_bytes)},
-         {"reused", report.reused_connection}, {"retried", report.retried}, {"ms", latency}});
-  }
-  co_return std::error_code{};
+  if (config_.mode == invoke_mode::response_stream) co_return co_await proxy_streamed(c, route, request);
+  co_return co_await proxy_buffered(c, route, request);
 }
 
-asio::awaitable<void> proxy_handler::prewarm() {
-  const auto deadline = steady_clock::now() + config_.engine.timeouts.socks5;
+asio::awaitable<void> proxy_handler::prewarm(time_point until) {
   for (const auto& target : config_.prewarm) {
-    const auto idle = co_await upstream_.prewarm(target, config_.prewarm_connections, deadline);
+    const auto idle = co_await upstream_.prewarm(target, config_.prewarm_connections, until);
     log(log_level::debug, "prewarmed", {{"target", target.describe()}, {"idle", static_cast<std::int64_t>(idle)}});
   }
 }

@@ -1,8 +1,8 @@
 #pragma once
 // Serves one invocation: Function URL event in, upstream exchange through the warm pool, Lambda
-// response out (buffered or streamed). Every failure becomes a response with ts-error-* headers
-// or, after streaming began, an error in the stream's trailers; only a broken Runtime API
-// connection is returned to the loop.
+// response out — buffered (one payload) or streamed (prelude, then the body as it arrives). Every
+// failure becomes a response with ts-error-* headers or, after streaming began, an error in the
+// stream's trailers; only a broken Runtime API connection is returned to the loop.
 
 #include <asio/awaitable.hpp>
 #include <system_error>
@@ -16,10 +16,16 @@
 namespace tsproxy::lambda {
 
 // What an invocation loop keeps between invocations, so steady-state requests allocate little.
+// After each invocation, buffers that grew past `kept_capacity` are released: one burst of large
+// requests must not pin its memory for the life of the environment.
 struct loop_state {
+  static constexpr std::size_t kept_capacity = 1024 * 1024;
+
   event_parser events;
   function_url_request request;
   std::string payload;  // the encoded response
+
+  void release_excess(invocation& inv);
 };
 
 class proxy_handler {
@@ -28,13 +34,29 @@ class proxy_handler {
 
   asio::awaitable<std::error_code> handle(invocation& inv, runtime_api_client& api, loop_state& state);
 
-  // Opens the configured prewarm connections (start-up and warmer invocations).
-  asio::awaitable<void> prewarm();
+  // Opens the configured prewarm connections, each attempt ending by `until` (start-up: the SOCKS5
+  // timeout; a warmer invocation: that invocation's own deadline).
+  asio::awaitable<void> prewarm(time_point until);
 
  private:
-  asio::awaitable<std::error_code> respond_error(invocation& inv, runtime_api_client& api, loop_state& state,
-                                                 int status, std::string_view name, std::string_view message);
+  // One invocation in flight: where to answer, and by when.
+  struct call {
+    invocation& inv;
+    runtime_api_client& api;
+    loop_state& state;
+    time_point started;
+    time_point upstream_deadline;  // the target must have answered by then (Lambda's minus the margin)
+    time_point lambda_deadline;    // Lambda's own: the answer must be posted by then
+  };
+
+  asio::awaitable<std::error_code> proxy_buffered(call& c, const routed_request& route, const http_request& request);
+  asio::awaitable<std::error_code> proxy_streamed(call& c, const routed_request& route, const http_request& request);
+  // Logs the failure, emits the metric and answers with the proxy's own error response.
+  asio::awaitable<std::error_code> answer_failure(call& c, const routed_request& route, std::error_code failure);
+  asio::awaitable<std::error_code> respond_error(call& c, int status, std::string_view name, std::string_view message);
   void emit_metric(const routed_request& route, bool success, double latency_ms) const;
+  void log_proxied(const call& c, const routed_request& route, int status, std::uint64_t body_bytes,
+                   const exchange_report& report) const;
 
   const runtime_config& config_;
   upstream_client& upstream_;

@@ -32,18 +32,21 @@ asio::awaitable<void> proxy_runtime::invocation_loop(unsigned index) {
   auto failing_since = steady_clock::time_point{};
   std::chrono::milliseconds pause{10};
   for (;;) {
-    auto ec = co_await api.next(inv, [this, index] {
+    auto ec = co_await api.next(inv, [&] {
+      // The Runtime API took the request: it is reachable again, whether or not an event follows soon.
+      failing_since = {};
+      pause = std::chrono::milliseconds(10);
       // Prewarming waits until the first `next` is on the wire: it must not delay init.
       if (index == 0 && !prewarm_started_ && !config_.prewarm.empty()) {
         prewarm_started_ = true;
-        spawn_reported(io_.get_executor(), "start-up prewarm", handler_.prewarm());
+        spawn_reported(io_.get_executor(), "start-up prewarm",
+                       handler_.prewarm(steady_clock::now() + config_.engine.timeouts.socks5));
       }
     });
     if (!ec) {
-      failing_since = {};
-      pause = std::chrono::milliseconds(10);
       ec = co_await handler_.handle(inv, api, *state);
       if (ec) log(log_level::error, "could not deliver the response", {{"request_id", inv.request_id}, {"error", ec.message()}});
+      state->release_excess(inv);
       continue;
     }
     const auto now = steady_clock::now();

@@ -33,7 +33,7 @@ bool is_pascal_case(std::string_view s) {
 TEST(EngineErrors, NamesAreDistinctPascalCase) {
   std::set<std::string_view> seen;
   const auto all = all_engine_errors();
-  ASSERT_EQ(all.size(), 32u) << "a new engine_error needs a name and a class decision here";
+  ASSERT_EQ(all.size(), 33u) << "a new engine_error needs a name and a class decision here";
   for (const engine_error e : all) {
     const std::error_code ec = e;
     const std::string_view name = error_name(ec);
@@ -53,6 +53,8 @@ TEST(EngineErrors, SpecificNames) {
   EXPECT_EQ(error_name(engine_error::http_obs_fold), "HttpObsoleteLineFolding");
   EXPECT_EQ(error_name(engine_error::http_truncated), "HttpTruncated");
   EXPECT_EQ(error_name(engine_error::connection_closed), "ConnectionClosed");
+  EXPECT_EQ(error_name(engine_error::http_unexpected_status), "HttpUnexpectedStatus");
+  EXPECT_FALSE(is_timeout(engine_error::http_unexpected_status));
 }
 
 TEST(EngineErrors, CategoryAndConversion) {

@@ -40,6 +40,7 @@ enum class engine_error {
   http_body_too_large,
   http_truncated,
   http_unsolicited_response,
+  http_unexpected_status,  // a well-formed answer whose status means the request failed
   // The caller's sink refused more data (for example a buffered response over its limit).
   sink_rejected,
   // Everything else.
