@@ -1,20 +1,15 @@
 #include "adapter/routing.hpp"
 
-#include <arpa/inet.h>
-
 #include <cstring>
 
+#include "adapter/target_address.hpp"
 #include "tsproxy/engine/http_syntax.hpp"
 
 namespace tsproxy::lambda {
 
 namespace {
 
-// ---- character classes --------------------------------------------------------------------------------
-
-constexpr bool is_alnum(char c) noexcept {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+// ---- character checks -------------------------------------------------------------------------------
 
 // CR and LF would split the upstream request (header injection, request smuggling); NUL truncates it in
 // some servers. Other control bytes are invalid too but harmless, and are left to the target to judge.
@@ -92,97 +87,6 @@ header_kind classify(std::string_view name) noexcept {
   return header_kind::forward;
 }
 
-// ---- addresses and names -------------------------------------------------------------------------------
-
-struct ip_address {
-  bool is_v6 = false;
-  std::array<std::uint8_t, 16> bytes{};  // IPv4 in the first 4 bytes
-};
-
-constexpr std::uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-
-// Parses an IPv4 or IPv6 literal without brackets (inet_pton: dotted quad without leading zeros, RFC 4291
-// text forms, no zone id). IPv4-mapped IPv6 is folded to IPv4.
-bool parse_ip(std::string_view text, ip_address& out) noexcept {
-  char buf[INET6_ADDRSTRLEN];
-  if (text.empty() || text.size() >= sizeof buf) return false;
-  std::memcpy(buf, text.data(), text.size());
-  buf[text.size()] = '\0';
-  out = {};
-  if (inet_pton(AF_INET, buf, out.bytes.data()) == 1) return true;
-  if (inet_pton(AF_INET6, buf, out.bytes.data()) != 1) return false;
-  if (std::memcmp(out.bytes.data(), v4_mapped_prefix, sizeof v4_mapped_prefix) == 0) {
-    std::memmove(out.bytes.data(), out.bytes.data() + 12, 4);
-    std::memset(out.bytes.data() + 4, 0, 12);
-    return true;
-  }
-  out.is_v6 = true;
-  return true;
-}
-
-std::string format_ip(const ip_address& ip) {
-  char buf[INET6_ADDRSTRLEN];
-  inet_ntop(ip.is_v6 ? AF_INET6 : AF_INET, ip.bytes.data(), buf, sizeof buf);
-  return buf;
-}
-
-std::string_view strip_brackets(std::string_view s) noexcept {
-  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') return s.substr(1, s.size() - 2);
-  return s;
-}
-
-// Validates a DNS name (RFC 1123 host name syntax) and writes it lower-cased, without the trailing dot.
-bool normalize_dns_name(std::string_view s, std::string& out) {
-  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
-  if (s.empty() || s.size() > 253) return false;
-  std::size_t label_size = 0;
-  char previous = '.';
-  for (const char c : s) {
-    if (c == '.') {
-      if (label_size == 0 || previous == '-') return false;
-      label_size = 0;
-    } else if (is_alnum(c) || c == '-') {
-      if (label_size == 0 && c == '-') return false;
-      if (++label_size > 63) return false;
-    } else {
-      return false;
-    }
-    previous = c;
-  }
-  if (previous == '-') return false;
-  out.resize(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) out[i] = ascii_lower(s[i]);
-  return true;
-}
-
-bool parse_port(std::string_view s, std::uint16_t& port) noexcept {
-  if (s.empty() || s.size() > 5) return false;
-  std::uint32_t value = 0;
-  for (const char c : s) {
-    if (c < '0' || c > '9') return false;
-    value = value * 10 + static_cast<std::uint32_t>(c - '0');
-  }
-  if (value == 0 || value > 65535) return false;
-  port = static_cast<std::uint16_t>(value);
-  return true;
-}
-
-bool prefix_matches(const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b,
-                    int bits) noexcept {
-  const auto whole = static_cast<std::size_t>(bits / 8);
-  if (std::memcmp(a.data(), b.data(), whole) != 0) return false;
-  const int rest = bits % 8;
-  if (rest == 0) return true;
-  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
-  return (a[whole] & mask) == (b[whole] & mask);
-}
-
-void clear_host_bits(std::array<std::uint8_t, 16>& address, int bits) noexcept {
-  for (int i = 0; i < 128; ++i) {
-    if (i >= bits) address[static_cast<std::size_t>(i / 8)] &= static_cast<std::uint8_t>(~(0x80 >> (i % 8)));
-  }
-}
-
 // ---- request target ------------------------------------------------------------------------------------
 
 void append_request_target_part(std::string& out, std::string_view part, bool is_path) {
@@ -216,119 +120,8 @@ routing_error bad_request(std::string_view name, std::string message) {
   return routing_error{400, std::string(name), std::move(message)};
 }
 
-// Quotes caller input in messages, bounded so a huge header cannot bloat the error.
-std::string quoted(std::string_view value) {
-  constexpr std::size_t max_quoted = 100;
-  std::string out = "'";
-  out.append(value.substr(0, max_quoted));
-  if (value.size() > max_quoted) out.append("...");
-  out.push_back('\'');
-  return out;
-}
 
 }  // namespace
-
-// ---- allow_list ----------------------------------------------------------------------------------------
-
-std::optional<allow_list> allow_list::parse(std::string_view spec, std::string& error) {
-  allow_list list;
-  while (true) {
-    const std::size_t comma = spec.find(',');
-    const std::string_view text = trim_ows(spec.substr(0, comma));
-    if (!text.empty()) {
-      entry e;
-      const std::size_t colon = text.rfind(':');
-      if (colon == std::string_view::npos || (text.front() == '[' && colon < text.find(']'))) {
-        error = "allow-list entry " + quoted(text) + " has no :port (use :* for any port)";
-        return std::nullopt;
-      }
-      const std::string_view port = text.substr(colon + 1);
-      std::string_view address = text.substr(0, colon);
-      if (port != "*" && !parse_port(port, e.port)) {
-        error = "allow-list entry " + quoted(text) + " has an invalid port (1..65535 or *)";
-        return std::nullopt;
-      }
-      const bool bracketed = !address.empty() && address.front() == '[';
-      if (bracketed) {
-        if (address.back() != ']') {
-          error = "allow-list entry " + quoted(text) + " has an unclosed '['";
-          return std::nullopt;
-        }
-        address = strip_brackets(address);
-      } else if (address.find(':') != std::string_view::npos) {
-        error = "allow-list entry " + quoted(text) +
-                ": write IPv6 addresses in brackets, e.g. [fd7a:115c:a1e0::/48]:443";
-        return std::nullopt;
-      }
-      const std::size_t slash = address.find('/');
-      ip_address ip;
-      if (parse_ip(address.substr(0, slash), ip)) {
-        const bool written_as_v6 = address.substr(0, slash).find(':') != std::string_view::npos;
-        if (bracketed != written_as_v6) {
-          error = "allow-list entry " + quoted(text) + ": brackets are for IPv6 addresses only";
-          return std::nullopt;
-        }
-        const int written_max = written_as_v6 ? 128 : 32;
-        int bits = written_max;
-        if (slash != std::string_view::npos) {
-          const std::string_view digits = address.substr(slash + 1);
-          bits = 0;
-          bool ok = !digits.empty() && digits.size() <= 3;
-          for (const char c : digits) {
-            ok = ok && c >= '0' && c <= '9';
-            if (ok) bits = bits * 10 + (c - '0');
-          }
-          if (!ok || bits > written_max) {
-            error = "allow-list entry " + quoted(text) + " has an invalid prefix length";
-            return std::nullopt;
-          }
-        }
-        // parse_ip folded an IPv4-mapped address to IPv4: its prefix counts from bit 96.
-        if (written_as_v6 && !ip.is_v6) {
-          if (bits < 96) {
-            error = "allow-list entry " + quoted(text) + ": an IPv4-mapped prefix must be at least /96";
-            return std::nullopt;
-          }
-          bits -= 96;
-        }
-        e.is_v6 = ip.is_v6;
-        e.address = ip.bytes;
-        e.prefix_bits = bits;
-        clear_host_bits(e.address, bits);
-      } else if (!bracketed && slash == std::string_view::npos && normalize_dns_name(address, e.name)) {
-        e.is_name = true;
-      } else {
-        error = "allow-list entry " + quoted(text) + " is not an IP address, CIDR prefix or DNS name";
-        return std::nullopt;
-      }
-      list.entries_.push_back(std::move(e));
-    }
-    if (comma == std::string_view::npos) break;
-    spec.remove_prefix(comma + 1);
-  }
-  if (list.entries_.empty()) {
-    error = "the allow-list has no entries";
-    return std::nullopt;
-  }
-  return list;
-}
-
-bool allow_list::allows(const upstream_target& target) const noexcept {
-  ip_address ip;
-  const bool is_ip = parse_ip(target.host, ip);
-  for (const auto& e : entries_) {
-    if (e.port != 0 && e.port != target.port) continue;
-    if (is_ip) {
-      if (!e.is_name && e.is_v6 == ip.is_v6 && prefix_matches(e.address, ip.bytes, e.prefix_bits))
-        return true;
-    } else if (e.is_name) {
-      std::string_view host = target.host;
-      if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-      if (iequals(host, e.name)) return true;
-    }
-  }
-  return false;
-}
 
 // ---- route_request -------------------------------------------------------------------------------------
 

@@ -1,6 +1,7 @@
 #pragma once
 // Routing: turns a Function URL request into the upstream target and the exact header list to forward,
-// per the caller contract in PROTOCOLS.md section 1, and checks the target against an optional allow-list.
+// per the caller contract in docs/PROTOCOLS.md section 1, and checks the target against an optional allow-list
+// (allow_list.hpp).
 //
 // Routing headers (names matched case-insensitively):
 //   ts-target-ip    IPv4 or IPv6 literal (brackets allowed). IPv4-mapped IPv6 (::ffff:a.b.c.d) is turned
@@ -30,13 +31,13 @@
 // Every event header is checked first: a name that is not an RFC 9110 token is rejected (400
 // InvalidHeaderName), a value or cookie containing CR, LF or NUL is rejected (400 HeaderInjection).
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "adapter/allow_list.hpp"
 #include "adapter/function_url_event.hpp"
 #include "tsproxy/engine/http_message.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
@@ -49,41 +50,6 @@ struct routing_error {
   int status = 400;
   std::string name;     // PascalCase, for the ts-error-name header (e.g. "MissingTargetPort")
   std::string message;  // human-readable, may quote caller input (sanitize before putting it in a header)
-};
-
-// Which targets the proxy may reach.
-//
-// Syntax: entries separated by commas, blanks around entries ignored, empty entries ignored:
-//   entry   = address ":" port
-//   address = IPv4 [ "/" 0..32 ]              e.g. 100.64.0.0/10, 100.100.1.2
-//           | "[" IPv6 [ "/" 0..128 ] "]"     e.g. [fd7a:115c:a1e0::/48], [fd7a:115c:a1e0::1]
-//           | DNS name                        e.g. db.tailnet-abc.ts.net (matched exactly, any case)
-//   port    = 1..65535 | "*"
-// IPv6 must be bracketed so the port separator is unambiguous. Host bits beyond the prefix are ignored
-// (100.64.1.1/10 means 100.64.0.0/10). An IPv4-mapped IPv6 prefix of length >= 96 becomes IPv4.
-// Example: "100.64.0.0/10:443,100.100.1.2:8080,[fd7a:115c:a1e0::/48]:*,grafana.tailnet.ts.net:443".
-//
-// Matching: a target whose host is an IP literal matches address entries of its family whose prefix
-// contains it; a host-name target matches only a name entry with the same name — never a CIDR, since the
-// name is resolved later by the SOCKS5 server. The port must be equal, or the entry's port "*".
-class allow_list {
- public:
-  // Returns nullopt and sets `error` to a one-line explanation when `spec` is malformed or has no entry.
-  static std::optional<allow_list> parse(std::string_view spec, std::string& error);
-
-  bool allows(const upstream_target& target) const noexcept;
-  std::size_t size() const noexcept { return entries_.size(); }
-
- private:
-  struct entry {
-    bool is_name = false;
-    bool is_v6 = false;
-    int prefix_bits = 0;
-    std::array<std::uint8_t, 16> address{};  // IPv4 uses the first 4 bytes; bits past the prefix are zero
-    std::string name;                        // lower-case, no trailing dot
-    std::uint16_t port = 0;                  // 0 = any port
-  };
-  std::vector<entry> entries_;
 };
 
 // The result of routing one request. Views in `headers` point into the function_url_request (so into its

@@ -1,0 +1,109 @@
+#include "adapter/target_address.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "tsproxy/engine/http_syntax.hpp"
+
+namespace tsproxy::lambda {
+
+namespace {
+
+constexpr bool is_alnum(char c) noexcept {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+constexpr std::uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+}  // namespace
+
+bool parse_ip(std::string_view text, ip_address& out) noexcept {
+  char buf[INET6_ADDRSTRLEN];
+  if (text.empty() || text.size() >= sizeof buf) return false;
+  std::memcpy(buf, text.data(), text.size());
+  buf[text.size()] = '\0';
+  out = {};
+  if (inet_pton(AF_INET, buf, out.bytes.data()) == 1) return true;
+  if (inet_pton(AF_INET6, buf, out.bytes.data()) != 1) return false;
+  if (std::memcmp(out.bytes.data(), v4_mapped_prefix, sizeof v4_mapped_prefix) == 0) {
+    std::memmove(out.bytes.data(), out.bytes.data() + 12, 4);
+    std::memset(out.bytes.data() + 4, 0, 12);
+    return true;
+  }
+  out.is_v6 = true;
+  return true;
+}
+
+std::string format_ip(const ip_address& ip) {
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(ip.is_v6 ? AF_INET6 : AF_INET, ip.bytes.data(), buf, sizeof buf);
+  return buf;
+}
+
+std::string_view strip_brackets(std::string_view s) noexcept {
+  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+bool normalize_dns_name(std::string_view s, std::string& out) {
+  if (!s.empty() && s.back() == '.') s.remove_suffix(1);
+  if (s.empty() || s.size() > 253) return false;
+  std::size_t label_size = 0;
+  char previous = '.';
+  for (const char c : s) {
+    if (c == '.') {
+      if (label_size == 0 || previous == '-') return false;
+      label_size = 0;
+    } else if (is_alnum(c) || c == '-') {
+      if (label_size == 0 && c == '-') return false;
+      if (++label_size > 63) return false;
+    } else {
+      return false;
+    }
+    previous = c;
+  }
+  if (previous == '-') return false;
+  out.resize(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) out[i] = ascii_lower(s[i]);
+  return true;
+}
+
+bool parse_port(std::string_view s, std::uint16_t& port) noexcept {
+  if (s.empty() || s.size() > 5) return false;
+  std::uint32_t value = 0;
+  for (const char c : s) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + static_cast<std::uint32_t>(c - '0');
+  }
+  if (value == 0 || value > 65535) return false;
+  port = static_cast<std::uint16_t>(value);
+  return true;
+}
+
+bool prefix_matches(const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b,
+                    int bits) noexcept {
+  const auto whole = static_cast<std::size_t>(bits / 8);
+  if (std::memcmp(a.data(), b.data(), whole) != 0) return false;
+  const int rest = bits % 8;
+  if (rest == 0) return true;
+  const auto mask = static_cast<std::uint8_t>(0xFF << (8 - rest));
+  return (a[whole] & mask) == (b[whole] & mask);
+}
+
+void clear_host_bits(std::array<std::uint8_t, 16>& address, int bits) noexcept {
+  for (int i = 0; i < 128; ++i) {
+    if (i >= bits) address[static_cast<std::size_t>(i / 8)] &= static_cast<std::uint8_t>(~(0x80 >> (i % 8)));
+  }
+}
+
+std::string quoted(std::string_view value) {
+  constexpr std::size_t max_quoted = 100;
+  std::string out = "'";
+  out.append(value.substr(0, max_quoted));
+  if (value.size() > max_quoted) out.append("...");
+  out.push_back('\'');
+  return out;
+}
+
+}  // namespace tsproxy::lambda

@@ -1,0 +1,44 @@
+#pragma once
+// Target addresses as the caller names them: IP literals (IPv4-mapped IPv6 folded to IPv4, so an
+// IPv4 rule cannot be sidestepped), DNS names in RFC 1123 host name syntax, ports, and CIDR prefix
+// arithmetic. Shared by routing (ts-target-* headers) and the allow-list (TSPROXY_ALLOWED_TARGETS).
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace tsproxy::lambda {
+
+struct ip_address {
+  bool is_v6 = false;
+  std::array<std::uint8_t, 16> bytes{};  // IPv4 in the first 4 bytes
+};
+
+// Parses an IPv4 or IPv6 literal without brackets (inet_pton: dotted quad without leading zeros, RFC 4291
+// text forms, no zone id). IPv4-mapped IPv6 is folded to IPv4.
+bool parse_ip(std::string_view text, ip_address& out) noexcept;
+
+// The canonical text form (inet_ntop).
+std::string format_ip(const ip_address& ip);
+
+// "[...]" without its brackets; anything else unchanged.
+std::string_view strip_brackets(std::string_view s) noexcept;
+
+// Validates a DNS name (RFC 1123 host name syntax) and writes it lower-cased, without the trailing dot.
+bool normalize_dns_name(std::string_view s, std::string& out);
+
+// Decimal digits only, 1..65535.
+bool parse_port(std::string_view s, std::uint16_t& port) noexcept;
+
+// Whether the first `bits` bits of `a` and `b` are equal.
+bool prefix_matches(const std::array<std::uint8_t, 16>& a, const std::array<std::uint8_t, 16>& b,
+                    int bits) noexcept;
+
+// Zeroes every bit of `address` past the first `bits`.
+void clear_host_bits(std::array<std::uint8_t, 16>& address, int bits) noexcept;
+
+// Caller input for an error message: quoted, and cut short so a huge header cannot bloat the error.
+std::string quoted(std::string_view value);
+
+}  // namespace tsproxy::lambda
