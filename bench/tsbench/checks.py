@@ -1,0 +1,79 @@
+"""The completeness check of a run: every metric present and finite, every output file written. It never
+looks at how good a number is."""
+
+import math
+import os
+
+from . import samples
+from .config import PER_REQUEST_SIZES, SYSTEMS
+from .stats import get
+
+
+def finite(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def missing_metrics(res, out_dir, plots):
+    checks = []
+    for name in PER_REQUEST_SIZES:
+        checks.append((f"direct_nginx_keepalive.{name}.p50", get(res, "direct_nginx_keepalive", name, "p50")))
+    if "microsocks" not in res.get("relays", {}):
+        checks.append(("relays.microsocks", None))
+    for relay, rr in res.get("relays", {}).items():
+        pre = f"relays.{relay}."
+        for s, _ in SYSTEMS:
+            for k in ("init_duration_ms", "spawn_to_first_200_ms", "first_handoff_ms"):
+                for p in ("p50", "p90"):
+                    checks.append((pre + f"cold_start.{s}.{k}.{p}", get(rr, "cold_start", s, k, p)))
+            checks.append((pre + f"cold_start.{s}.failures==0",
+                           0 if get(rr, "cold_start", s, "failures") == 0 else None))
+        for w in ("with", "without"):
+            checks.append((pre + f"prewarm.{w}.first_handoff.p50", get(rr, "prewarm", w, "first_handoff_ms", "p50")))
+        for name in PER_REQUEST_SIZES:
+            for s, _ in SYSTEMS:
+                for p in ("p50", "p90", "p99"):
+                    checks.append((pre + f"per_request.{s}.{name}.{p}", get(rr, "per_request", s, name, p)))
+                checks.append((pre + f"per_request.{s}.{name}.errors==0",
+                               0 if get(rr, "per_request", s, name, "errors") == 0 else None))
+            for b in ("fresh_socks5_per_request", "warm_socks5_pool"):
+                for p in ("p50", "p99"):
+                    checks.append((pre + f"baselines.{b}.{name}.{p}", get(rr, "baselines", b, name, p)))
+                checks.append((pre + f"baselines.{b}.{name}.failures==0",
+                               0 if get(rr, "baselines", b, name, "failures") == 0 else None))
+        for s, _ in SYSTEMS:
+            for k in ("idle_rss_mib", "peak_rss_mib"):
+                checks.append((pre + f"memory.{s}.{k}", get(rr, "memory", s, k)))
+        v = rr.get("variants", {})
+        want = {("tsproxy", 1), ("tsproxy", 8), ("tsproxy", 64), ("node", 1), ("node", 8), ("node", 64),
+                ("tsproxy pool off", 8), ("tsproxy max idle 64", 64)}
+        if "skipped" not in v.get("io_uring", {"skipped": 1}):
+            want.add(("tsproxy io_uring", 8))
+            for name in ("100b", "10k"):
+                for p in ("p50", "p99"):
+                    checks.append((pre + f"variants.io_uring.{name}.{p}", get(v, "io_uring", name, p)))
+        for s, c in sorted(want):
+            t = [x for x in rr.get("throughput", []) if x["system"] == s and x["concurrency"] == c]
+            ok = t and t[0]["requests"] > 0
+            checks.append((pre + f"throughput.{s}.c{c}.req_per_s", t[0]["req_per_s"] if ok else None))
+        for p in ("p50", "p99"):
+            checks.append((pre + f"variants.pool_off.100b.{p}", get(v, "pool_off", "100b", p)))
+        for k in ("idle_timeout_250ms", "idle_timeout_4000ms"):
+            checks.append((pre + f"variants.idle_gap.{k}.p50", get(v, "idle_gap", k, "p50")))
+        for s, _ in SYSTEMS:
+            for k in ("ttfb_ms_median", "peak_rss_mib"):
+                checks.append((pre + f"streaming.{s}.{k}", get(rr, "streaming", s, k)))
+        checks.append((pre + "streaming.tsproxy.complete", 1 if get(rr, "streaming", "tsproxy", "complete") else None))
+    checks.append(("micro.benchmarks", len(get(res, "micro", "benchmarks") or []) or None))
+    for r in res.get("ratios", []):
+        checks.append((f"ratio.{r['relay']}.{r['key']}", r["ratio"]))
+    for t in res.get("targets", []):
+        checks.append((f"target.{t['relay']}.{t['key']}", t["value"]))
+    for k in ("cpu_model", "kernel", "distro", "compiler", "node", "nginx", "git_commit"):
+        checks.append((f"machine.{k}", 1 if get(res, "machine", k) else None))
+    missing = [name for name, value in checks if not finite(value)]
+    for fname in [samples.FILE_NAME, "results.json", "results.md"] + [p for _, p in plots]:
+        path = os.path.join(out_dir, fname)
+        if not os.path.isfile(path) or os.path.getsize(path) == 0:
+            missing.append(f"file {fname}")
+    return missing, len(checks)
+
