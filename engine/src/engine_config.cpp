@@ -99,6 +99,7 @@ std::optional<engine_config> load_engine_config(const env_lookup& env, std::stri
   r.string_value(env_names::socks5_username, c.socks5.username);
   r.string_value(env_names::socks5_password, c.socks5.password);
   r.bool_value(env_names::socks5_pipeline, c.socks5.pipeline);
+  r.milliseconds_value(env_names::socks5_not_ready_window, c.socks5.not_ready_window, 0);
   if (c.socks5.host != "localhost" && !is_ip_literal(c.socks5.host)) {
     error = std::string(env_names::socks5_address) + " must name an IP address or localhost, not '" + c.socks5.host + "'";
     return std::nullopt;

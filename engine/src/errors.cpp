@@ -22,6 +22,7 @@ error_info info(engine_error e) noexcept {
     case engine_error::body_idle_timeout: return {"BodyIdleTimeout", "the response body stalled longer than the idle timeout"};
     case engine_error::request_deadline: return {"RequestDeadline", "the request deadline passed"};
     case engine_error::socks5_general_failure: return {"Socks5GeneralFailure", "SOCKS5 general failure (is Tailscale up?)"};
+    case engine_error::socks5_target_unreachable: return {"Socks5TargetUnreachable", "Tailscale could not reach the target (its SOCKS5 listener answers this for a refused port, an offline machine and an unknown name alike)"};
     case engine_error::socks5_not_allowed: return {"Socks5NotAllowed", "SOCKS5 connection not allowed by ruleset"};
     case engine_error::socks5_network_unreachable: return {"Socks5NetworkUnreachable", "SOCKS5 network unreachable"};
     case engine_error::socks5_host_unreachable: return {"Socks5HostUnreachable", "SOCKS5 host unreachable"};

@@ -44,6 +44,17 @@ asio::awaitable<std::error_code> upstream_connector::open_tunnel(const upstream_
   co_return co_await within(socks_bound, socks5_handshake(socket, config_.socks5, target.host, target.port));
 }
 
+asio::awaitable<bool> upstream_connector::may_be_starting(time_point deadline) {
+  if (listener_up_) co_return false;
+  if (probe_) {
+    // A bounded question: the answer must leave time to retry or to report.
+    const auto state = co_await probe_(std::min(deadline, steady_clock::now() + std::chrono::seconds(1)));
+    if (state == listener_state::up) listener_up_ = true;
+    if (state != listener_state::unknown) co_return state == listener_state::starting;
+  }
+  co_return steady_clock::now() < created_ + config_.socks5.not_ready_window;
+}
+
 asio::awaitable<std::error_code> upstream_connector::open(const upstream_target& target, time_point deadline,
                                                           std::unique_ptr<transport>& out) {
   auto executor = co_await asio::this_coro::executor;
@@ -51,12 +62,14 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
     asio::ip::tcp::socket socket(executor);
     const auto ec = co_await open_tunnel(target, deadline, socket);
     if (!ec) {
+      listener_up_ = true;
       out = std::make_unique<transport>(std::move(socket));
       break;
     }
-    // Only "general failure" means "not ready yet"; every other answer is final.
+    if (ec != engine_error::socks5_general_failure) co_return ec;  // every other answer is final
+    if (!co_await may_be_starting(deadline)) co_return make_error_code(engine_error::socks5_target_unreachable);
     const auto pause = backoff(attempt);
-    if (ec != engine_error::socks5_general_failure || steady_clock::now() + pause >= deadline) co_return ec;
+    if (steady_clock::now() + pause >= deadline) co_return ec;  // still not ready when time ran out
     ++not_ready_retries_;
     asio::steady_timer timer(executor, pause);
     co_await timer.async_wait(use_tuple);

@@ -97,6 +97,15 @@ void clear_host_bits(std::array<std::uint8_t, 16>& address, int bits) noexcept {
   }
 }
 
+bool canonical_host(std::string_view text, std::string& out) {
+  ip_address ip;
+  if (parse_ip(strip_brackets(text), ip)) {
+    out = format_ip(ip);
+    return true;
+  }
+  return normalize_dns_name(text, out);
+}
+
 std::string quoted(std::string_view value) {
   constexpr std::size_t max_quoted = 100;
   std::string out = "'";

@@ -38,6 +38,11 @@ bool prefix_matches(const std::array<std::uint8_t, 16>& a, const std::array<std:
 // Zeroes every bit of `address` past the first `bits`.
 void clear_host_bits(std::array<std::uint8_t, 16>& address, int bits) noexcept;
 
+// A host as routing names it, so that every way of naming one target (a request's ts-target-* headers,
+// TSPROXY_PREWARM) gives one connection-pool key: an IP literal (brackets allowed) in canonical form,
+// a DNS name lower-cased without its trailing dot. False when `text` is neither.
+bool canonical_host(std::string_view text, std::string& out);
+
 // Caller input for an error message: quoted, and cut short so a huge header cannot bloat the error.
 std::string quoted(std::string_view value);
 

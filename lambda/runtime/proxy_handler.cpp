@@ -77,7 +77,8 @@ void proxy_handler::log_proxied(const call& c, const routed_request& route, int 
 asio::awaitable<std::error_code> proxy_handler::answer_failure(call& c, const routed_request& route,
                                                                std::error_code failure) {
   const double latency = elapsed_ms(c.started);
-  const auto f = describe_failure(failure, config_.mode == invoke_mode::buffered);
+  auto f = describe_failure(failure, config_.mode == invoke_mode::buffered);
+  f.message += " (target " + route.target.describe() + ")";  // the caller may have sent several
   log(log_level::warn, "upstream failed",
       {{"request_id", c.inv.request_id}, {"target", route.target.describe()}, {"status", std::int64_t{f.status}},
        {"error", f.name}, {"detail", f.message}, {"ms", latency}});

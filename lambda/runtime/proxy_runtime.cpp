@@ -3,6 +3,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "runtime/log.hpp"
+#include "runtime/tailscale_status.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/spawn.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
@@ -15,7 +16,13 @@ constexpr auto runtime_api_patience = std::chrono::seconds(10);
 }  // namespace
 
 proxy_runtime::proxy_runtime(asio::io_context& io, runtime_config config)
-    : io_(io), config_(std::move(config)), upstream_(config_.engine), handler_(config_, upstream_) {}
+    : io_(io), config_(std::move(config)), upstream_(config_.engine), handler_(config_, upstream_) {
+  if (!config_.tailscale_socket.empty()) {
+    upstream_.set_listener_probe([this](time_point until) {
+      return tailscale_backend_state(io_.get_executor(), config_.tailscale_socket, until);
+    });
+  }
+}
 
 void proxy_runtime::start() {
   for (unsigned i = 0; i < config_.concurrency; ++i) {
@@ -25,16 +32,23 @@ void proxy_runtime::start() {
 
 void proxy_runtime::stop() { io_.stop(); }
 
+bool proxy_runtime::runtime_api_failed(unsigned loop, std::error_code ec) {
+  const auto now = steady_clock::now();
+  if (!unreachable_since_) unreachable_since_ = now;
+  // Lambda closes the connection when it shuts the environment down, so one failure is not yet an error.
+  log(log_level::warn, "runtime API next failed", {{"loop", std::int64_t{loop}}, {"error", ec.message()}});
+  return now - *unreachable_since_ > runtime_api_patience && in_flight_ == 0;
+}
+
 asio::awaitable<void> proxy_runtime::invocation_loop(unsigned index) {
   runtime_api_client api(io_.get_executor(), config_.runtime_api);
   auto state = std::make_unique<loop_state>();
   invocation inv;
-  auto failing_since = steady_clock::time_point{};
   std::chrono::milliseconds pause{10};
   for (;;) {
     auto ec = co_await api.next(inv, [&] {
-      // The Runtime API took the request: it is reachable again, whether or not an event follows soon.
-      failing_since = {};
+      // The Runtime API took the request: it is reachable, whether or not an event follows soon.
+      runtime_api_reached();
       pause = std::chrono::milliseconds(10);
       // Prewarming waits until the first `next` is on the wire: it must not delay init.
       if (index == 0 && !prewarm_started_ && !config_.prewarm.empty()) {
@@ -44,16 +58,14 @@ asio::awaitable<void> proxy_runtime::invocation_loop(unsigned index) {
       }
     });
     if (!ec) {
+      ++in_flight_;
       ec = co_await handler_.handle(inv, api, *state);
+      --in_flight_;
       if (ec) log(log_level::error, "could not deliver the response", {{"request_id", inv.request_id}, {"error", ec.message()}});
       state->release_excess(inv);
       continue;
     }
-    const auto now = steady_clock::now();
-    if (failing_since == steady_clock::time_point{}) failing_since = now;
-    // Lambda closes the connection when it shuts the environment down, so one failure is not yet an error.
-    log(log_level::warn, "runtime API next failed", {{"loop", std::int64_t{index}}, {"error", ec.message()}});
-    if (now - failing_since > runtime_api_patience) {
+    if (runtime_api_failed(index, ec)) {
       log(log_level::error, "runtime API unreachable; exiting");
       std::exit(1);
     }

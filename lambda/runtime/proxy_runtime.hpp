@@ -2,8 +2,13 @@
 // The runtime: N invocation loops (AWS_LAMBDA_MAX_CONCURRENCY, else one) as coroutines on one
 // io_context, sharing one upstream client and so one warm pool. Each loop owns its Runtime API
 // connection and its event buffers.
+//
+// When the Runtime API cannot be reached, Lambda is gone and the process exits — but only once no
+// loop has reached it for runtime_api_patience (any request on the wire counts, so short blips never
+// add up) and no invocation is still in flight on another loop.
 
 #include <asio/io_context.hpp>
+#include <optional>
 
 #include "runtime/proxy_handler.hpp"
 #include "runtime/runtime_config.hpp"
@@ -24,12 +29,17 @@ class proxy_runtime {
 
  private:
   asio::awaitable<void> invocation_loop(unsigned index);
+  void runtime_api_reached() noexcept { unreachable_since_.reset(); }
+  // Records a failed `next`; true when the process should give up.
+  bool runtime_api_failed(unsigned loop, std::error_code ec);
 
   asio::io_context& io_;
   runtime_config config_;
   upstream_client upstream_;
   proxy_handler handler_;
   bool prewarm_started_ = false;
+  std::optional<time_point> unreachable_since_;  // no loop has reached the Runtime API since then
+  unsigned in_flight_ = 0;                       // invocations being served
 };
 
 }  // namespace tsproxy::lambda

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "adapter/target_address.hpp"
+
 namespace tsproxy::lambda {
 
 namespace env_names {
@@ -15,6 +17,7 @@ constexpr const char* metrics_namespace = "TSPROXY_METRICS_NAMESPACE";
 constexpr const char* log_level = "TSPROXY_LOG_LEVEL";
 constexpr const char* debug = "DEBUG";
 constexpr const char* deadline_margin = "TSPROXY_DEADLINE_MARGIN_MS";
+constexpr const char* tailscale_socket = "TSPROXY_TAILSCALE_SOCKET";
 }  // namespace env_names
 
 namespace {
@@ -44,9 +47,11 @@ bool parse_prewarm(std::string_view text, std::vector<upstream_target>& out) {
     if (entry.starts_with("https://")) tls = true, entry.remove_prefix(8);
     else if (entry.starts_with("http://")) tls = false, entry.remove_prefix(7);
     upstream_target target;
-    if (!parse_host_port(entry, target.host, target.port)) return false;
+    std::string host;
+    if (!parse_host_port(entry, host, target.port) || !canonical_host(host, target.host)) return false;
     target.tls = tls.value_or(target.port == 443);
-    if (!is_ip_literal(target.host)) target.server_name = target.host;
+    // The same key a request with ts-target-host gets: a server name only for TLS.
+    if (target.tls && !is_ip_literal(target.host)) target.server_name = target.host;
     out.push_back(std::move(target));
   }
   return true;
@@ -98,6 +103,7 @@ std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::st
     r.fail(env_names::log_level, v, "debug, info, warn or error");
   }
   r.milliseconds_value(env_names::deadline_margin, c.deadline_margin, 0);
+  if (env(env_names::tailscale_socket) != nullptr) c.tailscale_socket = env(env_names::tailscale_socket);
   if (!r.ok()) return std::nullopt;
   return c;
 }

@@ -29,6 +29,9 @@ struct runtime_config {
   log_level level = log_level::info;          // TSPROXY_LOG_LEVEL, or DEBUG set (Node proxy parity)
   std::chrono::milliseconds deadline_margin{300};  // TSPROXY_DEADLINE_MARGIN_MS: answer 504 this long before Lambda's deadline
   std::size_t max_response_bytes = 6 * 1024 * 1024;  // buffered payload limit of Lambda
+  // TSPROXY_TAILSCALE_SOCKET: tailscaled's LocalAPI socket, asked whether Tailscale is up when the SOCKS5
+  // listener answers 0x01; empty = never ask (0x01 is then judged by the not-ready window alone).
+  std::string tailscale_socket = "/tmp/tailscale.sock";
 };
 
 // Reads the configuration; on failure returns nullopt with `error` naming the variable. Even then

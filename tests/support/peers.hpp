@@ -7,6 +7,7 @@
 #include "support/nginx_server.hpp"
 #include "support/process.hpp"
 #include "support/python_upstream.hpp"
+#include "support/tailscaled_standin.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_ca.hpp"
 #include "support/wait.hpp"

@@ -205,6 +205,71 @@ TEST_F(socks5, ConnectorCountsNotReadyRetries) {
   stream.reset();
 }
 
+// Drives one upstream_connector against a listener that answers 0x01 to everything, with `probe`.
+struct probed_open {
+  std::error_code error;
+  int connects = 0;
+};
+probed_open open_through_failing_listener(asio::io_context& io, const upstream_target& target, listener_probe probe,
+                                          milliseconds window, milliseconds budget) {
+  fake_socks5_server listener(io, -1);
+  auto config = config_via(test::loopback_ipv4, listener.port());
+  config.socks5.not_ready_window = window;
+  tls_client_context tls_context(config.tls);
+  upstream_connector connector(config, tls_context);
+  if (probe) connector.set_listener_probe(std::move(probe));
+  std::unique_ptr<transport> stream;
+  const auto ec = run_until_done(io, [&]() -> asio::awaitable<std::error_code> {
+    co_return co_await connector.open(target, steady_clock::now() + budget, stream);
+  }(), 30s);
+  return {ec, listener.connects_seen()};
+}
+
+listener_probe answering(listener_state state, int* asked = nullptr) {
+  return [state, asked](time_point) -> asio::awaitable<listener_state> {
+    if (asked) ++*asked;
+    co_return state;
+  };
+}
+
+TEST_F(socks5, GeneralFailureFromAListenerThatIsUpIsFinalAtOnce) {
+  int asked = 0;
+  const auto r = open_through_failing_listener(io_, http_target(peers_.nginx.http_port()),
+                                               answering(listener_state::up, &asked), 10s, 5s);
+  EXPECT_EQ(r.error, engine_error::socks5_target_unreachable) << describe(r.error);
+  EXPECT_EQ(r.connects, 1);
+  EXPECT_EQ(asked, 1);
+}
+
+TEST_F(socks5, GeneralFailureWhileTheProbeSaysStartingIsRetriedUntilTheDeadline) {
+  const auto r = open_through_failing_listener(io_, http_target(peers_.nginx.http_port()),
+                                               answering(listener_state::starting), 0ms, 800ms);
+  EXPECT_EQ(r.error, engine_error::socks5_general_failure) << "still not ready when time ran out";
+  EXPECT_GE(r.connects, 2) << "the probe, not the (empty) window, decides";
+}
+
+TEST_F(socks5, GeneralFailureWithAnUnknownStateFollowsTheWindow) {
+  const auto closed = open_through_failing_listener(io_, http_target(peers_.nginx.http_port()),
+                                                    answering(listener_state::unknown), 0ms, 5s);
+  EXPECT_EQ(closed.error, engine_error::socks5_target_unreachable);
+  EXPECT_EQ(closed.connects, 1) << "past the window, 0x01 is final";
+  const auto open = open_through_failing_listener(io_, http_target(peers_.nginx.http_port()), nullptr, 30s, 800ms);
+  EXPECT_EQ(open.error, engine_error::socks5_general_failure);
+  EXPECT_GE(open.connects, 2) << "within the window, 0x01 is retried";
+}
+
+TEST_F(socks5, GeneralFailureAfterASuccessfulConnectIsFinal) {
+  fake_socks5_server listener(io_, 0);  // relays every CONNECT
+  auto config = config_via(test::loopback_ipv4, listener.port());
+  tls_client_context tls_context(config.tls);
+  upstream_connector connector(config, tls_context);
+  std::unique_ptr<transport> stream;
+  ASSERT_FALSE(run([&]() -> asio::awaitable<std::error_code> {
+    co_return co_await connector.open(http_target(peers_.nginx.http_port()), steady_clock::now() + 5s, stream);
+  }()));
+  EXPECT_TRUE(connector.listener_up());
+}
+
 TEST_F(socks5, GeneralFailureForeverEndsByTheDeadline) {
   fake_socks5_server listener(io_, -1);
   upstream_client client(config_via(test::loopback_ipv4, listener.port()));

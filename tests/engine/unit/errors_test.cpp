@@ -33,7 +33,7 @@ bool is_pascal_case(std::string_view s) {
 TEST(EngineErrors, NamesAreDistinctPascalCase) {
   std::set<std::string_view> seen;
   const auto all = all_engine_errors();
-  ASSERT_EQ(all.size(), 33u) << "a new engine_error needs a name and a class decision here";
+  ASSERT_EQ(all.size(), 34u) << "a new engine_error needs a name and a class decision here";
   for (const engine_error e : all) {
     const std::error_code ec = e;
     const std::string_view name = error_name(ec);
@@ -96,7 +96,8 @@ TEST(EngineErrors, TimeoutClass) {
 
 TEST(EngineErrors, Socks5Class) {
   const std::set<engine_error> socks5 = {
-      engine_error::socks5_general_failure,       engine_error::socks5_not_allowed,
+      engine_error::socks5_general_failure,       engine_error::socks5_target_unreachable,
+      engine_error::socks5_not_allowed,
       engine_error::socks5_network_unreachable,   engine_error::socks5_host_unreachable,
       engine_error::socks5_connection_refused,    engine_error::socks5_ttl_expired,
       engine_error::socks5_command_not_supported, engine_error::socks5_address_type_not_supported,

@@ -21,6 +21,10 @@ struct socks5_settings {
   std::string username;  // RFC 1929 authentication when non-empty
   std::string password;
   bool pipeline = false;  // greeting and CONNECT in one write (needs a server that reads ahead)
+  // tailscaled answers 0x01 "general failure" both while it is starting and, once up, for every target
+  // it cannot dial. Without a readiness probe (tailscaled's LocalAPI), 0x01 counts as "not ready yet"
+  // only until the listener's first successful CONNECT, and only this long after start-up.
+  milliseconds not_ready_window{10000};
 };
 
 struct timeout_settings {
@@ -62,6 +66,7 @@ inline constexpr const char* socks5_address = "TSPROXY_SOCKS5_ADDRESS";
 inline constexpr const char* socks5_username = "TSPROXY_SOCKS5_USERNAME";
 inline constexpr const char* socks5_password = "TSPROXY_SOCKS5_PASSWORD";
 inline constexpr const char* socks5_pipeline = "TSPROXY_SOCKS5_PIPELINE";
+inline constexpr const char* socks5_not_ready_window = "TSPROXY_SOCKS5_NOT_READY_WINDOW_MS";
 inline constexpr const char* connect_timeout = "TSPROXY_CONNECT_TIMEOUT_MS";
 inline constexpr const char* socks5_timeout = "TSPROXY_SOCKS5_TIMEOUT_MS";
 inline constexpr const char* tls_timeout = "TSPROXY_TLS_HANDSHAKE_TIMEOUT_MS";

@@ -16,6 +16,7 @@ enum class engine_error {
   request_deadline,
   // SOCKS5 (RFC 1928 reply codes 0x01..0x08, then protocol problems).
   socks5_general_failure,
+  socks5_target_unreachable,  // 0x01 from a listener known to be up: it could not dial the target
   socks5_not_allowed,
   socks5_network_unreachable,
   socks5_host_unreachable,

@@ -39,6 +39,9 @@ class upstream_client {
     return pool_.prewarm(target, count, deadline);
   }
 
+  // How a SOCKS5 0x01 answer is told apart: "not ready yet" or "target unreachable" (upstream_connector.hpp).
+  void set_listener_probe(listener_probe probe) { connector_.set_listener_probe(std::move(probe)); }
+
   const engine_config& config() const noexcept { return config_; }
   pool_stats stats() const;
   connection_pool& pool() noexcept { return pool_; }

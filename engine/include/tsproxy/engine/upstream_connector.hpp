@@ -1,11 +1,21 @@
 #pragma once
 // Opens new upstream connections: TCP to the SOCKS5 listener, the SOCKS5 handshake, then TLS when
-// the target wants it. While Tailscale is still starting, the listener answers CONNECT with
-// "general failure"; those attempts are retried with jittered backoff until the deadline.
+// the target wants it.
+//
+// Not ready vs. unreachable: tailscaled answers CONNECT with 0x01 "general failure" while Tailscale is
+// still starting, and once it is up for every target it cannot dial (refused port, offline machine,
+// unknown name). So a 0x01 is retried with jittered backoff (within the deadline) only while the
+// listener may still be starting:
+//  - once any CONNECT through it has succeeded, the listener is up and 0x01 is final
+//    (socks5_target_unreachable);
+//  - otherwise a readiness probe, when one is set (the runtime asks tailscaled's LocalAPI), decides:
+//    up -> final, starting -> retry, unknown -> the window rule;
+//  - the window rule: retry only within socks5.not_ready_window of the connector's creation.
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
+#include <functional>
 #include <memory>
 #include <random>
 #include <system_error>
@@ -19,6 +29,11 @@ namespace tsproxy {
 
 class tls_client_context;
 
+enum class listener_state { up, starting, unknown };
+
+// Asked after a 0x01 while the listener has not proven itself up; must finish by `until`.
+using listener_probe = std::function<asio::awaitable<listener_state>(time_point until)>;
+
 class upstream_connector {
  public:
   upstream_connector(const engine_config& config, tls_client_context& tls);
@@ -26,16 +41,24 @@ class upstream_connector {
   asio::awaitable<std::error_code> open(const upstream_target& target, time_point deadline,
                                         std::unique_ptr<transport>& out);
 
+  void set_listener_probe(listener_probe probe) { probe_ = std::move(probe); }
+
   std::uint64_t not_ready_retries() const noexcept { return not_ready_retries_; }
+  bool listener_up() const noexcept { return listener_up_; }
 
  private:
   asio::awaitable<std::error_code> open_tunnel(const upstream_target& target, time_point deadline,
                                                asio::ip::tcp::socket& socket);
+  // Whether a 0x01 answer may still mean "not ready yet".
+  asio::awaitable<bool> may_be_starting(time_point deadline);
   std::chrono::milliseconds backoff(int attempt);
 
   const engine_config& config_;
   tls_client_context& tls_;
   asio::ip::tcp::endpoint listener_;
+  time_point created_ = steady_clock::now();
+  listener_probe probe_;
+  bool listener_up_ = false;
   std::minstd_rand jitter_;
   std::uint64_t not_ready_retries_ = 0;
 };

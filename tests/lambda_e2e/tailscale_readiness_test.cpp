@@ -1,0 +1,75 @@
+// A SOCKS5 0x01 told apart end to end: curl → tsproxy-local → bootstrap → a stand-in that answers like
+// tailscaled (0x01 for every dial failure, and for everything while Tailscale is starting).
+
+#include <gtest/gtest.h>
+
+#include "local_stack.hpp"
+
+namespace tsproxy::test {
+namespace {
+
+class tailscale_readiness : public ::testing::Test {
+ protected:
+  nginx_server nginx_;
+  std::vector<std::string> to_nginx() const { return local_stack::route_to(nginx_.host(), nginx_.http_port()); }
+  static std::string dead_target(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
+};
+
+TEST_F(tailscale_readiness, a_down_target_fails_at_once_when_tailscale_is_running) {
+  tailscaled_standin tailscale({.state = "Running"});
+  local_stack stack(tailscale.socks_address(), {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()}}});
+  const auto port = free_tcp_port();
+  const auto r = stack.request("/", local_stack::route_to("127.0.0.1", port));
+  EXPECT_EQ(r.status, 502) << r.body;
+  EXPECT_EQ(r.header("ts-error-name"), "Socks5TargetUnreachable");
+  EXPECT_NE(r.header("ts-error-message").find("http://127.0.0.1:" + std::to_string(port)), std::string::npos)
+      << "the message names the target: " << r.header("ts-error-message");
+  EXPECT_EQ(tailscale.connects_to(dead_target(port)), 1u) << "a final answer must not be retried";
+  EXPECT_EQ(stack.request("/small", to_nginx()).status, 200) << "and the next request is served";
+}
+
+TEST_F(tailscale_readiness, zero_x01_while_tailscale_starts_is_retried_until_it_runs) {
+  tailscaled_standin tailscale({.state = "Starting"});
+  local_stack stack(tailscale.socks_address(), {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()}}});
+  auto pending = stack.start_request("/small", to_nginx());
+  ASSERT_TRUE(wait_until([&] { return tailscale.failures() >= 2; })) << "the request was not retried";
+  tailscale.set_state("Running");
+  const auto r = local_stack::wait(pending);
+  EXPECT_EQ(r.status, 200) << r.body << stack.log();
+  EXPECT_EQ(r.body, nginx_server::file_content("small"));
+}
+
+TEST_F(tailscale_readiness, without_a_local_api_the_first_success_ends_the_not_ready_window) {
+  // No LocalAPI socket: 0x01 means "not ready" only within the window and before any CONNECT succeeded.
+  tailscaled_standin tailscale({.state = "Running", .localapi = false});
+  local_stack stack(tailscale.socks_address(), {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()},
+                                                        {"TSPROXY_SOCKS5_NOT_READY_WINDOW_MS", "5000"}}});
+  const auto port = free_tcp_port();
+  const auto early = stack.request("/", local_stack::route_to("127.0.0.1", port));
+  EXPECT_EQ(early.status, 502);
+  EXPECT_EQ(early.header("ts-error-name"), "Socks5TargetUnreachable");
+  EXPECT_GE(tailscale.connects_to(dead_target(port)), 2u) << "within the window, before any success: retried";
+
+  ASSERT_EQ(stack.request("/small", to_nginx()).status, 200);  // the listener is up now
+  const auto before = tailscale.connects_to(dead_target(port));
+  const auto late = stack.request("/", local_stack::route_to("127.0.0.1", port));
+  EXPECT_EQ(late.status, 502);
+  EXPECT_EQ(late.header("ts-error-name"), "Socks5TargetUnreachable");
+  EXPECT_EQ(tailscale.connects_to(dead_target(port)), before + 1) << "after a success 0x01 is final";
+}
+
+TEST_F(tailscale_readiness, a_warmer_does_not_wait_on_a_dead_prewarm_target) {
+  tailscaled_standin tailscale({.state = "Running"});
+  const auto port = free_tcp_port();
+  local_stack stack(tailscale.socks_address(), {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()},
+                                                        {"TSPROXY_PREWARM", dead_target(port)},
+                                                        {"TSPROXY_PREWARM_CONNECTIONS", "3"}}});
+  EXPECT_EQ(stack.invoke_raw(R"({"warmer":true,"warmerIndex":0,"warmerTimestamp":"2026-12-01T00:00:00Z"})"),
+            R"({"success":true})");
+  // Three openers at start-up and three for the warmer, each refused once and never retried.
+  ASSERT_TRUE(wait_until([&] { return tailscale.connects_to(dead_target(port)) >= 6; }));
+  EXPECT_EQ(tailscale.connects_to(dead_target(port)), 6u);
+}
+
+}  // namespace
+}  // namespace tsproxy::test

@@ -1,0 +1,45 @@
+#pragma once
+// tests/peers/tailscaled_standin.py: tailscaled's SOCKS5 listener and LocalAPI as they answer (0x01 for
+// every dial failure, and for everything while the backend is not Running; BackendState on the LocalAPI's
+// unix socket). Tests switch the state and count CONNECTs through a control socket of its own.
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "support/process.hpp"
+#include "support/temp_dir.hpp"
+
+namespace tsproxy::test {
+
+struct tailscaled_options {
+  std::string state = "Running";  // the initial BackendState
+  bool localapi = true;           // serve the LocalAPI socket (control requests need it too)
+};
+
+class tailscaled_standin {
+ public:
+  explicit tailscaled_standin(tailscaled_options options = {});
+
+  std::string socks_address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::uint16_t port() const noexcept { return port_; }
+  // The LocalAPI socket path (exists only with options.localapi).
+  const std::filesystem::path& socket_path() const noexcept { return socket_; }
+
+  void set_state(std::string_view backend_state) const;
+  // CONNECT requests seen: all, answered 0x01, and for one "host:port".
+  std::size_t connects() const;
+  std::size_t failures() const;
+  std::size_t connects_to(std::string_view host_port) const;
+
+ private:
+  std::string control(std::string_view method, std::string_view target) const;
+
+  temp_dir dir_;
+  std::filesystem::path socket_;
+  std::uint16_t port_ = 0;
+  child_process process_;
+};
+
+}  // namespace tsproxy::test
