@@ -183,6 +183,23 @@ TEST_F(lambda_e2e, upstream_that_never_answers_gets_504_before_the_lambda_deadli
   EXPECT_LT(*handoff_ms, 3000.0);
 }
 
+TEST_F(lambda_e2e, a_targets_early_answer_to_a_large_post_reaches_the_caller) {
+  // Through the tailscaled stand-in: it forwards what the target sent before resetting (microsocks drops it).
+  tailscaled_standin tailscale({.state = "Running", .localapi = false});
+  for (const std::string mode : {"buffered", "response_stream"}) {
+    local_stack stack(tailscale.socks_address(), {.invoke_mode = mode});
+    temp_dir dir;
+    const auto body_file = dir / "body";
+    write_file(body_file, std::string(4 << 20, 'x'));
+    auto args = to_python({"-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary",
+                           "@" + body_file.string()});
+    const auto r = stack.request("/early-answer?code=413", args);
+    EXPECT_EQ(r.status, 413) << mode << ": " << r.body;
+    EXPECT_EQ(r.body, "too large") << mode;
+    EXPECT_TRUE(r.header("ts-error-name").empty()) << mode << ": the target's own answer, not the proxy's";
+  }
+}
+
 TEST_F(lambda_e2e, oversized_buffered_response_is_a_clear_502) {
   local_stack stack(socks_address());
   const auto r = stack.request("/bytes?n=7000000", to_python());

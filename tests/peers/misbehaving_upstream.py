@@ -28,6 +28,8 @@ Endpoints (HEAD gets the same head with no body; unknown paths get 404):
                              (chunked framing is the valid one); the connection stays open.
   /big?n=N                   N bytes (pattern as /bytes) written 64 KiB at a time, Content-Length.
   /big-chunked?n=N           the same in 64 KiB chunks.
+  /early-answer?code=C       status C (default 413) "too large" with Connection: close, sent after reading
+                             only the head; then the connection is reset with the body unread.
   /hold?key=K                held (the head not sent) until /__release?key=K, then 200 "released";
                              504 if no release comes within ms=M (default 60000).
   /__held?key=K              JSON {"held": H}: how many /hold requests for K are waiting now.
@@ -198,6 +200,8 @@ class Connection:
                 raise BadRequest(400, "bad header line")
             headers.append((name, value.strip(" \t")))
         req = Request(method, target, version, headers, b"")
+        if req.path == "/early-answer":
+            return req  # answered from the head alone; the body is never read
         chunked = "chunked" in req.header_tokens("transfer-encoding")
         length = req.header("content-length")
         expects_body = chunked or (length is not None and length.strip() != "0")
@@ -447,6 +451,16 @@ def h_big_chunked(conn, req):
     return keep
 
 
+def h_early_answer(conn, req):
+    # Like a server refusing a body too large: answer from the head, then close with the body unread,
+    # so the client's kernel gets a reset while it is still sending.
+    code = req.int_param("code", 413)
+    conn.send(head_bytes(code, [("Content-Type", "text/plain"), ("Content-Length", "9")], keep_alive=False)
+              + b"too large")
+    reset(conn.sock)
+    raise ClientGone()
+
+
 def h_hold(conn, req):
     key = req.query.get("key", "")
     deadline = time.monotonic() + max(0, req.int_param("ms", 60000)) / 1000
@@ -505,6 +519,7 @@ ROUTES = {
     "/cl-and-te": h_cl_and_te,
     "/big": h_big,
     "/big-chunked": h_big_chunked,
+    "/early-answer": h_early_answer,
     "/hold": h_hold,
     "/__held": h_held,
     "/__release": h_release,

@@ -397,5 +397,29 @@ TEST_F(tls, Tls13SessionIsResumedOnAFreshConnection) {
   EXPECT_GE(client.stats().tls_resumptions, 1u) << "no TLS 1.3 handshake resumed a cached session";
 }
 
+// The target reads only the head, answers 413 with Connection: close and resets the connection with the
+// body unread: the write fails, and the answer that already arrived is what the caller gets. The relay is
+// the tailscaled stand-in, which (like tailscaled's two copy loops) forwards what the target sent before
+// its reset; microsocks and dante drop it, so through them the caller sees the reset.
+TEST(early_answer, AnEarlyAnswerToALargePostReachesTheCaller) {
+  asio::io_context io(1);
+  test::tailscaled_standin tailscale({.state = "Running", .localapi = false});
+  shared_peers& peers = shared_peers::get();
+  upstream_client client(config_via(test::loopback_ipv4, tailscale.port()));
+  // More than the socket buffers on the way hold, so the write must fail.
+  const std::string body = byte_pattern(64 << 20);
+  http_request request;
+  request.method = "POST";
+  request.target = "/early-answer?code=413";
+  request.body = body;
+  const auto r = run_until_done(io, fetch(client, http_target(peers.python.port()), request), 30s);
+  ASSERT_FALSE(r.error) << describe(r.error);
+  EXPECT_EQ(r.response.head.status, 413);
+  EXPECT_EQ(r.response.body, "too large");
+  EXPECT_EQ(client.stats().idle, 0u) << "a connection whose request was cut short is never reused";
+  const auto next = run_until_done(io, get(client, http_target(peers.python.port()), "/bytes?n=10"), 30s);
+  EXPECT_FALSE(next.error) << describe(next.error);
+}
+
 }  // namespace
 }  // namespace tsproxy::integration
