@@ -20,10 +20,6 @@ std::int64_t parse_int64(std::string_view text) {
   return value;
 }
 
-phase_bound api_bound(time_point until) noexcept {
-  return until == time_point::max() ? unbounded : phase_bound{until, engine_error::request_deadline};
-}
-
 asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket, asio::ip::tcp::endpoint endpoint) {
   auto [ec] = co_await socket.async_connect(endpoint, use_tuple);
   co_return ec;
@@ -44,31 +40,34 @@ void runtime_api_client::drop_connection() noexcept {
   reader_.clear();
 }
 
-asio::awaitable<std::error_code> runtime_api_client::ensure_connected(phase_bound bound) {
+asio::awaitable<std::error_code> runtime_api_client::bounded(time_point until, asio::awaitable<std::error_code> op) {
+  if (until == time_point::max()) co_return co_await std::move(op);
+  const auto ec = co_await within({until, engine_error::request_deadline}, std::move(op));
+  if (ec == engine_error::request_deadline) drop_connection();  // cut off mid-call: its state is unknown
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> runtime_api_client::ensure_connected() {
   if (stream_) co_return std::error_code{};
   asio::ip::tcp::socket socket(executor_);
-  const auto ec = bound.until == time_point::max() ? co_await connect_socket(socket, endpoint_)
-                                                    : co_await within(bound, connect_socket(socket, endpoint_));
-  if (ec) co_return ec;
+  if (auto ec = co_await connect_socket(socket, endpoint_)) co_return ec;
   std::error_code ignored;
   socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   stream_ = std::make_unique<transport>(std::move(socket));
   co_return std::error_code{};
 }
 
-asio::awaitable<std::error_code> runtime_api_client::send(std::span<const asio::const_buffer> pieces,
-                                                          phase_bound bound) {
-  if (auto ec = co_await ensure_connected(bound)) co_return ec;
-  const auto ec = bound.until == time_point::max() ? co_await stream_->write(pieces)
-                                                    : co_await within(bound, stream_->write(pieces));
+asio::awaitable<std::error_code> runtime_api_client::send(std::span<const asio::const_buffer> pieces) {
+  if (auto ec = co_await ensure_connected()) co_return ec;
+  const auto ec = co_await stream_->write(pieces);
   if (ec) drop_connection();
   co_return ec;
 }
 
 asio::awaitable<std::error_code> runtime_api_client::read_answer(std::string& body, std::size_t max_body,
-                                                                 phase_bound bound, std::size_t padding) {
-  auto ec = co_await reader_.read_head(bound);
-  if (!ec) ec = co_await reader_.read_body(body, max_body, bound, padding);
+                                                                 std::size_t padding) {
+  auto ec = co_await reader_.read_head(unbounded);
+  if (!ec) ec = co_await reader_.read_body(body, max_body, unbounded, padding);
   answer_started_ = reader_.parser().started();
   if (ec) {
     drop_connection();
@@ -79,6 +78,11 @@ asio::awaitable<std::error_code> runtime_api_client::read_answer(std::string& bo
   co_return std::error_code{};
 }
 
+std::error_code runtime_api_client::status_error() const noexcept {
+  return last_status_ >= 200 && last_status_ < 300 ? std::error_code{}
+                                                   : make_error_code(engine_error::http_unexpected_status);
+}
+
 asio::awaitable<std::error_code> runtime_api_client::next(invocation& out,
                                                           const std::function<void()>& on_request_sent) {
   head_ = runtime_api::next_request(api_target_);
@@ -87,9 +91,9 @@ asio::awaitable<std::error_code> runtime_api_client::next(invocation& out,
   for (int attempt = 0;; ++attempt) {
     const bool reused = connected();
     answer_started_ = false;
-    auto ec = co_await send(pieces, unbounded);
+    auto ec = co_await send(pieces);
     if (!ec && on_request_sent) on_request_sent();
-    if (!ec) ec = co_await read_answer(out.event, max_event_bytes, unbounded, event_padding);
+    if (!ec) ec = co_await read_answer(out.event, max_event_bytes, event_padding);
     if (ec && reused && attempt == 0 && !answer_started_) continue;
     if (ec) co_return ec;
     break;
@@ -104,19 +108,21 @@ asio::awaitable<std::error_code> runtime_api_client::next(invocation& out,
   co_return std::error_code{};
 }
 
-asio::awaitable<std::error_code> runtime_api_client::post(std::span<const asio::const_buffer> pieces,
-                                                          time_point until) {
-  const auto bound = api_bound(until);
+asio::awaitable<std::error_code> runtime_api_client::post_once_more_if_stale(std::span<const asio::const_buffer> pieces) {
   for (int attempt = 0;; ++attempt) {
     const bool reused = connected();
     answer_started_ = false;
-    auto ec = co_await send(pieces, bound);
-    if (!ec) ec = co_await read_answer(reply_, max_reply_bytes, bound);
-    if (ec && reused && attempt == 0 && !answer_started_ && !is_timeout(ec)) continue;
+    auto ec = co_await send(pieces);
+    if (!ec) ec = co_await read_answer(reply_, max_reply_bytes);
+    if (ec && reused && attempt == 0 && !answer_started_) continue;
     if (ec) co_return ec;
-    co_return last_status_ >= 200 && last_status_ < 300 ? std::error_code{}
-                                                        : make_error_code(engine_error::http_unexpected_status);
+    co_return status_error();
   }
+}
+
+asio::awaitable<std::error_code> runtime_api_client::post(std::span<const asio::const_buffer> pieces,
+                                                          time_point until) {
+  co_return co_await bounded(until, post_once_more_if_stale(pieces));
 }
 
 asio::awaitable<std::error_code> runtime_api_client::post_response(std::string_view request_id,
@@ -146,7 +152,7 @@ asio::awaitable<std::error_code> runtime_api_client::stream_begin(std::string_vi
   head_ = runtime_api::stream_head(api_target_, request_id, prelude.size());
   const std::array<asio::const_buffer, 3> pieces{asio::buffer(head_), asio::buffer(prelude.data(), prelude.size()),
                                                  asio::buffer("\r\n", 2)};
-  co_return co_await send(pieces, api_bound(until));
+  co_return co_await bounded(until, send(pieces));
 }
 
 asio::awaitable<std::error_code> runtime_api_client::stream_write(std::string_view piece, time_point until) {
@@ -154,25 +160,25 @@ asio::awaitable<std::error_code> runtime_api_client::stream_write(std::string_vi
   head_ = runtime_api::chunk_head(piece.size());
   const std::array<asio::const_buffer, 3> pieces{asio::buffer(head_), asio::buffer(piece.data(), piece.size()),
                                                  asio::buffer("\r\n", 2)};
-  co_return co_await send(pieces, api_bound(until));
+  co_return co_await bounded(until, send(pieces));
+}
+
+asio::awaitable<std::error_code> runtime_api_client::finish_stream(std::span<const asio::const_buffer> pieces) {
+  if (auto ec = co_await send(pieces)) co_return ec;
+  if (auto ec = co_await read_answer(reply_, max_reply_bytes)) co_return ec;
+  co_return status_error();
 }
 
 asio::awaitable<std::error_code> runtime_api_client::stream_end(time_point until) {
-  const auto bound = api_bound(until);
   const std::array<asio::const_buffer, 1> pieces{asio::buffer(last_chunk.data(), last_chunk.size())};
-  if (auto ec = co_await send(pieces, bound)) co_return ec;
-  if (auto ec = co_await read_answer(reply_, max_reply_bytes, bound)) co_return ec;
-  co_return last_status_ >= 200 && last_status_ < 300 ? std::error_code{}
-                                                      : make_error_code(engine_error::http_unexpected_status);
+  co_return co_await bounded(until, finish_stream(pieces));
 }
 
 asio::awaitable<std::error_code> runtime_api_client::stream_fail(std::string_view error_type,
                                                                  std::string_view message, time_point until) {
-  const auto bound = api_bound(until);
   head_ = runtime_api::stream_failure_end(error_type, message);
   const std::array<asio::const_buffer, 1> pieces{asio::buffer(head_)};
-  if (auto ec = co_await send(pieces, bound)) co_return ec;
-  co_return co_await read_answer(reply_, max_reply_bytes, bound);
+  co_return co_await bounded(until, finish_stream(pieces));
 }
 
 }  // namespace tsproxy::lambda

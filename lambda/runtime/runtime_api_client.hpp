@@ -67,13 +67,18 @@ class runtime_api_client {
   int last_status() const noexcept { return last_status_; }
 
  private:
-  asio::awaitable<std::error_code> ensure_connected(phase_bound bound);
-  asio::awaitable<std::error_code> send(std::span<const asio::const_buffer> pieces, phase_bound bound);
+  // One timer bounds a whole call (until == time_point::max(): none), not each read and write in it.
+  asio::awaitable<std::error_code> bounded(time_point until, asio::awaitable<std::error_code> op);
+  asio::awaitable<std::error_code> ensure_connected();
+  asio::awaitable<std::error_code> send(std::span<const asio::const_buffer> pieces);
   // Reads one answer; its body goes to `body` (up to `max_body` bytes, `padding` spare capacity).
-  asio::awaitable<std::error_code> read_answer(std::string& body, std::size_t max_body, phase_bound bound,
-                                               std::size_t padding = 0);
-  // A whole POST: send, read the answer (replacing a stale reused connection once), check the status.
+  asio::awaitable<std::error_code> read_answer(std::string& body, std::size_t max_body, std::size_t padding = 0);
+  // A whole POST: send and read the answer, replacing a stale reused connection once; checks the status.
+  asio::awaitable<std::error_code> post_once_more_if_stale(std::span<const asio::const_buffer> pieces);
   asio::awaitable<std::error_code> post(std::span<const asio::const_buffer> pieces, time_point until);
+  // The end of a streamed response (last chunk, maybe trailers), then its answer.
+  asio::awaitable<std::error_code> finish_stream(std::span<const asio::const_buffer> pieces);
+  std::error_code status_error() const noexcept;  // http_unexpected_status unless last_status() is 2xx
   void drop_connection() noexcept;
 
   asio::any_io_executor executor_;
