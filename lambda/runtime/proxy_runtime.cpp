@@ -13,6 +13,8 @@ namespace tsproxy::lambda {
 namespace {
 // The Runtime API lives on the same host: when it stays unreachable this long, Lambda is gone.
 constexpr auto runtime_api_patience = std::chrono::seconds(10);
+// A `next` on the wire at least this long before failing was held by a live Runtime API.
+constexpr auto held_next = std::chrono::seconds(1);
 }  // namespace
 
 proxy_runtime::proxy_runtime(asio::io_context& io, runtime_config config)
@@ -32,9 +34,9 @@ void proxy_runtime::start() {
 
 void proxy_runtime::stop() { io_.stop(); }
 
-bool proxy_runtime::runtime_api_failed(unsigned loop, std::error_code ec) {
+bool proxy_runtime::runtime_api_failed(unsigned loop, std::error_code ec, bool was_held) {
   const auto now = steady_clock::now();
-  if (!unreachable_since_) unreachable_since_ = now;
+  if (!unreachable_since_ || was_held) unreachable_since_ = now;
   // Lambda closes the connection when it shuts the environment down, so one failure is not yet an error.
   log(log_level::warn, "runtime API next failed", {{"loop", std::int64_t{loop}}, {"error", ec.message()}});
   return now - *unreachable_since_ > runtime_api_patience && in_flight_ == 0;
@@ -46,10 +48,9 @@ asio::awaitable<void> proxy_runtime::invocation_loop(unsigned index) {
   invocation inv;
   std::chrono::milliseconds pause{10};
   for (;;) {
+    std::optional<time_point> sent_at;
     auto ec = co_await api.next(inv, [&] {
-      // The Runtime API took the request: it is reachable, whether or not an event follows soon.
-      runtime_api_reached();
-      pause = std::chrono::milliseconds(10);
+      sent_at = steady_clock::now();
       // Prewarming waits until the first `next` is on the wire: it must not delay init.
       if (index == 0 && !prewarm_started_ && !config_.prewarm.empty()) {
         prewarm_started_ = true;
@@ -58,6 +59,8 @@ asio::awaitable<void> proxy_runtime::invocation_loop(unsigned index) {
       }
     });
     if (!ec) {
+      unreachable_since_.reset();
+      pause = std::chrono::milliseconds(10);
       ++in_flight_;
       ec = co_await handler_.handle(inv, api, *state);
       --in_flight_;
@@ -65,7 +68,10 @@ asio::awaitable<void> proxy_runtime::invocation_loop(unsigned index) {
       state->release_excess(inv);
       continue;
     }
-    if (runtime_api_failed(index, ec)) {
+    // A long poll that Lambda held before dropping it shows the API was there until now.
+    const bool was_held = sent_at && steady_clock::now() - *sent_at >= held_next;
+    if (was_held) pause = std::chrono::milliseconds(10);
+    if (runtime_api_failed(index, ec, was_held)) {
       log(log_level::error, "runtime API unreachable; exiting");
       std::exit(1);
     }

@@ -3,9 +3,10 @@
 // io_context, sharing one upstream client and so one warm pool. Each loop owns its Runtime API
 // connection and its event buffers.
 //
-// When the Runtime API cannot be reached, Lambda is gone and the process exits — but only once no
-// loop has reached it for runtime_api_patience (any request on the wire counts, so short blips never
-// add up) and no invocation is still in flight on another loop.
+// When the Runtime API cannot be reached, Lambda is gone and the process exits — but only once it has
+// been unreachable for runtime_api_patience without a break, and no invocation is still in flight on
+// another loop. A break is an answer, or a `next` that stayed on the wire for a while before it failed
+// (a long poll that Lambda held, then dropped): so short blips, however far apart, never add up.
 
 #include <asio/io_context.hpp>
 #include <optional>
@@ -29,9 +30,9 @@ class proxy_runtime {
 
  private:
   asio::awaitable<void> invocation_loop(unsigned index);
-  void runtime_api_reached() noexcept { unreachable_since_.reset(); }
-  // Records a failed `next`; true when the process should give up.
-  bool runtime_api_failed(unsigned loop, std::error_code ec);
+  // Records a failed `next`; `was_held`: it had been on the wire a while (the API was there until now).
+  // True when the process should give up.
+  bool runtime_api_failed(unsigned loop, std::error_code ec, bool was_held);
 
   asio::io_context& io_;
   runtime_config config_;
