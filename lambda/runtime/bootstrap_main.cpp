@@ -1,5 +1,7 @@
 // bootstrap: the tsproxy custom runtime for provided.al2023. All policy lives in the runtime library.
 
+#include <malloc.h>
+
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 
@@ -12,6 +14,11 @@
 int main(int, char** argv) {
   using namespace tsproxy::lambda;
   tsproxy::ensure_io_backend(argv);
+  // glibc raises its mmap threshold to the size of every large block freed, after which large event
+  // buffers come from the heap and their memory is never returned. A fixed threshold keeps every
+  // block above it in its own mapping, unmapped when freed: memory returns after a burst. 256 KiB
+  // keeps the per-exchange read buffers (128 KiB) on the heap.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   asio::io_context io(1);
 
   std::string error;

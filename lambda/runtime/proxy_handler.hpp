@@ -19,7 +19,8 @@ namespace tsproxy::lambda {
 // After each invocation, buffers that grew past `kept_capacity` are released: one burst of large
 // requests must not pin its memory for the life of the environment.
 struct loop_state {
-  static constexpr std::size_t kept_capacity = 1024 * 1024;
+  // Enough for the events and responses of everyday requests; at concurrency 64 at most a few MiB.
+  static constexpr std::size_t kept_capacity = 128 * 1024;
 
   event_parser events;
   function_url_request request;

@@ -168,13 +168,18 @@ std::vector<std::string> local_stack::route_to(const std::string& host, std::uin
   return args;
 }
 
-long peak_rss_kib(pid_t pid) {
+namespace {
+long status_kib(pid_t pid, std::string_view field) {
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   std::string line;
   while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
+    if (line.rfind(field, 0) == 0) return std::stol(line.substr(field.size()));
   }
   return -1;
 }
+}  // namespace
+
+long peak_rss_kib(pid_t pid) { return status_kib(pid, "VmHWM:"); }
+long current_rss_kib(pid_t pid) { return status_kib(pid, "VmRSS:"); }
 
 }  // namespace tsproxy::test

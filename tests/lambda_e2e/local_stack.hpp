@@ -65,7 +65,8 @@ class local_stack {
   std::string runtime_api_;
 };
 
-// Peak resident memory (VmHWM) of a process, in KiB.
+// Peak (VmHWM) and current (VmRSS) resident memory of a process, in KiB.
 long peak_rss_kib(pid_t pid);
+long current_rss_kib(pid_t pid);
 
 }  // namespace tsproxy::test
