@@ -180,11 +180,18 @@ std::error_code http_parser::parse_header_fields(std::string_view block, std::ve
     block.remove_prefix(eol + 2);
     if (line.front() == ' ' || line.front() == '\t') return engine_error::http_obs_fold;
     const auto colon = line.find(':');
-    if (colon == std::string_view::npos || !is_token(line.substr(0, colon))) return engine_error::http_bad_header;
+    if (colon == std::string_view::npos) return engine_error::http_bad_header;
+    auto name = line.substr(0, colon);
+    // RFC 9112 section 5.1: a server must reject whitespace between a field name and the colon; a proxy
+    // must remove it from a response before forwarding it.
+    if (kind_ == kind::response) {
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+    }
+    if (!is_token(name)) return engine_error::http_bad_header;
     const auto value = trim_ows(line.substr(colon + 1));
     if (!is_field_value(value)) return engine_error::http_bad_header;
     if (out.size() >= limits_.max_header_count) return engine_error::http_too_many_headers;
-    out.push_back({std::string(line.substr(0, colon)), std::string(value)});
+    out.push_back({std::string(name), std::string(value)});
   }
   return {};
 }

@@ -13,8 +13,10 @@ namespace {
 constexpr std::string_view stream_separator{"\0\0\0\0\0\0\0\0", 8};
 
 // Hop-by-hop fields and this hop's framing stay behind: the Function URL frames the response itself.
-bool is_dropped(const response_head& head, std::string_view name) noexcept {
-  if (is_hop_by_hop(name) || iequals(name, "content-length") || istarts_with(name, "proxy-")) return true;
+// A HEAD response's Content-Length frames nothing (no body follows): it describes the resource, and stays.
+bool is_dropped(const response_head& head, std::string_view name, bool head_request) noexcept {
+  if (is_hop_by_hop(name) || istarts_with(name, "proxy-")) return true;
+  if (iequals(name, "content-length")) return !head_request;
   for (const header_field& h : head.headers) {
     if (iequals(h.name, "connection") && list_contains(h.value, name)) return true;
   }
@@ -22,7 +24,7 @@ bool is_dropped(const response_head& head, std::string_view name) noexcept {
 }
 
 // Writes "statusCode":..,"headers":{..},"cookies":[..] (no braces around them).
-void append_head_members(const response_head& head, std::string& out) {
+void append_head_members(const response_head& head, std::string& out, bool head_request) {
   out.append("\"statusCode\":");
   append_json_int(out, head.status);
   out.append(",\"headers\":{");
@@ -30,7 +32,7 @@ void append_head_members(const response_head& head, std::string& out) {
   const auto& headers = head.headers;
   for (std::size_t i = 0; i < headers.size(); ++i) {
     const header_field& h = headers[i];
-    if (iequals(h.name, "set-cookie") || is_dropped(head, h.name)) continue;
+    if (iequals(h.name, "set-cookie") || is_dropped(head, h.name, head_request)) continue;
     bool seen_before = false;
     for (std::size_t j = 0; j < i && !seen_before; ++j) seen_before = iequals(headers[j].name, h.name);
     if (seen_before) continue;  // already written, joined with this value
@@ -92,14 +94,14 @@ std::string error_body(std::string_view name, std::string_view message) {
 }  // namespace
 
 bool encode_buffered_response(const response_head& head, std::string_view body, std::size_t limit,
-                              std::string& out) {
+                              std::string& out, bool head_request) {
   constexpr std::string_view body_key = ",\"body\":";
   constexpr std::string_view text_tail = ",\"isBase64Encoded\":false}";
   constexpr std::string_view base64_tail = ",\"isBase64Encoded\":true}";
 
   out.clear();
   out.push_back('{');
-  append_head_members(head, out);
+  append_head_members(head, out, head_request);
 
   const std::size_t base64_size = base64_encoded_size(body.size()) + 2;
   bool as_text = false;
@@ -128,10 +130,10 @@ bool encode_buffered_response(const response_head& head, std::string_view body, 
   return true;
 }
 
-void encode_stream_prelude(const response_head& head, std::string& out) {
+void encode_stream_prelude(const response_head& head, std::string& out, bool head_request) {
   out.clear();
   out.push_back('{');
-  append_head_members(head, out);
+  append_head_members(head, out, head_request);
   out.push_back('}');
   out.append(stream_separator);
 }

@@ -26,12 +26,14 @@ inline constexpr std::size_t max_buffered_payload_bytes = std::size_t{6} * 1024 
 // with isBase64Encoded true. Either way Lambda delivers the exact body bytes.
 // Returns false, with `out` unspecified, when the payload would exceed `limit` bytes; the size is
 // computed before the body is written, so an oversized body costs one scan, not a copy.
+// For the answer to a HEAD request (`head_request`) the target's Content-Length is kept: it tells the
+// caller the size of what a GET would return, and no body follows.
 bool encode_buffered_response(const response_head& head, std::string_view body, std::size_t limit,
-                              std::string& out);
+                              std::string& out, bool head_request = false);
 
 // Encodes the streaming-mode prelude {"statusCode":..,"headers":{..},"cookies":[..]} followed by the 8 NUL
 // bytes that separate it from the raw body bytes.
-void encode_stream_prelude(const response_head& head, std::string& out);
+void encode_stream_prelude(const response_head& head, std::string& out, bool head_request = false);
 
 // A proxy-made error as a buffered response: status `status`, headers content-type: application/json,
 // ts-error-name: `name`, ts-error-message: sanitize_header_text(`message`), and body

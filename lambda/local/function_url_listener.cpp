@@ -245,12 +245,14 @@ asio::awaitable<bool> function_url_listener::deliver(server_connection& conn, in
     headers.insert(headers.end(), extra.begin(), extra.end());
     status = inv.response.status;
     const bool no_body = head_only || status == 204 || status == 304;
+    if (head_only && !inv.response.declared_length.empty())
+      headers.push_back({"Content-Length", inv.response.declared_length});
     reusable = !co_await conn.respond(status, headers, inv.response.body, keep_alive,
                                       clock::now() + options_.client_read_timeout, !no_body) &&
                keep_alive;
   } else {
     status = inv.response.status;
-    const auto outcome = co_await send_streamed_response(conn, inv, extra, keep_alive);
+    const auto outcome = co_await send_streamed_response(conn, inv, extra, keep_alive, head_only);
     reusable = outcome == stream_outcome::complete && keep_alive;
     if (outcome == stream_outcome::function_error) {
       log_line("stream_error")

@@ -112,6 +112,10 @@ bool read_response_object(od::object object, http_result& out, decoded_fields& f
         }
         const std::string owned_name(name);
         if (!value_text(header.value(), text)) continue;  // arrays, objects, null: nothing to send
+        if (iequals(owned_name, "content-length") && !text.empty() &&
+            text.find_first_not_of("0123456789") == std::string::npos) {
+          out.declared_length = text;
+        }
         if (is_framing_header(owned_name) || !is_sendable_header(owned_name, text)) continue;
         if (iequals(owned_name, "content-type")) fields.has_content_type = true;
         out.headers.push_back({owned_name, std::move(text)});

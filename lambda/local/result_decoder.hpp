@@ -22,6 +22,9 @@ struct http_result {
   int status = 200;
   std::vector<header_field> headers;
   std::string body;
+  // The function's own Content-Length (digits only), kept aside: it frames nothing, but the answer to a
+  // HEAD request carries it, as a Function URL passes it on.
+  std::string declared_length;
 };
 
 // Returns false with a reason in `error` when the result cannot become a response (bad statusCode,

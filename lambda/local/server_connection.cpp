@@ -1,5 +1,6 @@
 #include "server_connection.hpp"
 
+#include <algorithm>
 #include <array>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
@@ -82,7 +83,9 @@ asio::awaitable<std::error_code> server_connection::respond(int status,
                                                             steady_time until, bool send_body) {
   std::vector<header_view> all = headers;
   const std::string length = std::to_string(body.size());
-  all.push_back({"Content-Length", length});
+  const bool has_length = std::any_of(headers.begin(), headers.end(),
+                                      [](const header_view& h) { return iequals(h.name, "Content-Length"); });
+  if (send_body || !has_length) all.push_back({"Content-Length", length});
   if (!keep_alive) all.push_back({"Connection", "close"});
   std::string head;
   append_response_head(head, status, {}, all);

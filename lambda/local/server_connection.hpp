@@ -50,7 +50,8 @@ class server_connection {
   asio::awaitable<std::error_code> write(std::string_view bytes, steady_time until);
   asio::awaitable<std::error_code> write(std::vector<asio::const_buffer> buffers, steady_time until);
 
-  // A complete response with Content-Length (`body` omitted for HEAD when `send_body` is false).
+  // A complete response with Content-Length (`body` omitted for HEAD when `send_body` is false; then a
+  // Content-Length already among `headers` is kept instead of the body's).
   asio::awaitable<std::error_code> respond(int status, const std::vector<header_view>& headers,
                                            std::string_view body, bool keep_alive, steady_time until,
                                            bool send_body = true);

@@ -137,12 +137,18 @@ asio::awaitable<std::error_code> receive_streamed_result(server_connection& runt
 }
 
 asio::awaitable<stream_outcome> send_streamed_response(server_connection& client, invocation& inv,
-                                                       std::vector<header_view> extra_headers,
-                                                       bool keep_alive) {
+                                                       std::vector<header_view> extra_headers, bool keep_alive,
+                                                       bool head_request) {
+  const int status = inv.response.status;
+  const bool no_body = head_request || status == 204 || status == 304;
   std::vector<header_view> headers;
   for (const auto& h : inv.response.headers) headers.push_back({h.name, h.value});
   headers.insert(headers.end(), extra_headers.begin(), extra_headers.end());
-  headers.push_back({"Transfer-Encoding", "chunked"});
+  if (!no_body) {
+    headers.push_back({"Transfer-Encoding", "chunked"});
+  } else if (head_request && !inv.response.declared_length.empty()) {
+    headers.push_back({"Content-Length", inv.response.declared_length});
+  }
   if (!keep_alive) headers.push_back({"Connection", "close"});
   std::string head;
   append_response_head(head, inv.response.status, {}, headers);
@@ -161,6 +167,7 @@ asio::awaitable<stream_outcome> send_streamed_response(server_connection& client
       std::swap(piece, inv.piece);
       inv.piece_ready = false;
       inv.signal.notify_all();  // the runtime side may read the next piece meanwhile
+      if (no_body) continue;
       chunk_head.clear();
       append_chunk_header(chunk_head, piece.size());
       const std::vector<asio::const_buffer> buffers{asio::buffer(chunk_head), asio::buffer(piece),
@@ -172,7 +179,7 @@ asio::awaitable<stream_outcome> send_streamed_response(server_connection& client
       continue;
     }
     if (inv.end == invocation::stream_end::complete) {
-      if (co_await client.write(last_chunk, inv.deadline)) {
+      if (!no_body && co_await client.write(last_chunk, inv.deadline)) {
         stop_listening();
         co_return stream_outcome::client_failed;
       }

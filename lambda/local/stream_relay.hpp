@@ -33,9 +33,11 @@ asio::awaitable<std::error_code> receive_streamed_result(server_connection& runt
 enum class stream_outcome { complete, function_error, timed_out, client_failed };
 
 // Function URL side: sends the head and relays the pieces as chunks until the stream ends. A failed
-// or timed-out stream is cut without the last chunk, so the caller sees a truncated body.
+// or timed-out stream is cut without the last chunk, so the caller sees a truncated body. A response
+// that has no body (to a HEAD request, or 204 / 304) gets its head alone — not chunked, the HEAD
+// answer with the function's Content-Length — and whatever the function streams is dropped.
 asio::awaitable<stream_outcome> send_streamed_response(server_connection& client, invocation& inv,
-                                                       std::vector<header_view> extra_headers,
-                                                       bool keep_alive);
+                                                       std::vector<header_view> extra_headers, bool keep_alive,
+                                                       bool head_request);
 
 }  // namespace tsproxy::local

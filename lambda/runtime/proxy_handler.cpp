@@ -94,7 +94,8 @@ asio::awaitable<std::error_code> proxy_handler::proxy_buffered(call& c, const ro
   auto failure = co_await upstream_.exchange(route.target, request, sink, c.upstream_deadline, &report);
   if (!failure) {
     c.state.payload.clear();
-    if (!encode_buffered_response(sink.head, sink.body, config_.max_response_bytes, c.state.payload))
+    if (!encode_buffered_response(sink.head, sink.body, config_.max_response_bytes, c.state.payload,
+                                  request.method == "HEAD"))
       failure = engine_error::sink_rejected;
   }
   if (failure) co_return co_await answer_failure(c, route, failure);
@@ -107,7 +108,7 @@ asio::awaitable<std::error_code> proxy_handler::proxy_buffered(call& c, const ro
 asio::awaitable<std::error_code> proxy_handler::proxy_streamed(call& c, const routed_request& route,
                                                                const http_request& request) {
   exchange_report report;
-  stream_sink sink(c.api, c.inv.request_id, c.lambda_deadline);
+  stream_sink sink(c.api, c.inv.request_id, c.lambda_deadline, request.method == "HEAD");
   const auto failure = co_await upstream_.exchange(route.target, request, sink, c.upstream_deadline, &report);
   if (!failure) {
     emit_metric(route, true, elapsed_ms(c.started));

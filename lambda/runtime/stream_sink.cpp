@@ -6,7 +6,7 @@ namespace tsproxy::lambda {
 
 asio::awaitable<std::error_code> stream_sink::on_head(const response_head& head) {
   prelude_.clear();
-  encode_stream_prelude(head, prelude_);
+  encode_stream_prelude(head, prelude_, head_request_);
   started_ = true;
   status_ = head.status;
   auto ec = co_await api_.stream_begin(request_id_, prelude_, until_);

@@ -11,8 +11,9 @@ namespace tsproxy::lambda {
 class stream_sink : public response_sink {
  public:
   // Every write to the Runtime API must be done by `until` (the invocation's own deadline).
-  stream_sink(runtime_api_client& api, std::string_view request_id, time_point until)
-      : api_(api), request_id_(request_id), until_(until) {}
+  // `head_request`: the answer to a HEAD request (its Content-Length is kept in the prelude).
+  stream_sink(runtime_api_client& api, std::string_view request_id, time_point until, bool head_request)
+      : api_(api), request_id_(request_id), until_(until), head_request_(head_request) {}
 
   asio::awaitable<std::error_code> on_head(const response_head& head) override;
   asio::awaitable<std::error_code> on_body(std::string_view piece) override;
@@ -28,6 +29,7 @@ class stream_sink : public response_sink {
   runtime_api_client& api_;
   std::string_view request_id_;
   time_point until_;
+  bool head_request_;
   std::string prelude_;
   bool started_ = false;
   bool api_failed_ = false;

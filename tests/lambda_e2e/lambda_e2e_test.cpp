@@ -2,6 +2,7 @@
 // SOCKS5 listener → upstream (nginx, or the misbehaving Python upstream).
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 #include <chrono>
@@ -197,6 +198,42 @@ TEST_F(lambda_e2e, a_targets_early_answer_to_a_large_post_reaches_the_caller) {
     EXPECT_EQ(r.status, 413) << mode << ": " << r.body;
     EXPECT_EQ(r.body, "too large") << mode;
     EXPECT_TRUE(r.header("ts-error-name").empty()) << mode << ": the target's own answer, not the proxy's";
+  }
+}
+
+// Sends `requests` on one connection to the Function URL and reads until it closes.
+std::string exchange_on_one_connection(const local_stack& stack, const std::string& requests) {
+  const auto port = static_cast<std::uint16_t>(std::stoi(stack.url().substr(stack.url().rfind(':') + 1)));
+  std::error_code ec;
+  auto fd = connect_tcp(loopback_ipv4, port, std::chrono::seconds(10), ec);
+  if (!fd) throw std::runtime_error("connect: " + ec.message());
+  timeval tv{30, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  if (::send(fd.get(), requests.data(), requests.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(requests.size()))
+    throw std::runtime_error("send failed");
+  std::string raw;
+  char buffer[65536];
+  for (ssize_t n; (n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0;) raw.append(buffer, static_cast<std::size_t>(n));
+  return raw;
+}
+
+TEST_F(lambda_e2e, a_head_answer_keeps_its_content_length_and_the_connection_in_step) {
+  for (const std::string mode : {"buffered", "response_stream"}) {
+    local_stack stack(socks_address(), {.invoke_mode = mode});
+    const std::string route = "Host: x\r\nts-target-ip: " + nginx_.host() + "\r\nts-target-port: " +
+                              std::to_string(nginx_.http_port()) + "\r\n";
+    const auto raw = exchange_on_one_connection(
+        stack, "HEAD /small HTTP/1.1\r\n" + route + "\r\nGET /small HTTP/1.1\r\n" + route + "Connection: close\r\n\r\n");
+    const auto head_end = raw.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos) << mode << ": " << raw;
+    const std::string head = raw.substr(0, head_end + 4);
+    EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << mode << ": " << head;
+    EXPECT_NE(head.find("Content-Length: 100\r\n"), std::string::npos) << mode << ": the target's length\n" << head;
+    EXPECT_EQ(head.find("Transfer-Encoding"), std::string::npos) << mode << ": a HEAD answer has no body to frame";
+    // Nothing follows the HEAD answer's head but the next response.
+    const std::string rest = raw.substr(head_end + 4);
+    EXPECT_EQ(rest.rfind("HTTP/1.1 200", 0), 0u) << mode << ": " << rest.substr(0, 200);
+    EXPECT_NE(rest.find(nginx_server::file_content("small")), std::string::npos) << mode;
   }
 }
 

@@ -96,6 +96,33 @@ TEST(runtime_config, caller_contract_knobs) {
   EXPECT_EQ(l.config->level, log_level::debug);
 }
 
+// What routing makes of a request naming `host` and `port` in ts-target-* headers.
+upstream_target routed(std::string_view host_header, std::string_view host, std::string_view port,
+                       std::string_view https = {}) {
+  function_url_request request;
+  request.method = "GET";
+  request.raw_path = "/";
+  request.headers = {{host_header, host}, {"ts-target-port", port}};
+  if (!https.empty()) request.headers.push_back({"ts-https", https});
+  routed_request out;
+  EXPECT_FALSE(route_request(request, nullptr, out).has_value());
+  return out.target;
+}
+
+TEST(runtime_config, a_prewarmed_target_has_the_pool_key_of_the_requests_that_name_it) {
+  fake_env env;
+  env.vars["TSPROXY_PREWARM"] = "Grafana.Tailnet.TS.NET.:3000,https://db.tailnet.ts.net:5432,[::ffff:100.64.0.7]:80";
+  const auto l = load(env);
+  ASSERT_TRUE(l.config) << l.error;
+  ASSERT_EQ(l.config->prewarm.size(), 3u);
+  EXPECT_EQ(l.config->prewarm[0], routed("ts-target-host", "grafana.tailnet.ts.net", "3000"))
+      << "names are matched lower-case, without the trailing dot; plain HTTP has no server name";
+  EXPECT_EQ(l.config->prewarm[0].host, "grafana.tailnet.ts.net");
+  EXPECT_TRUE(l.config->prewarm[0].server_name.empty());
+  EXPECT_EQ(l.config->prewarm[1], routed("ts-target-host", "DB.tailnet.ts.net", "5432", "true"));
+  EXPECT_EQ(l.config->prewarm[2], routed("ts-target-ip", "100.64.0.7", "80")) << "IPs in canonical form";
+}
+
 TEST(runtime_config, idle_limits_follow_the_concurrency_unless_set) {
   fake_env env;
   env.vars["AWS_LAMBDA_MAX_CONCURRENCY"] = "64";
