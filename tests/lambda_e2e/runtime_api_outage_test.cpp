@@ -149,72 +149,75 @@ class flaky_runtime_api {
 
 constexpr std::string_view warmer = R"({"warmer":true,"warmerIndex":0,"warmerTimestamp":"2026-12-01T00:00:00Z"})";
 
-TEST(runtime_api_outage, two_short_outages_twelve_seconds_apart_do_not_end_the_runtime) {
-  flaky_runtime_api api;
-  temp_dir dir;
-  child_process bootstrap({TSPROXY_BOOTSTRAP_BIN}, dir / "bootstrap.log",
-                          {{"AWS_LAMBDA_RUNTIME_API", api.address()}, {"TSPROXY_TAILSCALE_SOCKET", ""}});
-  ASSERT_TRUE(wait_until([&] { return api.nexts_waiting() == 1; })) << read_file(bootstrap.log_file());
+// The real bootstrap against the flaky API, once its `next` long polls (one per loop) are waiting.
+class runtime_api_outage : public ::testing::Test {
+ protected:
+  void start_bootstrap(env_vars env = {}, int loops = 1) {
+    env.insert(env.end(), {{"AWS_LAMBDA_RUNTIME_API", api_.address()}, {"TSPROXY_TAILSCALE_SOCKET", ""}});
+    if (loops > 1) env.emplace_back("AWS_LAMBDA_MAX_CONCURRENCY", std::to_string(loops));
+    bootstrap_ = child_process({TSPROXY_BOOTSTRAP_BIN}, dir_ / "bootstrap.log", env);
+    ASSERT_TRUE(wait_until([&] { return api_.nexts_waiting() == loops; })) << log();
+  }
+  std::string log() const { return read_file(bootstrap_.log_file()); }
+
+  flaky_runtime_api api_;
+  temp_dir dir_;
+  child_process bootstrap_;
+};
+
+TEST_F(runtime_api_outage, two_short_outages_twelve_seconds_apart_do_not_end_the_runtime) {
+  ASSERT_NO_FATAL_FAILURE(start_bootstrap());
   const auto first_outage = std::chrono::steady_clock::now();
   for (int outage = 0; outage < 2; ++outage) {
-    const int refused_before = api.refused_while_down();
-    api.set_down(true);
+    const int refused_before = api_.refused_while_down();
+    api_.set_down(true);
     // The runtime notices and keeps trying: its attempts meet a closed door.
-    ASSERT_TRUE(wait_until([&] { return api.refused_while_down() >= refused_before + 2; }))
-        << read_file(bootstrap.log_file());
-    api.set_down(false);
-    ASSERT_TRUE(wait_until([&] { return api.nexts_waiting() == 1; })) << read_file(bootstrap.log_file());
+    ASSERT_TRUE(wait_until([&] { return api_.refused_while_down() >= refused_before + 2; }))
+        << log();
+    api_.set_down(false);
+    ASSERT_TRUE(wait_until([&] { return api_.nexts_waiting() == 1; })) << log();
     if (outage == 0) {
       // The second outage begins more than the runtime's 10 s patience after the first one did.
       std::this_thread::sleep_until(first_outage + 12s);
     }
   }
-  ASSERT_TRUE(bootstrap.running()) << read_file(bootstrap.log_file());
-  api.invoke(std::string(warmer));
-  ASSERT_TRUE(wait_until([&] { return !api.responses().empty(); })) << read_file(bootstrap.log_file());
-  EXPECT_EQ(api.responses().front(), R"({"success":true})");
+  ASSERT_TRUE(bootstrap_.running()) << log();
+  api_.invoke(std::string(warmer));
+  ASSERT_TRUE(wait_until([&] { return !api_.responses().empty(); })) << log();
+  EXPECT_EQ(api_.responses().front(), R"({"success":true})");
 }
 
-TEST(runtime_api_outage, an_invocation_in_flight_outlives_another_loops_trouble) {
+TEST_F(runtime_api_outage, an_invocation_in_flight_outlives_another_loops_trouble) {
   // Two loops: one serves an invocation whose target holds its answer, while the other loop's `next`
   // meets a Runtime API that is gone for longer than the runtime's patience. The process must wait for
   // the invocation instead of exiting under it, and deliver its response once the API is back.
-  flaky_runtime_api api;
   microsocks_server socks;
   python_upstream upstream;
-  temp_dir dir;
-  child_process bootstrap({TSPROXY_BOOTSTRAP_BIN}, dir / "bootstrap.log",
-                          {{"AWS_LAMBDA_RUNTIME_API", api.address()}, {"AWS_LAMBDA_MAX_CONCURRENCY", "2"},
-                           {"TSPROXY_SOCKS5_ADDRESS", socks.host() + ":" + std::to_string(socks.port())},
-                           {"TSPROXY_TAILSCALE_SOCKET", ""}});
-  ASSERT_TRUE(wait_until([&] { return api.nexts_waiting() == 2; })) << read_file(bootstrap.log_file());
-  api.invoke(R"({"version":"2.0","rawPath":"/hold","rawQueryString":"key=outage","headers":{"ts-target-ip":"127.0.0.1","ts-target-port":")" +
+  ASSERT_NO_FATAL_FAILURE(
+      start_bootstrap({{"TSPROXY_SOCKS5_ADDRESS", socks.host() + ":" + std::to_string(socks.port())}}, 2));
+  api_.invoke(R"({"version":"2.0","rawPath":"/hold","rawQueryString":"key=outage","headers":{"ts-target-ip":"127.0.0.1","ts-target-port":")" +
              std::to_string(upstream.port()) + R"("},"requestContext":{"http":{"method":"GET"}},"isBase64Encoded":false})");
-  ASSERT_TRUE(wait_until([&] { return upstream.held("outage") == 1; })) << read_file(bootstrap.log_file());
+  ASSERT_TRUE(wait_until([&] { return upstream.held("outage") == 1; })) << log();
   const auto down_at = std::chrono::steady_clock::now();
-  api.set_down(true);
+  api_.set_down(true);
   std::this_thread::sleep_until(down_at + 12s);  // the state here is time: longer than the patience
-  ASSERT_TRUE(bootstrap.running()) << "the runtime exited with an invocation in flight\n"
-                                   << read_file(bootstrap.log_file());
-  api.set_down(false);
+  ASSERT_TRUE(bootstrap_.running()) << "the runtime exited with an invocation in flight\n"
+                                   << log();
+  api_.set_down(false);
   upstream.release("outage");
-  ASSERT_TRUE(wait_until([&] { return !api.responses().empty(); })) << read_file(bootstrap.log_file());
-  EXPECT_NE(api.responses().front().find(R"("statusCode":200)"), std::string::npos) << api.responses().front();
-  EXPECT_NE(api.responses().front().find("released"), std::string::npos) << api.responses().front();
+  ASSERT_TRUE(wait_until([&] { return !api_.responses().empty(); })) << log();
+  EXPECT_NE(api_.responses().front().find(R"("statusCode":200)"), std::string::npos) << api_.responses().front();
+  EXPECT_NE(api_.responses().front().find("released"), std::string::npos) << api_.responses().front();
 }
 
-TEST(runtime_api_outage, a_runtime_api_that_stays_away_ends_the_runtime) {
+TEST_F(runtime_api_outage, a_runtime_api_that_stays_away_ends_the_runtime) {
   // The converse, so the test above can fail: unreachable for longer than 10 s means Lambda is gone.
-  flaky_runtime_api api;
-  temp_dir dir;
-  child_process bootstrap({TSPROXY_BOOTSTRAP_BIN}, dir / "bootstrap.log",
-                          {{"AWS_LAMBDA_RUNTIME_API", api.address()}, {"TSPROXY_TAILSCALE_SOCKET", ""}});
-  ASSERT_TRUE(wait_until([&] { return api.nexts_waiting() == 1; })) << read_file(bootstrap.log_file());
-  api.set_down(true);
-  const auto code = bootstrap.wait_for_exit(60s);
+  ASSERT_NO_FATAL_FAILURE(start_bootstrap());
+  api_.set_down(true);
+  const auto code = bootstrap_.wait_for_exit(60s);
   ASSERT_TRUE(code.has_value()) << "still running after 60 s without a Runtime API";
   EXPECT_EQ(*code, 1);
-  EXPECT_NE(read_file(bootstrap.log_file()).find("runtime API unreachable; exiting"), std::string::npos);
+  EXPECT_NE(log().find("runtime API unreachable; exiting"), std::string::npos);
 }
 
 }  // namespace

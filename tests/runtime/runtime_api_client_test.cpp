@@ -49,6 +49,13 @@ std::string event_answer(std::string_view request_id, std::string_view body) {
 }
 const std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";
 
+// An invocation for every `next`, `answer` for everything else.
+std::function<scripted_answer(const seen_request&)> events_then(std::string request_id, scripted_answer answer) {
+  return [request_id, answer](const seen_request& r) {
+    return r.method == "GET" ? scripted_answer{event_answer(request_id, "{}")} : answer;
+  };
+}
+
 class scripted_api {
  public:
   using script = std::function<scripted_answer(const seen_request&)>;
@@ -158,10 +165,7 @@ TEST_F(runtime_api_client_test, AChunkedEventIsReadWholeWithItsPadding) {
 }
 
 TEST_F(runtime_api_client_test, ResponsesAndErrorsArePostedOnTheSameConnection) {
-  scripted_api api(io_, [](const seen_request& r) {
-    if (r.method == "GET") return scripted_answer{event_answer("req-3", "{}")};
-    return scripted_answer{accepted};
-  });
+  scripted_api api(io_, events_then("req-3", scripted_answer{accepted}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   ASSERT_FALSE(run(io_, client.next(inv)));
@@ -178,10 +182,7 @@ TEST_F(runtime_api_client_test, ResponsesAndErrorsArePostedOnTheSameConnection) 
 }
 
 TEST_F(runtime_api_client_test, ANonSuccessAnswerIsItsOwnError) {
-  scripted_api api(io_, [](const seen_request& r) {
-    if (r.method == "GET") return scripted_answer{event_answer("req-4", "{}")};
-    return scripted_answer{"HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 2\r\n\r\n{}"};
-  });
+  scripted_api api(io_, events_then("req-4", scripted_answer{"HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 2\r\n\r\n{}"}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   ASSERT_FALSE(run(io_, client.next(inv)));
@@ -203,10 +204,7 @@ TEST_F(runtime_api_client_test, ANonSuccessNextIsItsOwnError) {
 
 TEST_F(runtime_api_client_test, AReusedConnectionClosedMeanwhileIsReplacedOnce) {
   // Lambda answers the POST, then closes the connection; the next `next` must reconnect by itself.
-  scripted_api api(io_, [](const seen_request& r) {
-    if (r.method == "GET") return scripted_answer{event_answer("req-5", "{}")};
-    return scripted_answer{accepted, /*close_after=*/true};
-  });
+  scripted_api api(io_, events_then("req-5", scripted_answer{accepted, /*close_after=*/true}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   ASSERT_FALSE(run(io_, client.next(inv)));
@@ -218,10 +216,7 @@ TEST_F(runtime_api_client_test, AReusedConnectionClosedMeanwhileIsReplacedOnce) 
 }
 
 TEST_F(runtime_api_client_test, AnAnswerCutOffMidwayIsNotResent) {
-  scripted_api api(io_, [](const seen_request& r) {
-    if (r.method == "GET") return scripted_answer{event_answer("req-6", "{}")};
-    return scripted_answer{"HTTP/1.1 202 Accepted\r\nContent-Length: 50\r\n\r\npartial", /*close_after=*/true};
-  });
+  scripted_api api(io_, events_then("req-6", scripted_answer{"HTTP/1.1 202 Accepted\r\nContent-Length: 50\r\n\r\npartial", /*close_after=*/true}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   ASSERT_FALSE(run(io_, client.next(inv)));
@@ -231,10 +226,7 @@ TEST_F(runtime_api_client_test, AnAnswerCutOffMidwayIsNotResent) {
 }
 
 TEST_F(runtime_api_client_test, APostThatIsNeverAnsweredEndsByItsDeadline) {
-  scripted_api api(io_, [](const seen_request& r) {
-    if (r.method == "GET") return scripted_answer{event_answer("req-7", "{}")};
-    return scripted_answer{{}, false, /*never=*/true};
-  });
+  scripted_api api(io_, events_then("req-7", scripted_answer{{}, false, /*never=*/true}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   ASSERT_FALSE(run(io_, client.next(inv)));
@@ -252,10 +244,7 @@ TEST_F(runtime_api_client_test, AMalformedRequestIdIsRefused) {
 }
 
 TEST_F(runtime_api_client_test, StreamedResponseIsChunkedWithTrailersOnFailure) {
-  scripted_api api(io_, [](const seen_request& r) {
-    if (r.method == "GET") return scripted_answer{event_answer("req-8", "{}")};
-    return scripted_answer{accepted};
-  });
+  scripted_api api(io_, events_then("req-8", scripted_answer{accepted}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   ASSERT_FALSE(run(io_, client.next(inv)));
