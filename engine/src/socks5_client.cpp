@@ -1,4 +1,3 @@
-#include "tsproxy/engine/use_tuple.hpp"
 #include "tsproxy/engine/socks5_client.hpp"
 
 #include <array>
@@ -7,7 +6,9 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/socks5_codec.hpp"
+#include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
 
