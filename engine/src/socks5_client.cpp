@@ -1,4 +1,3 @@
-#include "tsproxy/engine/use_tuple.hpp"
 #include "tsproxy/engine/socks5_client.hpp"
 
 #include <array>
@@ -9,6 +8,7 @@
 
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/socks5_codec.hpp"
+#include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
 

@@ -1,4 +1,3 @@
-#include "tsproxy/engine/use_tuple.hpp"
 #include "tsproxy/engine/transport.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
@@ -11,6 +10,7 @@
 
 #include "tsproxy/engine/tls_client_context.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
+#include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
 

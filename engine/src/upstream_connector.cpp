@@ -1,4 +1,3 @@
-#include "tsproxy/engine/use_tuple.hpp"
 #include "tsproxy/engine/upstream_connector.hpp"
 
 #include <asio/experimental/as_tuple.hpp>
@@ -8,6 +7,7 @@
 
 #include "tsproxy/engine/socks5_client.hpp"
 #include "tsproxy/engine/tls_client_context.hpp"
+#include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
 

@@ -17,7 +17,7 @@
 
 namespace tsproxy::lambda {
 
-// The fields of a Function URL event that tsproxy uses (see PROTOCOLS.md section 2).
+// The fields of a Function URL event that tsproxy uses (docs/PROTOCOLS.md section 2.1; warmers: 1.4).
 struct function_url_request {
   std::string_view method;                // requestContext.http.method, e.g. "GET"
   std::string_view raw_path;              // rawPath, still URL-encoded; "" when absent

@@ -8,7 +8,7 @@
 
 namespace tsproxy::lambda {
 
-// The namespace the Node proxy published under (PROTOCOLS.md section 1).
+// The namespace the Node proxy published under (docs/PROTOCOLS.md section 1.5).
 inline constexpr std::string_view default_metric_namespace = "tailscale-service";
 
 // True when `value` is acceptable to CloudWatch as a dimension name (`is_name`) or value: 1..255 (names)

@@ -1,6 +1,6 @@
 #pragma once
-// Lambda Function URL response payloads (PROTOCOLS.md section 2), written into a caller-owned buffer that a
-// runtime loop reuses. All functions replace the contents of `out`.
+// Lambda Function URL response payloads (docs/PROTOCOLS.md sections 2.2 and 2.3), written into a
+// caller-owned buffer that a runtime loop reuses. All functions replace the contents of `out`.
 //
 // Header rules shared by every encoder below: names are lower-cased; `set-cookie` values go one per
 // element into "cookies"; other repeated headers are joined with ", " in arrival order under the first

@@ -1,7 +1,7 @@
 #pragma once
 // Routing: turns a Function URL request into the upstream target and the exact header list to forward,
-// per the caller contract in docs/PROTOCOLS.md section 1, and checks the target against an optional allow-list
-// (allow_list.hpp).
+// per the caller contract in docs/PROTOCOLS.md sections 1.1 and 1.2, and checks the target against an
+// optional allow-list (allow_list.hpp).
 //
 // Routing headers (names matched case-insensitively):
 //   ts-target-ip    IPv4 or IPv6 literal (brackets allowed). IPv4-mapped IPv6 (::ffff:a.b.c.d) is turned

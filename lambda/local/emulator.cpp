@@ -1,4 +1,3 @@
-#include "adapter/error_json.hpp"
 #include "emulator.hpp"
 
 #include <asio/co_spawn.hpp>
@@ -8,6 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
 #include "child_environment.hpp"
 #include "json_log.hpp"

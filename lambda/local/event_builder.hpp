@@ -1,6 +1,6 @@
 #pragma once
 // Turns an HTTP request received on the Function URL listener into the payload format 2.0 event a
-// real Lambda Function URL sends (PROTOCOLS.md section 2). Pure: no I/O, no clock, no randomness.
+// real Lambda Function URL sends (docs/PROTOCOLS.md section 2.1). Pure: no I/O, no clock, no randomness.
 
 #include <cstdint>
 #include <string>

@@ -1,8 +1,8 @@
-#include "adapter/error_json.hpp"
 #include "extensions_api.hpp"
 
 #include <simdjson.h>
 
+#include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
 #include "ids.hpp"
 #include "init_tracker.hpp"

@@ -1,8 +1,8 @@
-#include "adapter/error_json.hpp"
 #include "function_url_listener.hpp"
 
 #include <ctime>
 
+#include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
 #include "event_builder.hpp"
 #include "ids.hpp"

@@ -1,6 +1,6 @@
 #pragma once
-// Decodes what a function returned into the HTTP response a Function URL sends (PROTOCOLS.md
-// section 2). Pure: no I/O.
+// Decodes what a function returned into the HTTP response a Function URL sends (docs/PROTOCOLS.md
+// sections 2.2 and 2.3). Pure: no I/O.
 //
 // Buffered results: an object with "statusCode" is a structured response (statusCode, headers,
 // cookies → one Set-Cookie each, body base64-decoded when isBase64Encoded, content-type defaulting to

@@ -1,10 +1,10 @@
-#include "adapter/error_json.hpp"
 #include "runtime_api_server.hpp"
 
 #include <sys/socket.h>
 
 #include <cerrno>
 
+#include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
 #include "init_tracker.hpp"
 #include "invocation_queue.hpp"

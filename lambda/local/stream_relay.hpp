@@ -1,5 +1,5 @@
 #pragma once
-// Response streaming (PROTOCOLS.md section 2): the runtime's chunked POST is read piece by piece and
+// Response streaming (docs/PROTOCOLS.md section 2.3): the runtime's chunked POST is read piece by piece and
 // each piece handed to the Function URL connection as a chunk as soon as it arrives. One piece waits
 // at most, so memory per stream stays bounded whatever the body size.
 

@@ -1,6 +1,6 @@
 #pragma once
-// How an engine failure is told to the caller: the status code of PROTOCOLS §1 and the values of
-// the ts-error-name / ts-error-message headers.
+// How an engine failure is told to the caller: the status code (docs/PROTOCOLS.md section 1.3) and
+// the values of the ts-error-name / ts-error-message headers.
 
 #include <string>
 #include <system_error>
