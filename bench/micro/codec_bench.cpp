@@ -32,18 +32,19 @@ std::string text_bytes(std::size_t n) {
 
 // A realistic Function URL event: SigV4 headers, routing headers, cookies, a query string.
 std::string function_url_event(std::string_view body, bool base64) {
-  std::string e = R"({"version":"2.0","routeKey":"$default","rawPath":"/api/v1/items","rawQueryString":"a=1&b=%20x%2F",)"
-                  R"("cookies":["session=abc123","theme=dark"],"headers":{"accept":"application/json",)"
-                  R"("authorization":"AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261123/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123456789abcdef",)"
-                  R"("content-type":"application/octet-stream","host":"abc.lambda-url.us-east-1.on.aws",)"
-                  R"("ts-target-ip":"100.101.102.103","ts-target-port":"8080","ts-metric-service":"orders",)"
-                  R"("user-agent":"aws-sdk-js/3","x-amz-date":"20261123T120000Z","x-amz-security-token":"IQoJb3JpZ2luX2VjEJr",)"
-                  R"("x-amzn-trace-id":"Root=1-6565a1b2-0123456789abcdef01234567","x-forwarded-for":"10.0.0.1",)"
-                  R"("x-forwarded-port":"443","x-forwarded-proto":"https"},"requestContext":{"accountId":"123456789012",)"
-                  R"("apiId":"abc","domainName":"abc.lambda-url.us-east-1.on.aws","domainPrefix":"abc","http":{)"
-                  R"("method":"POST","path":"/api/v1/items","protocol":"HTTP/1.1","sourceIp":"10.0.0.1",)"
-                  R"("userAgent":"aws-sdk-js/3"},"requestId":"7d1e-42","routeKey":"$default","stage":"$default",)"
-                  R"("time":"23/Nov/2026:12:00:00 +0000","timeEpoch":1795435200000},"body":")";
+  std::string e =
+      R"({"version":"2.0","routeKey":"$default","rawPath":"/api/v1/items","rawQueryString":"a=1&b=%20x%2F",)"
+      R"("cookies":["session=abc123","theme=dark"],"headers":{"accept":"application/json",)"
+      R"("authorization":"AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261123/us-east-1/lambda/aws4_request, SignedHeaders=host;x-amz-date, Signature=0123456789abcdef",)"
+      R"("content-type":"application/octet-stream","host":"abc.lambda-url.us-east-1.on.aws",)"
+      R"("ts-target-ip":"100.101.102.103","ts-target-port":"8080","ts-metric-service":"orders",)"
+      R"("user-agent":"aws-sdk-js/3","x-amz-date":"20261123T120000Z","x-amz-security-token":"IQoJb3JpZ2luX2VjEJr",)"
+      R"("x-amzn-trace-id":"Root=1-6565a1b2-0123456789abcdef01234567","x-forwarded-for":"10.0.0.1",)"
+      R"("x-forwarded-port":"443","x-forwarded-proto":"https"},"requestContext":{"accountId":"123456789012",)"
+      R"("apiId":"abc","domainName":"abc.lambda-url.us-east-1.on.aws","domainPrefix":"abc","http":{)"
+      R"("method":"POST","path":"/api/v1/items","protocol":"HTTP/1.1","sourceIp":"10.0.0.1",)"
+      R"("userAgent":"aws-sdk-js/3"},"requestId":"7d1e-42","routeKey":"$default","stage":"$default",)"
+      R"("time":"23/Nov/2026:12:00:00 +0000","timeEpoch":1795435200000},"body":")";
   e += base64 ? base64_encode(body) : std::string(body);
   e += R"(","isBase64Encoded":)";
   e += base64 ? "true" : "false";
@@ -78,9 +79,12 @@ BENCHMARK(event_parse_and_route);
 
 void request_serialisation(benchmark::State& state) {
   const upstream_target target{"100.101.102.103", 8080, false, {}};
-  const http_request request{"POST", "/api/v1/items?a=1&b=%20x%2F",
-                             {{"host", "100.101.102.103:8080"}, {"accept", "application/json"},
-                              {"content-type", "application/json"}, {"user-agent", "aws-sdk-js/3"},
+  const http_request request{"POST",
+                             "/api/v1/items?a=1&b=%20x%2F",
+                             {{"host", "100.101.102.103:8080"},
+                              {"accept", "application/json"},
+                              {"content-type", "application/json"},
+                              {"user-agent", "aws-sdk-js/3"},
                               {"x-amzn-trace-id", "Root=1-6565a1b2-0123456789abcdef01234567"},
                               {"cookie", "session=abc123; theme=dark"}},
                              "{\"item\":42}"};
@@ -94,8 +98,9 @@ void request_serialisation(benchmark::State& state) {
 BENCHMARK(request_serialisation);
 
 std::string response_bytes(std::size_t body_bytes, bool chunked) {
-  std::string r = "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Mon, 23 Nov 2026 12:00:00 GMT\r\n"
-                  "Content-Type: application/octet-stream\r\nConnection: keep-alive\r\nETag: \"abc\"\r\n";
+  std::string r =
+      "HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Mon, 23 Nov 2026 12:00:00 GMT\r\n"
+      "Content-Type: application/octet-stream\r\nConnection: keep-alive\r\nETag: \"abc\"\r\n";
   const std::string body = binary_bytes(body_bytes);
   if (!chunked) {
     r += "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
@@ -171,12 +176,15 @@ void buffered_response_encoding(benchmark::State& state, std::size_t body_bytes,
   head.status = 200;
   head.reason = "OK";
   head.headers = {{"Content-Type", binary ? "application/octet-stream" : "text/plain"},
-                  {"Set-Cookie", "a=1; Path=/"}, {"Set-Cookie", "b=2; Path=/"}, {"Cache-Control", "no-cache"},
+                  {"Set-Cookie", "a=1; Path=/"},
+                  {"Set-Cookie", "b=2; Path=/"},
+                  {"Cache-Control", "no-cache"},
                   {"Content-Length", std::to_string(body_bytes)}};
   const std::string body = binary ? binary_bytes(body_bytes) : text_bytes(body_bytes);
   std::string out;
   for (auto _ : state) {
-    if (!encode_buffered_response(head, body, max_buffered_payload_bytes, out)) state.SkipWithError("too large");
+    if (!encode_buffered_response(head, body, max_buffered_payload_bytes, out))
+      state.SkipWithError("too large");
     benchmark::DoNotOptimize(out.data());
   }
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * body.size()));

@@ -7,15 +7,17 @@
 #include <asio/use_awaitable.hpp>
 
 #include "tsproxy/engine/spawn.hpp"
-#include "tsproxy/engine/use_tuple.hpp"
 #include "tsproxy/engine/upstream_connector.hpp"
+#include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
 
 connection_pool::connection_pool(const pool_settings& settings, upstream_connector& connector)
     : settings_(settings), connector_(connector) {}
 
-connection_pool::~connection_pool() { clear(); }
+connection_pool::~connection_pool() {
+  clear();
+}
 
 bool connection_pool::retired(const pooled_connection& c, time_point now) const {
   return now - c.last_used >= settings_.idle_timeout || now - c.created >= settings_.max_age ||
@@ -71,7 +73,8 @@ void connection_pool::release(connection_ptr connection, bool reusable) {
   if (!connection) return;
   const auto now = steady_clock::now();
   connection->last_used = now;
-  if (!reusable || !settings_.enabled || settings_.max_idle_per_target == 0 || settings_.max_idle_total == 0) return;
+  if (!reusable || !settings_.enabled || settings_.max_idle_per_target == 0 || settings_.max_idle_total == 0)
+    return;
   if (retired(*connection, now)) {
     ++stats_.evictions;
     return;
@@ -132,12 +135,13 @@ asio::awaitable<std::size_t> connection_pool::prewarm(const upstream_target& tar
   };
   auto done = std::make_shared<latch>(latch{asio::steady_timer(executor, time_point::max()), want - have});
   for (std::size_t i = have; i < want; ++i) {
-    spawn_reported(executor, "pool prewarm", [](connection_pool* self, upstream_target t, time_point d,
-                                                std::shared_ptr<latch> l) -> asio::awaitable<void> {
-      connection_ptr c;
-      if (!co_await self->open_new(t, d, c)) self->release(std::move(c), true);
-      if (--l->pending == 0) l->timer.cancel();
-    }(this, target, deadline, done));
+    spawn_reported(executor, "pool prewarm",
+                   [](connection_pool* self, upstream_target t, time_point d,
+                      std::shared_ptr<latch> l) -> asio::awaitable<void> {
+                     connection_ptr c;
+                     if (!co_await self->open_new(t, d, c)) self->release(std::move(c), true);
+                     if (--l->pending == 0) l->timer.cancel();
+                   }(this, target, deadline, done));
   }
   co_await done->timer.async_wait(use_tuple);
   co_return idle_for(target);

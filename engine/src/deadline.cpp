@@ -1,12 +1,12 @@
 #include "tsproxy/engine/deadline.hpp"
 
-#include "tsproxy/engine/use_tuple.hpp"
-
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+
+#include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
 

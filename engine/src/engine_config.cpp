@@ -9,8 +9,9 @@
 
 namespace tsproxy {
 
-
-const char* process_env(const char* name) { return std::getenv(name); }
+const char* process_env(const char* name) {
+  return std::getenv(name);
+}
 
 bool parse_bool(std::string_view text, bool& out) {
   if (iequals(text, "1") || iequals(text, "true") || iequals(text, "yes") || iequals(text, "on")) {
@@ -55,7 +56,6 @@ bool parse_host_port(std::string_view text, std::string& host, std::uint16_t& po
   return true;
 }
 
-
 config_reader::config_reader(const env_lookup& env, std::string& error) : env_(env), error_(error) {}
 
 const char* config_reader::lookup(const char* name) const {
@@ -71,8 +71,10 @@ void config_reader::fail(const char* name, std::string_view value, const std::st
 void config_reader::milliseconds_value(const char* name, milliseconds& out, std::uint64_t min) {
   std::uint64_t value = 0;
   if (const char* text = lookup(name)) {
-    if (parse_uint(text, min, 86'400'000, value)) out = milliseconds(value);
-    else fail(name, text, "a whole number of milliseconds from " + std::to_string(min) + " to 86400000");
+    if (parse_uint(text, min, 86'400'000, value))
+      out = milliseconds(value);
+    else
+      fail(name, text, "a whole number of milliseconds from " + std::to_string(min) + " to 86400000");
   }
 }
 
@@ -88,7 +90,8 @@ void config_reader::string_value(const char* name, std::string& out) {
 
 void config_reader::host_port_value(const char* name, std::string& host, std::uint16_t& port) {
   if (const char* text = lookup(name)) {
-    if (!parse_host_port(text, host, port)) fail(name, text, "host:port, for example 127.0.0.1:1055 or [::1]:1055");
+    if (!parse_host_port(text, host, port))
+      fail(name, text, "host:port, for example 127.0.0.1:1055 or [::1]:1055");
   }
 }
 
@@ -101,7 +104,8 @@ std::optional<engine_config> load_engine_config(const env_lookup& env, std::stri
   r.bool_value(env_names::socks5_pipeline, c.socks5.pipeline);
   r.milliseconds_value(env_names::socks5_not_ready_window, c.socks5.not_ready_window, 0);
   if (c.socks5.host != "localhost" && !is_ip_literal(c.socks5.host)) {
-    error = std::string(env_names::socks5_address) + " must name an IP address or localhost, not '" + c.socks5.host + "'";
+    error = std::string(env_names::socks5_address) + " must name an IP address or localhost, not '" +
+            c.socks5.host + "'";
     return std::nullopt;
   }
   if (c.socks5.username.size() > 255 || c.socks5.password.size() > 255) {
@@ -126,7 +130,8 @@ std::optional<engine_config> load_engine_config(const env_lookup& env, std::stri
 
   r.bool_value(env_names::tls_verify, c.tls.verify);
   // Parity with the Node proxy: NODE_TLS_REJECT_UNAUTHORIZED=0 turns verification off.
-  if (const char* node = r.lookup(env_names::node_tls_reject); node != nullptr && std::string_view(node) == "0") {
+  if (const char* node = r.lookup(env_names::node_tls_reject);
+      node != nullptr && std::string_view(node) == "0") {
     c.tls.verify = false;
   }
   r.string_value(env_names::tls_ca_file, c.tls.ca_file);

@@ -25,12 +25,14 @@ class http_exchange {
         sink_(sink),
         config_(config),
         deadline_(deadline),
-        reader_(http_parser::kind::response, config.http, [stream = connection.stream.get()](auto buffer, auto& n) {
-          return stream->read_some(buffer, n);
-        }) {}
+        reader_(http_parser::kind::response, config.http,
+                [stream = connection.stream.get()](auto buffer, auto& n) {
+                  return stream->read_some(buffer, n);
+                }) {}
 
   asio::awaitable<exchange_outcome> run() {
-    auto head_bound = bound_phase(deadline_, config_.timeouts.response_head, engine_error::response_head_timeout);
+    auto head_bound =
+        bound_phase(deadline_, config_.timeouts.response_head, engine_error::response_head_timeout);
     if (auto ec = co_await within(head_bound, send_request_and_read_head())) co_return fail(ec);
     outcome_.head_delivered = true;
     if (auto ec = co_await sink_.on_head(reader_.parser().response())) co_return fail(ec);
@@ -57,11 +59,11 @@ class http_exchange {
     // A chunked request carries its whole body as one chunk, then the last chunk.
     std::string chunk_header;
     if (request_.chunked && !request_.body.empty()) append_chunk_header(chunk_header, request_.body.size());
-    const std::string_view chunk_end = request_.chunked ? (request_.body.empty() ? last_chunk : "\r\n0\r\n\r\n")
-                                                        : std::string_view{};
-    const std::array<asio::const_buffer, 4> pieces{
-        asio::buffer(head), asio::buffer(chunk_header),
-        asio::buffer(request_.body.data(), request_.body.size()), asio::buffer(chunk_end.data(), chunk_end.size())};
+    const std::string_view chunk_end =
+        request_.chunked ? (request_.body.empty() ? last_chunk : "\r\n0\r\n\r\n") : std::string_view{};
+    const std::array<asio::const_buffer, 4> pieces{asio::buffer(head), asio::buffer(chunk_header),
+                                                   asio::buffer(request_.body.data(), request_.body.size()),
+                                                   asio::buffer(chunk_end.data(), chunk_end.size())};
     const bool is_head = request_.method == "HEAD";
     if (auto write_error = co_await connection_.stream->write(pieces)) {
       // A server may answer before it has read the whole request (413 for a body too large, 414 for a
@@ -99,9 +101,9 @@ class http_exchange {
 
 }  // namespace
 
-asio::awaitable<exchange_outcome> run_http_exchange(pooled_connection& connection, const http_request& request,
-                                                    response_sink& sink, const engine_config& config,
-                                                    time_point deadline) {
+asio::awaitable<exchange_outcome> run_http_exchange(pooled_connection& connection,
+                                                    const http_request& request, response_sink& sink,
+                                                    const engine_config& config, time_point deadline) {
   http_exchange exchange(connection, request, sink, config, deadline);
   co_return co_await exchange.run();
 }

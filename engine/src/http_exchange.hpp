@@ -19,8 +19,8 @@ struct exchange_outcome {
   bool reusable = false;          // the connection may carry another request
 };
 
-asio::awaitable<exchange_outcome> run_http_exchange(pooled_connection& connection, const http_request& request,
-                                                    response_sink& sink, const engine_config& config,
-                                                    time_point deadline);
+asio::awaitable<exchange_outcome> run_http_exchange(pooled_connection& connection,
+                                                    const http_request& request, response_sink& sink,
+                                                    const engine_config& config, time_point deadline);
 
 }  // namespace tsproxy

@@ -119,7 +119,8 @@ http_parser::step http_parser::parse_head(std::string_view input, std::error_cod
     const auto line_end = head.find(crlf);
     if ((ec = parse_start_line(head.substr(0, line_end)))) return {consumed, event::need_more, {}};
     auto& fields = kind_ == kind::response ? response_.headers : request_.headers;
-    if ((ec = parse_header_fields(head.substr(line_end + 2), fields))) return {consumed, event::need_more, {}};
+    if ((ec = parse_header_fields(head.substr(line_end + 2), fields)))
+      return {consumed, event::need_more, {}};
     consumed += end + 4;
 
     // Interim 1xx responses precede the final one: skip them (101 is refused; we never ask to upgrade).
@@ -173,7 +174,8 @@ std::error_code http_parser::parse_start_line(std::string_view line) {
   return {};
 }
 
-std::error_code http_parser::parse_header_fields(std::string_view block, std::vector<header_field>& out) const {
+std::error_code http_parser::parse_header_fields(std::string_view block,
+                                                 std::vector<header_field>& out) const {
   while (!block.empty()) {
     const auto eol = block.find(crlf);
     const auto line = block.substr(0, eol);
@@ -211,15 +213,19 @@ std::error_code http_parser::decide_framing() {
   for (const auto& f : fields) {
     if (iequals(f.name, "connection")) {
       for_each_list_element(f.value, [&](std::string_view token) {
-        if (iequals(token, "close")) saw_close = true;
-        else if (iequals(token, "keep-alive")) saw_keep_alive = true;
+        if (iequals(token, "close"))
+          saw_close = true;
+        else if (iequals(token, "keep-alive"))
+          saw_keep_alive = true;
       });
     } else if (iequals(f.name, "transfer-encoding")) {
       has_transfer_encoding = true;
       for_each_list_element(f.value, [&](std::string_view coding) {
         if (chunked_last) unsupported_coding = true;  // chunked must be the final coding, applied once
-        if (iequals(coding, "chunked")) chunked_last = true;
-        else unsupported_coding = true;  // the coding cannot be passed on once framing headers are dropped
+        if (iequals(coding, "chunked"))
+          chunked_last = true;
+        else
+          unsupported_coding = true;  // the coding cannot be passed on once framing headers are dropped
       });
     } else if (iequals(f.name, "content-length")) {
       bool any_element = false;
@@ -280,7 +286,8 @@ http_parser::step http_parser::parse_chunk_size(std::string_view input, std::err
   const auto eol = input.find(crlf);
   if (eol == std::string_view::npos) {
     // A final CR may be the start of the line's CRLF, which the limit does not count.
-    if (input.size() - (input.ends_with('\r') ? 1 : 0) > limits_.max_chunk_line_bytes) ec = engine_error::http_bad_chunk;
+    if (input.size() - (input.ends_with('\r') ? 1 : 0) > limits_.max_chunk_line_bytes)
+      ec = engine_error::http_bad_chunk;
     return {};
   }
   if (eol > limits_.max_chunk_line_bytes) {
@@ -295,7 +302,8 @@ http_parser::step http_parser::parse_chunk_size(std::string_view input, std::err
     ec = engine_error::http_bad_chunk;
     return {};
   }
-  // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): only its shape is checked; extensions are ignored.
+  // chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): only its shape is checked; extensions are
+  // ignored.
   const auto extension = trim_ows(line.substr(digits));
   if ((!extension.empty() && extension.front() != ';') || !is_field_value(extension)) {
     ec = engine_error::http_bad_chunk;

@@ -84,8 +84,8 @@ asio::awaitable<std::error_code> http_reader::read_body_piece(std::string_view& 
   co_return std::error_code{};
 }
 
-asio::awaitable<std::error_code> http_reader::read_body(std::string& out, std::size_t limit, phase_bound bound,
-                                                        std::size_t padding) {
+asio::awaitable<std::error_code> http_reader::read_body(std::string& out, std::size_t limit,
+                                                        phase_bound bound, std::size_t padding) {
   out.clear();
   if (parser_.body_framing() == http_parser::framing::content_length) {
     if (parser_.content_length() > limit) co_return make_error_code(engine_error::http_body_too_large);

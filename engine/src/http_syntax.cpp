@@ -21,10 +21,13 @@ constexpr std::array<bool, 256> tchar = make_tchar_table();
 
 }  // namespace
 
-bool is_token_char(unsigned char c) noexcept { return tchar[c]; }
+bool is_token_char(unsigned char c) noexcept {
+  return tchar[c];
+}
 
 bool is_token(std::string_view s) noexcept {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return tchar[static_cast<unsigned char>(c)]; });
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return tchar[static_cast<unsigned char>(c)]; });
 }
 
 std::string_view trim_ows(std::string_view s) noexcept {

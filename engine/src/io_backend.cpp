@@ -39,16 +39,20 @@ void ensure_io_backend(char** argv) noexcept {
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
   std::string fallback = n > 0 ? std::string(self, static_cast<std::size_t>(n)) : std::string(argv[0]);
   constexpr std::string_view suffix = "-uring";
-  if (fallback.ends_with(suffix)) fallback.resize(fallback.size() - suffix.size());
-  else fallback += "-epoll";
+  if (fallback.ends_with(suffix))
+    fallback.resize(fallback.size() - suffix.size());
+  else
+    fallback += "-epoll";
   std::fprintf(stderr,
                "{\"level\":\"WARN\",\"msg\":\"io_uring unavailable, continuing with the epoll build\","
                "\"error\":\"%s\",\"fallback\":\"%s\"}\n",
                std::strerror(error), fallback.c_str());
   std::fflush(stderr);
   ::execv(fallback.c_str(), argv);
-  std::fprintf(stderr, "{\"level\":\"ERROR\",\"msg\":\"cannot start the epoll build\",\"path\":\"%s\",\"error\":\"%s\"}\n",
-               fallback.c_str(), std::strerror(errno));
+  std::fprintf(
+      stderr,
+      "{\"level\":\"ERROR\",\"msg\":\"cannot start the epoll build\",\"path\":\"%s\",\"error\":\"%s\"}\n",
+      fallback.c_str(), std::strerror(errno));
   std::_Exit(127);
 #else
   (void)argv;

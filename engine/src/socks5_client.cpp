@@ -14,16 +14,17 @@ namespace tsproxy {
 
 namespace {
 
-
 // Reads until `parse` accepts the bytes, never past the end of the message it parses: each read
 // asks for the fewest bytes that could complete the reply.
 template <typename Parse>
-asio::awaitable<std::error_code> read_reply(asio::ip::tcp::socket& socket, std::size_t first_read, Parse parse) {
+asio::awaitable<std::error_code> read_reply(asio::ip::tcp::socket& socket, std::size_t first_read,
+                                            Parse parse) {
   std::array<char, 4 + 1 + 255 + 2> buffer{};  // the largest CONNECT reply
   std::size_t have = 0;
   std::size_t want = first_read;
   for (;;) {
-    auto [ec, n] = co_await asio::async_read(socket, asio::buffer(buffer.data() + have, want - have), use_tuple);
+    auto [ec, n] =
+        co_await asio::async_read(socket, asio::buffer(buffer.data() + have, want - have), use_tuple);
     if (ec) co_return ec == asio::error::eof ? std::error_code(engine_error::connection_closed) : ec;
     have += n;
     const socks5::parse_result r = parse(std::string_view(buffer.data(), have));
@@ -33,7 +34,9 @@ asio::awaitable<std::error_code> read_reply(asio::ip::tcp::socket& socket, std::
     want = have < 5 ? 5 : have + 1;
     if (have >= 5) {
       const auto atyp = static_cast<std::uint8_t>(buffer[3]);
-      const std::size_t address = atyp == 0x01 ? 4 : atyp == 0x04 ? 16 : 1 + static_cast<std::uint8_t>(buffer[4]);
+      const std::size_t address = atyp == 0x01   ? 4
+                                  : atyp == 0x04 ? 16
+                                                 : 1 + static_cast<std::uint8_t>(buffer[4]);
       want = 4 + address + 2;
     }
     if (want > buffer.size() || want <= have) co_return std::error_code(engine_error::socks5_bad_address);
@@ -42,8 +45,9 @@ asio::awaitable<std::error_code> read_reply(asio::ip::tcp::socket& socket, std::
 
 }  // namespace
 
-asio::awaitable<std::error_code> socks5_handshake(asio::ip::tcp::socket& socket, const socks5_settings& settings,
-                                                  const std::string& host, std::uint16_t port) {
+asio::awaitable<std::error_code> socks5_handshake(asio::ip::tcp::socket& socket,
+                                                  const socks5_settings& settings, const std::string& host,
+                                                  std::uint16_t port) {
   const bool use_password = !settings.username.empty();
   std::string out;
   out.reserve(3 + 4 + 256 + 2);
@@ -57,9 +61,8 @@ asio::awaitable<std::error_code> socks5_handshake(asio::ip::tcp::socket& socket,
   if (auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), use_tuple); ec) co_return ec;
 
   socks5::method chosen = socks5::method::none;
-  if (auto ec = co_await read_reply(socket, 2, [&](std::string_view in) {
-        return socks5::parse_method_selection(in, chosen);
-      })) {
+  if (auto ec = co_await read_reply(
+          socket, 2, [&](std::string_view in) { return socks5::parse_method_selection(in, chosen); })) {
     co_return ec;
   }
   if (chosen == socks5::method::username_password) {

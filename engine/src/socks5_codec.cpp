@@ -12,7 +12,9 @@ namespace {
 
 enum address_type : std::uint8_t { ipv4 = 0x01, domain = 0x03, ipv6 = 0x04 };
 
-std::uint8_t byte_at(std::string_view in, std::size_t i) { return static_cast<std::uint8_t>(in[i]); }
+std::uint8_t byte_at(std::string_view in, std::size_t i) {
+  return static_cast<std::uint8_t>(in[i]);
+}
 
 void append_port(std::string& out, std::uint16_t port) {
   out.push_back(static_cast<char>(port >> 8));
@@ -34,7 +36,8 @@ void append_greeting(std::string& out, bool offer_password) {
 }
 
 std::error_code append_password_auth(std::string& out, std::string_view username, std::string_view password) {
-  if (username.empty() || username.size() > 255 || password.size() > 255) return engine_error::socks5_bad_address;
+  if (username.empty() || username.size() > 255 || password.size() > 255)
+    return engine_error::socks5_bad_address;
   out.push_back(0x01);  // sub-negotiation version
   out.push_back(static_cast<char>(username.size()));
   out.append(username);
@@ -92,10 +95,17 @@ parse_result parse_connect_reply(std::string_view in) {
   if (in.size() < 5) return {};
   std::size_t address_length = 0;
   switch (byte_at(in, 3)) {
-    case ipv4: address_length = 4; break;
-    case ipv6: address_length = 16; break;
-    case domain: address_length = 1 + std::size_t{byte_at(in, 4)}; break;
-    default: return {0, engine_error::socks5_address_type_not_supported};
+    case ipv4:
+      address_length = 4;
+      break;
+    case ipv6:
+      address_length = 16;
+      break;
+    case domain:
+      address_length = 1 + std::size_t{byte_at(in, 4)};
+      break;
+    default:
+      return {0, engine_error::socks5_address_type_not_supported};
   }
   const std::size_t total = 4 + address_length + 2;
   if (in.size() < total) return {};
@@ -104,16 +114,26 @@ parse_result parse_connect_reply(std::string_view in) {
 
 std::error_code reply_code_error(std::uint8_t code) noexcept {
   switch (code) {
-    case 0x00: return {};
-    case 0x01: return engine_error::socks5_general_failure;
-    case 0x02: return engine_error::socks5_not_allowed;
-    case 0x03: return engine_error::socks5_network_unreachable;
-    case 0x04: return engine_error::socks5_host_unreachable;
-    case 0x05: return engine_error::socks5_connection_refused;
-    case 0x06: return engine_error::socks5_ttl_expired;
-    case 0x07: return engine_error::socks5_command_not_supported;
-    case 0x08: return engine_error::socks5_address_type_not_supported;
-    default: return engine_error::socks5_unknown_reply;
+    case 0x00:
+      return {};
+    case 0x01:
+      return engine_error::socks5_general_failure;
+    case 0x02:
+      return engine_error::socks5_not_allowed;
+    case 0x03:
+      return engine_error::socks5_network_unreachable;
+    case 0x04:
+      return engine_error::socks5_host_unreachable;
+    case 0x05:
+      return engine_error::socks5_connection_refused;
+    case 0x06:
+      return engine_error::socks5_ttl_expired;
+    case 0x07:
+      return engine_error::socks5_command_not_supported;
+    case 0x08:
+      return engine_error::socks5_address_type_not_supported;
+    default:
+      return engine_error::socks5_unknown_reply;
   }
 }
 

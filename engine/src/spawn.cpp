@@ -13,7 +13,8 @@ void report_coroutine_exception(std::string_view name, std::exception_ptr error)
     what = e.what();
   } catch (...) {
   }
-  std::fprintf(stderr, "{\"level\":\"ERROR\",\"msg\":\"coroutine failed\",\"coroutine\":\"%.*s\",\"error\":\"%s\"}\n",
+  std::fprintf(stderr,
+               "{\"level\":\"ERROR\",\"msg\":\"coroutine failed\",\"coroutine\":\"%.*s\",\"error\":\"%s\"}\n",
                static_cast<int>(name.size()), name.data(), what);
 }
 

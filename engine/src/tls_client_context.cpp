@@ -62,8 +62,10 @@ asio::ssl::context& tls_client_context::context() {
   SSL_CTX_sess_set_new_cb(ctx, &tls_client_context::on_new_session);
   if (settings_.verify) {
     ca_source_ = find_ca_source(settings_);
-    if (is_dir(ca_source_)) SSL_CTX_load_verify_locations(ctx, nullptr, ca_source_.c_str());
-    else if (!ca_source_.empty()) SSL_CTX_load_verify_locations(ctx, ca_source_.c_str(), nullptr);
+    if (is_dir(ca_source_))
+      SSL_CTX_load_verify_locations(ctx, nullptr, ca_source_.c_str());
+    else if (!ca_source_.empty())
+      SSL_CTX_load_verify_locations(ctx, ca_source_.c_str(), nullptr);
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
   } else {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);

@@ -1,12 +1,13 @@
 #include "tsproxy/engine/transport.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
 
 #include "tsproxy/engine/tls_client_context.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
@@ -19,15 +20,21 @@ transport::transport(asio::ip::tcp::socket socket) : plain_(std::move(socket)) {
   plain_.set_option(asio::ip::tcp::no_delay(true), ignored);
 }
 
-transport::~transport() { close(); }
+transport::~transport() {
+  close();
+}
 
-asio::ip::tcp::socket& transport::socket() noexcept { return tls_ ? tls_->next_layer() : plain_; }
+asio::ip::tcp::socket& transport::socket() noexcept {
+  return tls_ ? tls_->next_layer() : plain_;
+}
 
-asio::awaitable<std::error_code> transport::start_tls(tls_client_context& tls, const upstream_target& target) {
+asio::awaitable<std::error_code> transport::start_tls(tls_client_context& tls,
+                                                      const upstream_target& target) {
   auto& context = tls.context();
   tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(plain_), context);
   session_key_ = target.describe() + '|' + target.server_name;
-  if (auto ec = tls.prepare(tls_->native_handle(), target.host, target.server_name, &session_key_)) co_return ec;
+  if (auto ec = tls.prepare(tls_->native_handle(), target.host, target.server_name, &session_key_))
+    co_return ec;
   auto [ec] = co_await tls_->async_handshake(asio::ssl::stream_base::client, use_tuple);
   co_return ec;
 }

@@ -5,7 +5,10 @@
 namespace tsproxy {
 
 upstream_client::upstream_client(engine_config config)
-    : config_(std::move(config)), tls_(config_.tls), connector_(config_, tls_), pool_(config_.pool, connector_) {}
+    : config_(std::move(config)),
+      tls_(config_.tls),
+      connector_(config_, tls_),
+      pool_(config_.pool, connector_) {}
 
 pool_stats upstream_client::stats() const {
   pool_stats s = pool_.stats();
@@ -13,16 +16,17 @@ pool_stats upstream_client::stats() const {
   return s;
 }
 
-asio::awaitable<std::error_code> upstream_client::exchange(const upstream_target& target, const http_request& request,
-                                                           response_sink& sink, time_point deadline,
-                                                           exchange_report* report) {
+asio::awaitable<std::error_code> upstream_client::exchange(const upstream_target& target,
+                                                           const http_request& request, response_sink& sink,
+                                                           time_point deadline, exchange_report* report) {
   exchange_report local;
   exchange_report& r = report != nullptr ? *report : local;
   for (int attempt = 0;; ++attempt) {
     connection_ptr connection;
     if (auto ec = co_await pool_.acquire(target, deadline, attempt > 0, connection)) co_return ec;
     r.reused_connection = connection->from_pool;
-    const exchange_outcome outcome = co_await run_http_exchange(*connection, request, sink, config_, deadline);
+    const exchange_outcome outcome =
+        co_await run_http_exchange(*connection, request, sink, config_, deadline);
     r.response_started = outcome.head_delivered;
     if (!outcome.error) ++connection->requests;
     const bool replay = outcome.error && connection->from_pool && !outcome.response_started && attempt == 0 &&

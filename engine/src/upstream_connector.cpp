@@ -13,7 +13,8 @@ namespace tsproxy {
 
 namespace {
 
-asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket, asio::ip::tcp::endpoint endpoint) {
+asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket,
+                                                asio::ip::tcp::endpoint endpoint) {
   auto [ec] = co_await socket.async_connect(endpoint, use_tuple);
   co_return ec;
 }
@@ -33,10 +34,12 @@ upstream_connector::upstream_connector(const engine_config& config, tls_client_c
 // Full jitter over an exponential ramp: 10 ms, 20 ms, 40 ms ... capped at 1 s.
 std::chrono::milliseconds upstream_connector::backoff(int attempt) {
   const long ceiling = std::min(1000L, 10L << std::min(attempt, 7));
-  return std::chrono::milliseconds(ceiling / 2 + static_cast<long>(jitter_() % static_cast<unsigned>(ceiling / 2 + 1)));
+  return std::chrono::milliseconds(ceiling / 2 +
+                                   static_cast<long>(jitter_() % static_cast<unsigned>(ceiling / 2 + 1)));
 }
 
-asio::awaitable<std::error_code> upstream_connector::open_tunnel(const upstream_target& target, time_point deadline,
+asio::awaitable<std::error_code> upstream_connector::open_tunnel(const upstream_target& target,
+                                                                 time_point deadline,
                                                                  asio::ip::tcp::socket& socket) {
   auto connect_bound = bound_phase(deadline, config_.timeouts.connect, engine_error::connect_timeout);
   if (auto ec = co_await within(connect_bound, connect_socket(socket, listener_))) co_return ec;
@@ -67,7 +70,8 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
       break;
     }
     if (ec != engine_error::socks5_general_failure) co_return ec;  // every other answer is final
-    if (!co_await may_be_starting(deadline)) co_return make_error_code(engine_error::socks5_target_unreachable);
+    if (!co_await may_be_starting(deadline))
+      co_return make_error_code(engine_error::socks5_target_unreachable);
     const auto pause = backoff(attempt);
     if (steady_clock::now() + pause >= deadline) co_return ec;  // still not ready when time ran out
     ++not_ready_retries_;
@@ -75,7 +79,8 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
     co_await timer.async_wait(use_tuple);
   }
   if (target.tls) {
-    auto tls_bound = bound_phase(deadline, config_.timeouts.tls_handshake, engine_error::tls_handshake_timeout);
+    auto tls_bound =
+        bound_phase(deadline, config_.timeouts.tls_handshake, engine_error::tls_handshake_timeout);
     if (auto ec = co_await within(tls_bound, out->start_tls(tls_, target))) {
       out.reset();
       co_return ec;

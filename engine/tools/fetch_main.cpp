@@ -24,9 +24,12 @@ struct url_parts {
 
 bool parse_url(std::string_view url, url_parts& out) {
   bool tls = false;
-  if (url.starts_with("http://")) url.remove_prefix(7);
-  else if (url.starts_with("https://")) url.remove_prefix(8), tls = true;
-  else return false;
+  if (url.starts_with("http://"))
+    url.remove_prefix(7);
+  else if (url.starts_with("https://"))
+    url.remove_prefix(8), tls = true;
+  else
+    return false;
   const auto slash = url.find('/');
   std::string_view authority = url.substr(0, slash);
   out.path = slash == std::string_view::npos ? "/" : std::string(url.substr(slash));
@@ -59,11 +62,16 @@ int main(int argc, char** argv) {
   std::string url;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "-n" && i + 1 < argc) count = std::max(1, std::atoi(argv[++i]));
-    else if (a == "-c" && i + 1 < argc) concurrency = std::max(1, std::atoi(argv[++i]));
-    else if (a == "-q") quiet = true;
-    else if (url.empty()) url = a;
-    else return usage();
+    if (a == "-n" && i + 1 < argc)
+      count = std::max(1, std::atoi(argv[++i]));
+    else if (a == "-c" && i + 1 < argc)
+      concurrency = std::max(1, std::atoi(argv[++i]));
+    else if (a == "-q")
+      quiet = true;
+    else if (url.empty())
+      url = a;
+    else
+      return usage();
   }
   url_parts parts;
   if (url.empty() || !parse_url(url, parts)) return usage();
@@ -88,8 +96,10 @@ int main(int argc, char** argv) {
       tsproxy::http_request request{"GET", parts.path, {{"user-agent", "tsproxy-fetch"}}, {}};
       tsproxy::buffered_response response(64 * 1024 * 1024);
       const auto start = std::chrono::steady_clock::now();
-      const auto ec = co_await client.exchange(parts.target, request, response, start + config->timeouts.request);
-      latencies_us.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
+      const auto ec =
+          co_await client.exchange(parts.target, request, response, start + config->timeouts.request);
+      latencies_us.push_back(
+          std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count());
       if (ec) {
         ++failures;
         std::fprintf(stderr, "tsproxy-fetch: %s: %s (%s; %s:%d)\n", url.c_str(), ec.message().c_str(),
@@ -110,12 +120,14 @@ int main(int argc, char** argv) {
   std::sort(latencies_us.begin(), latencies_us.end());
   auto pct = [&](double p) { return latencies_us[static_cast<std::size_t>(p * (latencies_us.size() - 1))]; };
   const auto s = client.stats();
-  std::printf("backend=%s requests=%d failures=%d last_status=%d\n", tsproxy::io_backend_name(), count, failures,
-              last_status);
-  std::printf("latency_us p50=%.1f p90=%.1f p99=%.1f max=%.1f\n", pct(0.5), pct(0.9), pct(0.99), latencies_us.back());
+  std::printf("backend=%s requests=%d failures=%d last_status=%d\n", tsproxy::io_backend_name(), count,
+              failures, last_status);
+  std::printf("latency_us p50=%.1f p90=%.1f p99=%.1f max=%.1f\n", pct(0.5), pct(0.9), pct(0.99),
+              latencies_us.back());
   std::printf("pool hits=%llu misses=%llu opened=%llu stale=%llu evictions=%llu retries=%llu idle=%zu\n",
               static_cast<unsigned long long>(s.hits), static_cast<unsigned long long>(s.misses),
               static_cast<unsigned long long>(s.opened), static_cast<unsigned long long>(s.stale_discards),
-              static_cast<unsigned long long>(s.evictions), static_cast<unsigned long long>(s.retries), s.idle);
+              static_cast<unsigned long long>(s.evictions), static_cast<unsigned long long>(s.retries),
+              s.idle);
   return failures == 0 ? 0 : 1;
 }

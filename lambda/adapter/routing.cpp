@@ -120,7 +120,6 @@ routing_error bad_request(std::string_view name, std::string message) {
   return routing_error{400, std::string(name), std::move(message)};
 }
 
-
 }  // namespace
 
 // ---- route_request -------------------------------------------------------------------------------------

@@ -25,9 +25,9 @@ struct invocation {
 
   std::string request_id;
   std::string trace_id;
-  std::string event;             // the payload 2.0 JSON handed to the runtime
-  bool direct = false;           // a direct Invoke (not through the Function URL): the result is returned as is
-  steady_time received_at{};     // the Function URL request head arrived
+  std::string event;          // the payload 2.0 JSON handed to the runtime
+  bool direct = false;        // a direct Invoke (not through the Function URL): the result is returned as is
+  steady_time received_at{};  // the Function URL request head arrived
   steady_time queue_deadline{};  // not handed to the runtime by then: Sandbox.Timedout
   steady_time deadline{};        // the function's deadline, once running
   std::int64_t deadline_epoch_ms = 0;

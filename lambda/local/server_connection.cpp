@@ -43,9 +43,9 @@ phase_bound bound_by(steady_time until) noexcept {
 
 server_connection::server_connection(asio::ip::tcp::socket socket, http_limits limits)
     : socket_(std::move(socket)),
-      reader_(http_parser::kind::request, limits, [this](asio::mutable_buffer into, std::size_t& got) {
-        return read_some(socket_, into, got);
-      }) {}
+      reader_(http_parser::kind::request, limits,
+              [this](asio::mutable_buffer into, std::size_t& got) { return read_some(socket_, into, got); }) {
+}
 
 asio::awaitable<std::error_code> server_connection::read_head(steady_time until) {
   co_return co_await reader_.read_head(bound_by(until));

@@ -137,8 +137,8 @@ asio::awaitable<std::error_code> receive_streamed_result(server_connection& runt
 }
 
 asio::awaitable<stream_outcome> send_streamed_response(server_connection& client, invocation& inv,
-                                                       std::vector<header_view> extra_headers, bool keep_alive,
-                                                       bool head_request) {
+                                                       std::vector<header_view> extra_headers,
+                                                       bool keep_alive, bool head_request) {
   const int status = inv.response.status;
   const bool no_body = head_request || status == 204 || status == 304;
   std::vector<header_view> headers;

@@ -37,7 +37,7 @@ enum class stream_outcome { complete, function_error, timed_out, client_failed }
 // that has no body (to a HEAD request, or 204 / 304) gets its head alone — not chunked, the HEAD
 // answer with the function's Content-Length — and whatever the function streams is dropped.
 asio::awaitable<stream_outcome> send_streamed_response(server_connection& client, invocation& inv,
-                                                       std::vector<header_view> extra_headers, bool keep_alive,
-                                                       bool head_request);
+                                                       std::vector<header_view> extra_headers,
+                                                       bool keep_alive, bool head_request);
 
 }  // namespace tsproxy::local

@@ -28,10 +28,12 @@ int main(int, char** argv) {
     log(log_level::error, "invalid configuration", {{"error", error}});
     if (runtime_api) {  // tell Lambda, so the failure shows in the console instead of a timeout
       runtime_api_client api(io.get_executor(), *runtime_api);
-      tsproxy::spawn_reported(io.get_executor(), "init error", [](runtime_api_client& client, std::string message) -> asio::awaitable<void> {
-        const auto until = tsproxy::steady_clock::now() + std::chrono::seconds(10);
-        co_await client.post_init_error("Runtime.InvalidConfiguration", message, until);
-      }(api, error));
+      tsproxy::spawn_reported(io.get_executor(), "init error",
+                              [](runtime_api_client& client, std::string message) -> asio::awaitable<void> {
+                                const auto until = tsproxy::steady_clock::now() + std::chrono::seconds(10);
+                                co_await client.post_init_error("Runtime.InvalidConfiguration", message,
+                                                                until);
+                              }(api, error));
       io.run();
     }
     return 1;

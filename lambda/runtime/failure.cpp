@@ -7,7 +7,8 @@ namespace tsproxy::lambda {
 proxy_failure describe_failure(std::error_code ec, bool buffered_mode) {
   if (ec == engine_error::sink_rejected && buffered_mode) {
     return {502, "ResponseTooLarge",
-            "the target's response exceeds Lambda's 6 MB buffered payload limit; use TSPROXY_INVOKE_MODE=response_stream "
+            "the target's response exceeds Lambda's 6 MB buffered payload limit; use "
+            "TSPROXY_INVOKE_MODE=response_stream "
             "with a RESPONSE_STREAM Function URL"};
   }
   proxy_failure f;

@@ -15,18 +15,26 @@ log_level current_level = log_level::info;
 
 std::string_view level_name(log_level level) noexcept {
   switch (level) {
-    case log_level::debug: return "DEBUG";
-    case log_level::info: return "INFO";
-    case log_level::warn: return "WARN";
-    case log_level::error: return "ERROR";
+    case log_level::debug:
+      return "DEBUG";
+    case log_level::info:
+      return "INFO";
+    case log_level::warn:
+      return "WARN";
+    case log_level::error:
+      return "ERROR";
   }
   return "INFO";
 }
 
 }  // namespace
 
-void set_log_level(log_level level) noexcept { current_level = level; }
-bool log_enabled(log_level level) noexcept { return level >= current_level; }
+void set_log_level(log_level level) noexcept {
+  current_level = level;
+}
+bool log_enabled(log_level level) noexcept {
+  return level >= current_level;
+}
 
 bool parse_log_level(std::string_view text, log_level& out) noexcept {
   for (auto level : {log_level::debug, log_level::info, log_level::warn, log_level::error}) {
@@ -51,10 +59,14 @@ void log(log_level level, std::string_view message, std::initializer_list<log_fi
     std::visit(
         [&line](const auto& v) {
           using T = std::decay_t<decltype(v)>;
-          if constexpr (std::is_same_v<T, std::string_view>) append_json_string_lossy(line, v);
-          else if constexpr (std::is_same_v<T, bool>) line += v ? "true" : "false";
-          else if constexpr (std::is_same_v<T, double>) append_json_fixed(line, v, 3);
-          else append_json_int(line, v);
+          if constexpr (std::is_same_v<T, std::string_view>)
+            append_json_string_lossy(line, v);
+          else if constexpr (std::is_same_v<T, bool>)
+            line += v ? "true" : "false";
+          else if constexpr (std::is_same_v<T, double>)
+            append_json_fixed(line, v, 3);
+          else
+            append_json_int(line, v);
         },
         field.value);
   }

@@ -65,13 +65,18 @@ void proxy_handler::emit_metric(const routed_request& route, bool success, doubl
   [[maybe_unused]] const auto written = ::write(STDOUT_FILENO, line.data(), line.size());
 }
 
-void proxy_handler::log_proxied(const call& c, const routed_request& route, int status, std::uint64_t body_bytes,
-                                const exchange_report& report) const {
+void proxy_handler::log_proxied(const call& c, const routed_request& route, int status,
+                                std::uint64_t body_bytes, const exchange_report& report) const {
   if (!log_enabled(log_level::debug)) return;
   log(log_level::debug, "proxied",
-      {{"request_id", c.inv.request_id}, {"method", c.state.request.method}, {"target", route.target.describe()},
-       {"status", std::int64_t{status}}, {"bytes", static_cast<std::int64_t>(body_bytes)},
-       {"reused", report.reused_connection}, {"retried", report.retried}, {"ms", elapsed_ms(c.started)}});
+      {{"request_id", c.inv.request_id},
+       {"method", c.state.request.method},
+       {"target", route.target.describe()},
+       {"status", std::int64_t{status}},
+       {"bytes", static_cast<std::int64_t>(body_bytes)},
+       {"reused", report.reused_connection},
+       {"retried", report.retried},
+       {"ms", elapsed_ms(c.started)}});
 }
 
 asio::awaitable<std::error_code> proxy_handler::answer_failure(call& c, const routed_request& route,
@@ -80,8 +85,12 @@ asio::awaitable<std::error_code> proxy_handler::answer_failure(call& c, const ro
   auto f = describe_failure(failure, config_.mode == invoke_mode::buffered);
   f.message += " (target " + route.target.describe() + ")";  // the caller may have sent several
   log(log_level::warn, "upstream failed",
-      {{"request_id", c.inv.request_id}, {"target", route.target.describe()}, {"status", std::int64_t{f.status}},
-       {"error", f.name}, {"detail", f.message}, {"ms", latency}});
+      {{"request_id", c.inv.request_id},
+       {"target", route.target.describe()},
+       {"status", std::int64_t{f.status}},
+       {"error", f.name},
+       {"detail", f.message},
+       {"ms", latency}});
   // Reaching the target and getting an oversized answer still counts as reaching it.
   emit_metric(route, failure == engine_error::sink_rejected, latency);
   co_return co_await respond_error(c, f.status, f.name, f.message);
@@ -99,7 +108,8 @@ asio::awaitable<std::error_code> proxy_handler::proxy_buffered(call& c, const ro
       failure = engine_error::sink_rejected;
   }
   if (failure) co_return co_await answer_failure(c, route, failure);
-  if (auto ec = co_await c.api.post_response(c.inv.request_id, c.state.payload, c.lambda_deadline)) co_return ec;
+  if (auto ec = co_await c.api.post_response(c.inv.request_id, c.state.payload, c.lambda_deadline))
+    co_return ec;
   emit_metric(route, true, elapsed_ms(c.started));
   log_proxied(c, route, sink.head.status, sink.body.size(), report);
   co_return std::error_code{};
@@ -127,14 +137,16 @@ asio::awaitable<std::error_code> proxy_handler::proxy_streamed(call& c, const ro
 
 // The trace id is not put into _X_AMZN_TRACE_ID: nothing in this process reads it, and glibc's setenv
 // keeps every value it was ever given, so a new id per invocation would grow memory without bound.
-asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_api_client& api, loop_state& state) {
+asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_api_client& api,
+                                                       loop_state& state) {
   const auto now = steady_clock::now();
-  call c{inv,
-         api,
-         state,
-         now,
-         steady_deadline(inv.deadline_epoch_ms, config_.deadline_margin, config_.engine.timeouts.request),
-         steady_deadline(inv.deadline_epoch_ms, std::chrono::milliseconds(0), config_.engine.timeouts.request)};
+  call c{
+      inv,
+      api,
+      state,
+      now,
+      steady_deadline(inv.deadline_epoch_ms, config_.deadline_margin, config_.engine.timeouts.request),
+      steady_deadline(inv.deadline_epoch_ms, std::chrono::milliseconds(0), config_.engine.timeouts.request)};
 
   if (auto ec = state.events.parse_padded(inv.event, inv.event.capacity(), state.request)) {
     log(log_level::warn, "invalid event", {{"request_id", inv.request_id}, {"error", event_error_name(ec)}});
@@ -150,7 +162,9 @@ asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_
   const allow_list* allowed = config_.allowed_targets ? &*config_.allowed_targets : nullptr;
   if (auto refusal = route_request(state.request, allowed, route)) {
     log(log_level::info, "request refused",
-        {{"request_id", inv.request_id}, {"status", std::int64_t{refusal->status}}, {"error", refusal->name}});
+        {{"request_id", inv.request_id},
+         {"status", std::int64_t{refusal->status}},
+         {"error", refusal->name}});
     co_return co_await respond_error(c, refusal->status, refusal->name, refusal->message);
   }
   const http_request request{state.request.method, std::move(route.request_target), std::move(route.headers),
@@ -162,7 +176,8 @@ asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_
 asio::awaitable<void> proxy_handler::prewarm(time_point until) {
   for (const auto& target : config_.prewarm) {
     const auto idle = co_await upstream_.prewarm(target, config_.prewarm_connections, until);
-    log(log_level::debug, "prewarmed", {{"target", target.describe()}, {"idle", static_cast<std::int64_t>(idle)}});
+    log(log_level::debug, "prewarmed",
+        {{"target", target.describe()}, {"idle", static_cast<std::int64_t>(idle)}});
   }
 }
 

@@ -31,7 +31,8 @@ struct loop_state {
 
 class proxy_handler {
  public:
-  proxy_handler(const runtime_config& config, upstream_client& upstream) : config_(config), upstream_(upstream) {}
+  proxy_handler(const runtime_config& config, upstream_client& upstream)
+      : config_(config), upstream_(upstream) {}
 
   asio::awaitable<std::error_code> handle(invocation& inv, runtime_api_client& api, loop_state& state);
 
@@ -50,11 +51,15 @@ class proxy_handler {
     time_point lambda_deadline;    // Lambda's own: the answer must be posted by then
   };
 
-  asio::awaitable<std::error_code> proxy_buffered(call& c, const routed_request& route, const http_request& request);
-  asio::awaitable<std::error_code> proxy_streamed(call& c, const routed_request& route, const http_request& request);
+  asio::awaitable<std::error_code> proxy_buffered(call& c, const routed_request& route,
+                                                  const http_request& request);
+  asio::awaitable<std::error_code> proxy_streamed(call& c, const routed_request& route,
+                                                  const http_request& request);
   // Logs the failure, emits the metric and answers with the proxy's own error response.
-  asio::awaitable<std::error_code> answer_failure(call& c, const routed_request& route, std::error_code failure);
-  asio::awaitable<std::error_code> respond_error(call& c, int status, std::string_view name, std::string_view message);
+  asio::awaitable<std::error_code> answer_failure(call& c, const routed_request& route,
+                                                  std::error_code failure);
+  asio::awaitable<std::error_code> respond_error(call& c, int status, std::string_view name,
+                                                 std::string_view message);
   void emit_metric(const routed_request& route, bool success, double latency_ms) const;
   void log_proxied(const call& c, const routed_request& route, int status, std::uint64_t body_bytes,
                    const exchange_report& report) const;

@@ -32,7 +32,9 @@ void proxy_runtime::start() {
   }
 }
 
-void proxy_runtime::stop() { io_.stop(); }
+void proxy_runtime::stop() {
+  io_.stop();
+}
 
 bool proxy_runtime::runtime_api_failed(unsigned loop, std::error_code ec, bool was_held) {
   const auto now = steady_clock::now();
@@ -64,7 +66,9 @@ asio::awaitable<void> proxy_runtime::invocation_loop(unsigned index) {
       ++in_flight_;
       ec = co_await handler_.handle(inv, api, *state);
       --in_flight_;
-      if (ec) log(log_level::error, "could not deliver the response", {{"request_id", inv.request_id}, {"error", ec.message()}});
+      if (ec)
+        log(log_level::error, "could not deliver the response",
+            {{"request_id", inv.request_id}, {"error", ec.message()}});
       state->release_excess(inv);
       continue;
     }

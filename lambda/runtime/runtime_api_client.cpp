@@ -20,7 +20,8 @@ std::int64_t parse_int64(std::string_view text) {
   return value;
 }
 
-asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket, asio::ip::tcp::endpoint endpoint) {
+asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket,
+                                                asio::ip::tcp::endpoint endpoint) {
   auto [ec] = co_await socket.async_connect(endpoint, use_tuple);
   co_return ec;
 }
@@ -31,16 +32,17 @@ runtime_api_client::runtime_api_client(asio::any_io_executor executor, asio::ip:
     : executor_(std::move(executor)),
       endpoint_(endpoint),
       api_target_{endpoint.address().to_string(), endpoint.port()},
-      reader_(http_parser::kind::response, http_limits{}, [this](asio::mutable_buffer into, std::size_t& got) {
-        return stream_->read_some(into, got);
-      }) {}
+      reader_(http_parser::kind::response, http_limits{},
+              [this](asio::mutable_buffer into, std::size_t& got) { return stream_->read_some(into, got); }) {
+}
 
 void runtime_api_client::drop_connection() noexcept {
   stream_.reset();
   reader_.clear();
 }
 
-asio::awaitable<std::error_code> runtime_api_client::bounded(time_point until, asio::awaitable<std::error_code> op) {
+asio::awaitable<std::error_code> runtime_api_client::bounded(time_point until,
+                                                             asio::awaitable<std::error_code> op) {
   if (until == time_point::max()) co_return co_await std::move(op);
   const auto ec = co_await within({until, engine_error::request_deadline}, std::move(op));
   if (ec == engine_error::request_deadline) drop_connection();  // cut off mid-call: its state is unknown
@@ -104,11 +106,13 @@ asio::awaitable<std::error_code> runtime_api_client::next(invocation& out,
   out.deadline_epoch_ms = parse_int64(find_header(headers, "lambda-runtime-deadline-ms"));
   out.trace_id = find_header(headers, "lambda-runtime-trace-id");
   out.function_arn = find_header(headers, "lambda-runtime-invoked-function-arn");
-  if (!runtime_api::is_valid_request_id(out.request_id)) co_return make_error_code(engine_error::http_bad_header);
+  if (!runtime_api::is_valid_request_id(out.request_id))
+    co_return make_error_code(engine_error::http_bad_header);
   co_return std::error_code{};
 }
 
-asio::awaitable<std::error_code> runtime_api_client::post_once_more_if_stale(std::span<const asio::const_buffer> pieces) {
+asio::awaitable<std::error_code> runtime_api_client::post_once_more_if_stale(
+    std::span<const asio::const_buffer> pieces) {
   for (int attempt = 0;; ++attempt) {
     const bool reused = connected();
     answer_started_ = false;
@@ -126,9 +130,11 @@ asio::awaitable<std::error_code> runtime_api_client::post(std::span<const asio::
 }
 
 asio::awaitable<std::error_code> runtime_api_client::post_response(std::string_view request_id,
-                                                                   std::string_view payload, time_point until) {
+                                                                   std::string_view payload,
+                                                                   time_point until) {
   head_ = runtime_api::response_head(api_target_, request_id, payload);
-  const std::array<asio::const_buffer, 2> pieces{asio::buffer(head_), asio::buffer(payload.data(), payload.size())};
+  const std::array<asio::const_buffer, 2> pieces{asio::buffer(head_),
+                                                 asio::buffer(payload.data(), payload.size())};
   co_return co_await post(pieces, until);
 }
 
@@ -141,29 +147,32 @@ asio::awaitable<std::error_code> runtime_api_client::post_error(std::string_view
 }
 
 asio::awaitable<std::error_code> runtime_api_client::post_init_error(std::string_view error_type,
-                                                                     std::string_view message, time_point until) {
+                                                                     std::string_view message,
+                                                                     time_point until) {
   const auto request = runtime_api::init_error_request(api_target_, error_type, message);
   const std::array<asio::const_buffer, 2> pieces{asio::buffer(request.head), asio::buffer(request.body)};
   co_return co_await post(pieces, until);
 }
 
 asio::awaitable<std::error_code> runtime_api_client::stream_begin(std::string_view request_id,
-                                                                  std::string_view prelude, time_point until) {
+                                                                  std::string_view prelude,
+                                                                  time_point until) {
   head_ = runtime_api::stream_head(api_target_, request_id, prelude.size());
-  const std::array<asio::const_buffer, 3> pieces{asio::buffer(head_), asio::buffer(prelude.data(), prelude.size()),
-                                                 asio::buffer("\r\n", 2)};
+  const std::array<asio::const_buffer, 3> pieces{
+      asio::buffer(head_), asio::buffer(prelude.data(), prelude.size()), asio::buffer("\r\n", 2)};
   co_return co_await bounded(until, send(pieces));
 }
 
 asio::awaitable<std::error_code> runtime_api_client::stream_write(std::string_view piece, time_point until) {
   if (piece.empty()) co_return std::error_code{};
   head_ = runtime_api::chunk_head(piece.size());
-  const std::array<asio::const_buffer, 3> pieces{asio::buffer(head_), asio::buffer(piece.data(), piece.size()),
-                                                 asio::buffer("\r\n", 2)};
+  const std::array<asio::const_buffer, 3> pieces{
+      asio::buffer(head_), asio::buffer(piece.data(), piece.size()), asio::buffer("\r\n", 2)};
   co_return co_await bounded(until, send(pieces));
 }
 
-asio::awaitable<std::error_code> runtime_api_client::finish_stream(std::span<const asio::const_buffer> pieces) {
+asio::awaitable<std::error_code> runtime_api_client::finish_stream(
+    std::span<const asio::const_buffer> pieces) {
   if (auto ec = co_await send(pieces)) co_return ec;
   if (auto ec = co_await read_answer(reply_, max_reply_bytes)) co_return ec;
   co_return status_error();

@@ -72,7 +72,8 @@ class runtime_api_client {
   asio::awaitable<std::error_code> ensure_connected();
   asio::awaitable<std::error_code> send(std::span<const asio::const_buffer> pieces);
   // Reads one answer; its body goes to `body` (up to `max_body` bytes, `padding` spare capacity).
-  asio::awaitable<std::error_code> read_answer(std::string& body, std::size_t max_body, std::size_t padding = 0);
+  asio::awaitable<std::error_code> read_answer(std::string& body, std::size_t max_body,
+                                               std::size_t padding = 0);
   // A whole POST: send and read the answer, replacing a stale reused connection once; checks the status.
   asio::awaitable<std::error_code> post_once_more_if_stale(std::span<const asio::const_buffer> pieces);
   asio::awaitable<std::error_code> post(std::span<const asio::const_buffer> pieces, time_point until);

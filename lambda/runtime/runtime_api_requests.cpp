@@ -39,10 +39,11 @@ request_bytes error_post(const upstream_target& api, std::string path, std::stri
 }  // namespace
 
 bool is_valid_request_id(std::string_view request_id) noexcept {
-  return !request_id.empty() && request_id.size() <= 128 && std::all_of(request_id.begin(), request_id.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' || c == '_' ||
-           c == '.';
-  });
+  return !request_id.empty() && request_id.size() <= 128 &&
+         std::all_of(request_id.begin(), request_id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '-' ||
+                  c == '_' || c == '.';
+         });
 }
 
 std::string next_request(const upstream_target& api) {
@@ -53,12 +54,13 @@ std::string response_head(const upstream_target& api, std::string_view request_i
   return head_of(api, {"POST", invocation_path(request_id, "response"), {}, payload});
 }
 
-request_bytes error_request(const upstream_target& api, std::string_view request_id, std::string_view error_type,
-                            std::string_view message) {
+request_bytes error_request(const upstream_target& api, std::string_view request_id,
+                            std::string_view error_type, std::string_view message) {
   return error_post(api, invocation_path(request_id, "error"), error_type, message);
 }
 
-request_bytes init_error_request(const upstream_target& api, std::string_view error_type, std::string_view message) {
+request_bytes init_error_request(const upstream_target& api, std::string_view error_type,
+                                 std::string_view message) {
   return error_post(api, std::string(path_prefix) + "init/error", error_type, message);
 }
 

@@ -33,11 +33,12 @@ struct request_bytes {
 };
 
 // POST invocation/{id}/error with the error document and its type in Lambda-Runtime-Function-Error-Type.
-request_bytes error_request(const upstream_target& api, std::string_view request_id, std::string_view error_type,
-                            std::string_view message);
+request_bytes error_request(const upstream_target& api, std::string_view request_id,
+                            std::string_view error_type, std::string_view message);
 
 // POST init/error: the same document, for a failure before the first `next`.
-request_bytes init_error_request(const upstream_target& api, std::string_view error_type, std::string_view message);
+request_bytes init_error_request(const upstream_target& api, std::string_view error_type,
+                                 std::string_view message);
 
 // The head of a streamed POST invocation/{id}/response (chunked, the error trailers declared) plus the
 // first chunk's size line for `prelude_size` bytes of prelude; the prelude and "\r\n" follow it.

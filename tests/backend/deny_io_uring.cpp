@@ -14,7 +14,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   scmp_filter_ctx filter = seccomp_init(SCMP_ACT_ALLOW);
-  if (filter == nullptr || seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_setup), 0) != 0 ||
+  if (filter == nullptr ||
+      seccomp_rule_add(filter, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(io_uring_setup), 0) != 0 ||
       seccomp_load(filter) != 0) {
     std::fprintf(stderr, "deny_io_uring: cannot install the seccomp filter\n");
     return 2;

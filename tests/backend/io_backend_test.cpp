@@ -15,8 +15,8 @@ struct fetch_result {
   std::string err;
 };
 
-fetch_result fetch(const std::vector<std::string>& prefix, const std::string& program, const std::string& socks,
-                   const std::string& url) {
+fetch_result fetch(const std::vector<std::string>& prefix, const std::string& program,
+                   const std::string& socks, const std::string& url) {
   std::vector<std::string> argv = prefix;
   argv.push_back(program);
   argv.insert(argv.end(), {"-n", "20", url});
@@ -24,22 +24,23 @@ fetch_result fetch(const std::vector<std::string>& prefix, const std::string& pr
   return {r.exit_code, r.out, r.err};
 }
 
-class io_backend : public ::testing::Test {
+class IoBackend : public ::testing::Test {
  protected:
   tsproxy::test::microsocks_server socks_;
   tsproxy::test::nginx_server nginx_;
   std::string socks_address() const { return socks_.host() + ":" + std::to_string(socks_.port()); }
 };
 
-TEST_F(io_backend, uring_build_uses_io_uring_when_permitted) {
+TEST_F(IoBackend, UringBuildUsesIoUringWhenPermitted) {
   const auto r = fetch({}, TSPROXY_FETCH_URING, socks_address(), nginx_.http_url("/small"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("backend=io_uring requests=20 failures=0"), std::string::npos) << r.out;
   EXPECT_EQ(r.err.find("io_uring unavailable"), std::string::npos) << r.err;
 }
 
-TEST_F(io_backend, uring_build_falls_back_to_epoll_when_io_uring_setup_is_denied) {
-  const auto r = fetch({TSPROXY_DENY_IO_URING}, TSPROXY_FETCH_URING, socks_address(), nginx_.http_url("/small"));
+TEST_F(IoBackend, UringBuildFallsBackToEpollWhenIoUringSetupIsDenied) {
+  const auto r =
+      fetch({TSPROXY_DENY_IO_URING}, TSPROXY_FETCH_URING, socks_address(), nginx_.http_url("/small"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("backend=epoll requests=20 failures=0"), std::string::npos) << r.out;
   // Exactly one line explains the fallback, naming the reason.
@@ -49,7 +50,7 @@ TEST_F(io_backend, uring_build_falls_back_to_epoll_when_io_uring_setup_is_denied
   EXPECT_NE(r.err.find("Operation not permitted"), std::string::npos) << r.err;
 }
 
-TEST_F(io_backend, denied_io_uring_without_an_epoll_build_fails_clearly_instead_of_crashing) {
+TEST_F(IoBackend, DeniedIoUringWithoutAnEpollBuildFailsClearlyInsteadOfCrashing) {
   tsproxy::test::temp_dir dir;
   const auto lonely = dir / "tsproxy-fetch-uring";
   std::filesystem::copy_file(TSPROXY_FETCH_URING, lonely);
@@ -58,8 +59,9 @@ TEST_F(io_backend, denied_io_uring_without_an_epoll_build_fails_clearly_instead_
   EXPECT_NE(r.err.find("cannot start the epoll build"), std::string::npos) << r.err;
 }
 
-TEST_F(io_backend, epoll_build_is_unaffected_by_the_filter) {
-  const auto r = fetch({TSPROXY_DENY_IO_URING}, TSPROXY_FETCH_EPOLL, socks_address(), nginx_.http_url("/small"));
+TEST_F(IoBackend, EpollBuildIsUnaffectedByTheFilter) {
+  const auto r =
+      fetch({TSPROXY_DENY_IO_URING}, TSPROXY_FETCH_EPOLL, socks_address(), nginx_.http_url("/small"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("backend=epoll requests=20 failures=0"), std::string::npos) << r.out;
 }

@@ -163,10 +163,11 @@ TEST(ResponseEncoding, StreamPreludeEndsWithEightNuls) {
 
 TEST(ResponseEncoding, TheAnswerToAHeadRequestKeepsItsContentLength) {
   // No body follows a HEAD answer: its Content-Length describes what a GET returns, and the caller wants it.
-  const response_head head = make_head(200, {{"Content-Type", "text/plain"}, {"Content-Length", "1234"},
-                                             {"Transfer-Encoding", "chunked"}});
+  const response_head head = make_head(
+      200, {{"Content-Type", "text/plain"}, {"Content-Length", "1234"}, {"Transfer-Encoding", "chunked"}});
   std::string buffered;
-  ASSERT_TRUE(encode_buffered_response(head, "", max_buffered_payload_bytes, buffered, /*head_request=*/true));
+  ASSERT_TRUE(
+      encode_buffered_response(head, "", max_buffered_payload_bytes, buffered, /*head_request=*/true));
   simdjson::dom::parser parser;
   const auto root = testing::parse_dom(parser, buffered);
   EXPECT_EQ(dom_string(root, "/headers/content-length"), "1234");
@@ -174,8 +175,9 @@ TEST(ResponseEncoding, TheAnswerToAHeadRequestKeepsItsContentLength) {
   EXPECT_EQ(dom_string(root, "/body"), "");
   std::string prelude;
   encode_stream_prelude(head, prelude, /*head_request=*/true);
-  EXPECT_EQ(std::string_view(prelude).substr(0, prelude.size() - 8),
-            R"({"statusCode":200,"headers":{"content-type":"text/plain","content-length":"1234"},"cookies":[]})");
+  EXPECT_EQ(
+      std::string_view(prelude).substr(0, prelude.size() - 8),
+      R"({"statusCode":200,"headers":{"content-type":"text/plain","content-length":"1234"},"cookies":[]})");
   // Any other request's Content-Length frames this hop only: the Function URL frames the body itself.
   ASSERT_TRUE(encode_buffered_response(head, "x", max_buffered_payload_bytes, buffered));
   const auto get = testing::parse_dom(parser, buffered);

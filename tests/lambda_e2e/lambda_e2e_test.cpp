@@ -31,7 +31,7 @@ std::string echoed_headers(const http_reply& reply) {
   return r.out;
 }
 
-class lambda_e2e : public ::testing::Test {
+class LambdaE2e : public ::testing::Test {
  protected:
   microsocks_server socks_;
   nginx_server nginx_;
@@ -49,20 +49,21 @@ class lambda_e2e : public ::testing::Test {
   }
 };
 
-TEST_F(lambda_e2e, query_string_with_encoded_characters_arrives_unchanged) {
+TEST_F(LambdaE2e, QueryStringWithEncodedCharactersArrivesUnchanged) {
   local_stack stack(socks_address());
   const auto r = stack.request("/echo?a=1&b=%20x%2F&c=%E2%9C%93&d=a+b", to_python());
   ASSERT_EQ(r.status, 200) << r.body << stack.log();
   EXPECT_EQ(r.header("x-echo-target"), "/echo?a=1&b=%20x%2F&c=%E2%9C%93&d=a+b");
 }
 
-TEST_F(lambda_e2e, binary_request_and_response_bodies_are_byte_exact) {
+TEST_F(LambdaE2e, BinaryRequestAndResponseBodiesAreByteExact) {
   local_stack stack(socks_address());
   temp_dir dir;
   const std::string bytes = all_byte_values(64);
   write_file(dir / "body", bytes);
-  const auto r = stack.request("/echo", to_python({"-X", "POST", "-H", "content-type: application/octet-stream",
-                                                   "--data-binary", "@" + (dir / "body").string()}));
+  const auto r =
+      stack.request("/echo", to_python({"-X", "POST", "-H", "content-type: application/octet-stream",
+                                        "--data-binary", "@" + (dir / "body").string()}));
   ASSERT_EQ(r.status, 200) << stack.log();
   EXPECT_EQ(r.body, bytes);
   const auto nginx_binary = stack.request("/binary", to_nginx());
@@ -70,7 +71,7 @@ TEST_F(lambda_e2e, binary_request_and_response_bodies_are_byte_exact) {
   EXPECT_EQ(nginx_binary.body, nginx_server::file_content("binary"));
 }
 
-TEST_F(lambda_e2e, cookies_travel_both_ways) {
+TEST_F(LambdaE2e, CookiesTravelBothWays) {
   local_stack stack(socks_address());
   const auto r = stack.request("/echo", to_python({"-H", "cookie: a=1; b=2", "-H", "cookie: c=3"}));
   ASSERT_EQ(r.status, 200) << stack.log();
@@ -81,12 +82,13 @@ TEST_F(lambda_e2e, cookies_travel_both_ways) {
   EXPECT_EQ(set.all("set-cookie").size(), 3u);
 }
 
-TEST_F(lambda_e2e, credentials_and_routing_headers_never_reach_the_target) {
+TEST_F(LambdaE2e, CredentialsAndRoutingHeadersNeverReachTheTarget) {
   local_stack stack(socks_address());
-  const auto r = stack.request(
-      "/echo", to_python({"-H", "authorization: AWS4-HMAC-SHA256 Credential=SECRET", "-H", "x-amz-security-token: TOKEN",
-                          "-H", "x-amz-date: 20261123T000000Z", "-H", "ts-metric-service: orders", "-H",
-                          "ts-authorization: Bearer for-the-target", "-H", "x-custom: kept"}));
+  const auto r =
+      stack.request("/echo", to_python({"-H", "authorization: AWS4-HMAC-SHA256 Credential=SECRET", "-H",
+                                        "x-amz-security-token: TOKEN", "-H", "x-amz-date: 20261123T000000Z",
+                                        "-H", "ts-metric-service: orders", "-H",
+                                        "ts-authorization: Bearer for-the-target", "-H", "x-custom: kept"}));
   ASSERT_EQ(r.status, 200) << stack.log();
   const auto seen = echoed_headers(r);
   EXPECT_EQ(seen.find("SECRET"), std::string::npos) << seen;
@@ -99,7 +101,7 @@ TEST_F(lambda_e2e, credentials_and_routing_headers_never_reach_the_target) {
   EXPECT_NE(stack.log().find("\"service\":\"orders\""), std::string::npos);
 }
 
-TEST_F(lambda_e2e, head_204_and_304_have_no_body) {
+TEST_F(LambdaE2e, Head204And304HaveNoBody) {
   local_stack stack(socks_address());
   const auto head = stack.request("/small", to_nginx({"-I"}));
   EXPECT_EQ(head.status, 200);
@@ -113,7 +115,7 @@ TEST_F(lambda_e2e, head_204_and_304_have_no_body) {
   EXPECT_TRUE(not_modified.body.empty());
 }
 
-TEST_F(lambda_e2e, chunked_and_close_delimited_bodies_arrive_whole) {
+TEST_F(LambdaE2e, ChunkedAndCloseDelimitedBodiesArriveWhole) {
   for (const std::string mode : {"buffered", "response_stream"}) {
     local_stack stack(socks_address(), {.invoke_mode = mode});
     const auto chunked = stack.request("/chunked?n=100000&chunk=777", to_python());
@@ -125,14 +127,15 @@ TEST_F(lambda_e2e, chunked_and_close_delimited_bodies_arrive_whole) {
   }
 }
 
-TEST_F(lambda_e2e, fifty_megabytes_stream_through_in_bounded_memory) {
+TEST_F(LambdaE2e, FiftyMegabytesStreamThroughInBoundedMemory) {
   local_stack stack(socks_address(), {.invoke_mode = "response_stream"});
   const std::size_t size = 50u * 1024 * 1024;
   const auto r = stack.request("/big?n=" + std::to_string(size), to_python());
   ASSERT_EQ(r.status, 200) << stack.log();
   ASSERT_EQ(r.body.size(), size);
   bool pattern_ok = true;
-  for (std::size_t i = 0; i < size; i += 4099) pattern_ok = pattern_ok && static_cast<unsigned char>(r.body[i]) == i % 256;
+  for (std::size_t i = 0; i < size; i += 4099)
+    pattern_ok = pattern_ok && static_cast<unsigned char>(r.body[i]) == i % 256;
   EXPECT_TRUE(pattern_ok);
   const pid_t pid = stack.bootstrap_pid();
   ASSERT_GT(pid, 0);
@@ -140,7 +143,7 @@ TEST_F(lambda_e2e, fifty_megabytes_stream_through_in_bounded_memory) {
   EXPECT_LT(peak, 32 * 1024) << "bootstrap peak RSS " << peak << " KiB";
 }
 
-TEST_F(lambda_e2e, missing_or_invalid_routing_headers_get_400_with_error_headers) {
+TEST_F(LambdaE2e, MissingOrInvalidRoutingHeadersGet400WithErrorHeaders) {
   local_stack stack(socks_address());
   const auto missing = stack.request("/small", {"-H", "ts-target-ip: 127.0.0.1"});
   EXPECT_EQ(missing.status, 400);
@@ -156,7 +159,7 @@ TEST_F(lambda_e2e, missing_or_invalid_routing_headers_get_400_with_error_headers
   EXPECT_EQ(stack.request("/small", to_nginx()).status, 200);
 }
 
-TEST_F(lambda_e2e, refused_and_unreachable_targets_get_502) {
+TEST_F(LambdaE2e, RefusedAndUnreachableTargetsGet502) {
   local_stack stack(socks_address());
   const auto refused = stack.request("/", local_stack::route_to("127.0.0.1", free_tcp_port()));
   EXPECT_EQ(refused.status, 502) << refused.body;
@@ -164,14 +167,14 @@ TEST_F(lambda_e2e, refused_and_unreachable_targets_get_502) {
   EXPECT_FALSE(refused.header("ts-error-message").empty());
 }
 
-TEST_F(lambda_e2e, socks_listener_down_gets_502) {
+TEST_F(LambdaE2e, SocksListenerDownGets502) {
   local_stack stack("127.0.0.1:" + std::to_string(free_tcp_port()));
   const auto r = stack.request("/small", to_nginx());
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(r.header("ts-error-name"), "ConnectionRefused");
 }
 
-TEST_F(lambda_e2e, upstream_that_never_answers_gets_504_before_the_lambda_deadline) {
+TEST_F(LambdaE2e, UpstreamThatNeverAnswersGets504BeforeTheLambdaDeadline) {
   local_stack stack(socks_address(), {.timeout_ms = 3000, .env = {{"TSPROXY_DEADLINE_MARGIN_MS", "500"}}});
   const auto r = stack.request("/never", to_python());
   // A 504 from the proxy (not the emulator's 502 Sandbox.Timedout) proves it answered before Lambda's
@@ -184,7 +187,7 @@ TEST_F(lambda_e2e, upstream_that_never_answers_gets_504_before_the_lambda_deadli
   EXPECT_LT(*handoff_ms, 3000.0);
 }
 
-TEST_F(lambda_e2e, a_targets_early_answer_to_a_large_post_reaches_the_caller) {
+TEST_F(LambdaE2e, ATargetsEarlyAnswerToALargePostReachesTheCaller) {
   // Through the tailscaled stand-in: it forwards what the target sent before resetting (microsocks drops it).
   tailscaled_standin tailscale({.state = "Running", .localapi = false});
   for (const std::string mode : {"buffered", "response_stream"}) {
@@ -209,27 +212,32 @@ std::string exchange_on_one_connection(const local_stack& stack, const std::stri
   if (!fd) throw std::runtime_error("connect: " + ec.message());
   timeval tv{30, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  if (::send(fd.get(), requests.data(), requests.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(requests.size()))
+  if (::send(fd.get(), requests.data(), requests.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(requests.size()))
     throw std::runtime_error("send failed");
   std::string raw;
   char buffer[65536];
-  for (ssize_t n; (n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0;) raw.append(buffer, static_cast<std::size_t>(n));
+  for (ssize_t n; (n = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0;)
+    raw.append(buffer, static_cast<std::size_t>(n));
   return raw;
 }
 
-TEST_F(lambda_e2e, a_head_answer_keeps_its_content_length_and_the_connection_in_step) {
+TEST_F(LambdaE2e, AHeadAnswerKeepsItsContentLengthAndTheConnectionInStep) {
   for (const std::string mode : {"buffered", "response_stream"}) {
     local_stack stack(socks_address(), {.invoke_mode = mode});
-    const std::string route = "Host: x\r\nts-target-ip: " + nginx_.host() + "\r\nts-target-port: " +
-                              std::to_string(nginx_.http_port()) + "\r\n";
-    const auto raw = exchange_on_one_connection(
-        stack, "HEAD /small HTTP/1.1\r\n" + route + "\r\nGET /small HTTP/1.1\r\n" + route + "Connection: close\r\n\r\n");
+    const std::string route = "Host: x\r\nts-target-ip: " + nginx_.host() +
+                              "\r\nts-target-port: " + std::to_string(nginx_.http_port()) + "\r\n";
+    const auto raw =
+        exchange_on_one_connection(stack, "HEAD /small HTTP/1.1\r\n" + route + "\r\nGET /small HTTP/1.1\r\n" +
+                                              route + "Connection: close\r\n\r\n");
     const auto head_end = raw.find("\r\n\r\n");
     ASSERT_NE(head_end, std::string::npos) << mode << ": " << raw;
     const std::string head = raw.substr(0, head_end + 4);
     EXPECT_EQ(head.rfind("HTTP/1.1 200", 0), 0u) << mode << ": " << head;
-    EXPECT_NE(head.find("Content-Length: 100\r\n"), std::string::npos) << mode << ": the target's length\n" << head;
-    EXPECT_EQ(head.find("Transfer-Encoding"), std::string::npos) << mode << ": a HEAD answer has no body to frame";
+    EXPECT_NE(head.find("Content-Length: 100\r\n"), std::string::npos) << mode << ": the target's length\n"
+                                                                       << head;
+    EXPECT_EQ(head.find("Transfer-Encoding"), std::string::npos)
+        << mode << ": a HEAD answer has no body to frame";
     // Nothing follows the HEAD answer's head but the next response.
     const std::string rest = raw.substr(head_end + 4);
     EXPECT_EQ(rest.rfind("HTTP/1.1 200", 0), 0u) << mode << ": " << rest.substr(0, 200);
@@ -237,7 +245,7 @@ TEST_F(lambda_e2e, a_head_answer_keeps_its_content_length_and_the_connection_in_
   }
 }
 
-TEST_F(lambda_e2e, oversized_buffered_response_is_a_clear_502) {
+TEST_F(LambdaE2e, OversizedBufferedResponseIsAClear502) {
   local_stack stack(socks_address());
   const auto r = stack.request("/bytes?n=7000000", to_python());
   EXPECT_EQ(r.status, 502);
@@ -246,11 +254,12 @@ TEST_F(lambda_e2e, oversized_buffered_response_is_a_clear_502) {
   EXPECT_EQ(stack.request("/small", to_nginx()).status, 200);
 }
 
-TEST_F(lambda_e2e, warmer_is_answered_success_and_prewarms) {
+TEST_F(LambdaE2e, WarmerIsAnsweredSuccessAndPrewarms) {
   local_stack stack(socks_address(),
                     {.env = {{"TSPROXY_PREWARM", nginx_.host() + ":" + std::to_string(nginx_.http_port())},
                              {"TSPROXY_PREWARM_CONNECTIONS", "3"}}});
-  const auto result = stack.invoke_raw(R"({"warmer":true,"warmerIndex":1,"warmerTimestamp":"2026-11-23T00:00:00Z"})");
+  const auto result =
+      stack.invoke_raw(R"({"warmer":true,"warmerIndex":1,"warmerTimestamp":"2026-11-23T00:00:00Z"})");
   EXPECT_EQ(result, R"({"success":true})");
   // Prewarmed connections serve the next requests: nginx sees no connection beyond those 3.
   for (int i = 0; i < 3; ++i) ASSERT_EQ(stack.request("/small", to_nginx()).status, 200);
@@ -258,23 +267,24 @@ TEST_F(lambda_e2e, warmer_is_answered_success_and_prewarms) {
   EXPECT_LE(nginx_.distinct_connections(), 3u);
 }
 
-TEST_F(lambda_e2e, allow_list_refuses_other_targets_with_403) {
-  local_stack stack(socks_address(),
-                    {.env = {{"TSPROXY_ALLOWED_TARGETS", "127.0.0.1:" + std::to_string(nginx_.http_port())}}});
+TEST_F(LambdaE2e, AllowListRefusesOtherTargetsWith403) {
+  local_stack stack(
+      socks_address(),
+      {.env = {{"TSPROXY_ALLOWED_TARGETS", "127.0.0.1:" + std::to_string(nginx_.http_port())}}});
   EXPECT_EQ(stack.request("/small", to_nginx()).status, 200);
   const auto r = stack.request("/echo", to_python());
   EXPECT_EQ(r.status, 403);
   EXPECT_EQ(r.header("ts-error-name"), "TargetNotAllowed");
 }
 
-TEST_F(lambda_e2e, one_upstream_connection_serves_a_hundred_sequential_invocations) {
+TEST_F(LambdaE2e, OneUpstreamConnectionServesAHundredSequentialInvocations) {
   local_stack stack(socks_address());
   for (int i = 0; i < 100; ++i) ASSERT_EQ(stack.request("/small", to_nginx()).status, 200);
   nginx_.wait_for_access_log_entries(100);
   EXPECT_EQ(nginx_.distinct_connections(), 1u);
 }
 
-TEST_F(lambda_e2e, concurrent_invocations_do_not_hold_up_fast_ones) {
+TEST_F(LambdaE2e, ConcurrentInvocationsDoNotHoldUpFastOnes) {
   local_stack stack(socks_address(), {.max_concurrency = 8});
   // Four invocations whose target holds its answer until the test releases it ...
   std::vector<local_stack::pending> slow;
@@ -293,7 +303,7 @@ TEST_F(lambda_e2e, concurrent_invocations_do_not_hold_up_fast_ones) {
   }
 }
 
-TEST_F(lambda_e2e, streaming_mode_passes_status_headers_and_errors) {
+TEST_F(LambdaE2e, StreamingModePassesStatusHeadersAndErrors) {
   local_stack stack(socks_address(), {.invoke_mode = "response_stream"});
   const auto ok = stack.request("/set-cookies", to_python());
   EXPECT_EQ(ok.status, 200);

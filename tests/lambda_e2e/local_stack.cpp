@@ -59,9 +59,19 @@ std::vector<std::string> http_reply::all(std::string_view name) const {
 }
 
 local_stack::local_stack(const std::string& socks_address, stack_options options) : dir_("tsproxy-e2e") {
-  std::vector<std::string> argv{TSPROXY_LOCAL_BIN, "--port", "0", "--runtime-port", "0", "--invoke-mode",
-                                options.invoke_mode, "--max-concurrency", std::to_string(options.max_concurrency),
-                                "--timeout-ms", std::to_string(options.timeout_ms), "--", TSPROXY_BOOTSTRAP_BIN};
+  std::vector<std::string> argv{TSPROXY_LOCAL_BIN,
+                                "--port",
+                                "0",
+                                "--runtime-port",
+                                "0",
+                                "--invoke-mode",
+                                options.invoke_mode,
+                                "--max-concurrency",
+                                std::to_string(options.max_concurrency),
+                                "--timeout-ms",
+                                std::to_string(options.timeout_ms),
+                                "--",
+                                TSPROXY_BOOTSTRAP_BIN};
   env_vars env = options.env;
   env.emplace_back("TSPROXY_SOCKS5_ADDRESS", socks_address);
   env.emplace_back("TSPROXY_INVOKE_MODE", options.invoke_mode);
@@ -90,7 +100,9 @@ local_stack::local_stack(const std::string& socks_address, stack_options options
 
 local_stack::~local_stack() = default;
 
-std::string local_stack::log() const { return read_file(local_.log_file()); }
+std::string local_stack::log() const {
+  return read_file(local_.log_file());
+}
 
 http_reply local_stack::request(const std::string& target, const std::vector<std::string>& args) const {
   auto p = start_request(target, args);
@@ -121,8 +133,8 @@ http_reply local_stack::wait(pending& p) {
 
 std::string local_stack::invoke_raw(const std::string& event_json) const {
   const auto body = dir_ / "invoke-result";
-  const auto r = run_command({"curl", "-sS", "--max-time", "30", "-o", body.string(), "--data-binary", event_json,
-                              url_ + "/2015-03-31/functions/function/invocations"});
+  const auto r = run_command({"curl", "-sS", "--max-time", "30", "-o", body.string(), "--data-binary",
+                              event_json, url_ + "/2015-03-31/functions/function/invocations"});
   if (r.exit_code != 0) return "curl failed: " + r.err;
   return read_file(body);
 }
@@ -163,7 +175,8 @@ pid_t local_stack::bootstrap_pid() const {
 }
 
 std::vector<std::string> local_stack::route_to(const std::string& host, std::uint16_t port, bool https) {
-  std::vector<std::string> args{"-H", "ts-target-ip: " + host, "-H", "ts-target-port: " + std::to_string(port)};
+  std::vector<std::string> args{"-H", "ts-target-ip: " + host, "-H",
+                                "ts-target-port: " + std::to_string(port)};
   if (https) args.insert(args.end(), {"-H", "ts-https: true"});
   return args;
 }
@@ -179,7 +192,11 @@ long status_kib(pid_t pid, std::string_view field) {
 }
 }  // namespace
 
-long peak_rss_kib(pid_t pid) { return status_kib(pid, "VmHWM:"); }
-long current_rss_kib(pid_t pid) { return status_kib(pid, "VmRSS:"); }
+long peak_rss_kib(pid_t pid) {
+  return status_kib(pid, "VmHWM:");
+}
+long current_rss_kib(pid_t pid) {
+  return status_kib(pid, "VmRSS:");
+}
 
 }  // namespace tsproxy::test

@@ -48,8 +48,8 @@ class local_stack {
 
   const std::string& url() const { return url_; }
   const std::string& runtime_api() const { return runtime_api_; }
-  pid_t bootstrap_pid() const;  // the runtime process started by tsproxy-local
-  std::string log() const;      // everything tsproxy-local and the runtime logged
+  pid_t bootstrap_pid() const;     // the runtime process started by tsproxy-local
+  std::string log() const;         // everything tsproxy-local and the runtime logged
   std::string stats_json() const;  // GET /local/stats on the Runtime API port
   // A number from the emulator's invoke log line for `request_id` (e.g. "handoff_to_response_ms",
   // timed by the emulator from handoff to result, so no process start-up is in it); waits for the

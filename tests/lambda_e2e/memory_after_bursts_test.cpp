@@ -15,13 +15,13 @@ struct burst {
   std::size_t body_bytes;
 };
 
-class memory_after_bursts : public ::testing::TestWithParam<burst> {
+class MemoryAfterBursts : public ::testing::TestWithParam<burst> {
  protected:
   microsocks_server socks_;
   python_upstream python_;
 };
 
-TEST_P(memory_after_bursts, resident_memory_returns_near_idle) {
+TEST_P(MemoryAfterBursts, ResidentMemoryReturnsNearIdle) {
   const auto [concurrency, body_bytes] = GetParam();
   local_stack stack(socks_.host() + ":" + std::to_string(socks_.port()), {.max_concurrency = concurrency});
   temp_dir dir;
@@ -32,7 +32,9 @@ TEST_P(memory_after_bursts, resident_memory_returns_near_idle) {
                            "@" + body_file.string()});
   // Warm up every loop with a small request, so that idle means "served before".
   std::vector<local_stack::pending> warm;
-  for (int i = 0; i < concurrency; ++i) warm.push_back(stack.start_request("/bytes?n=100", local_stack::route_to(python_.host(), python_.port())));
+  for (int i = 0; i < concurrency; ++i)
+    warm.push_back(
+        stack.start_request("/bytes?n=100", local_stack::route_to(python_.host(), python_.port())));
   for (auto& w : warm) ASSERT_EQ(local_stack::wait(w).status, 200);
   const pid_t pid = stack.bootstrap_pid();
   ASSERT_GT(pid, 0);
@@ -56,9 +58,11 @@ TEST_P(memory_after_bursts, resident_memory_returns_near_idle) {
             << " KiB, after the burst " << now << " KiB\n";
 }
 
-INSTANTIATE_TEST_SUITE_P(bursts, memory_after_bursts,
+INSTANTIATE_TEST_SUITE_P(Bursts, MemoryAfterBursts,
                          ::testing::Values(burst{1, 4u << 20}, burst{16, 4u << 20}, burst{64, 1u << 20}),
-                         [](const auto& info) { return "concurrency_" + std::to_string(info.param.concurrency); });
+                         [](const auto& info) {
+                           return "Concurrency" + std::to_string(info.param.concurrency);
+                         });
 
 }  // namespace
 }  // namespace tsproxy::test

@@ -87,7 +87,8 @@ class flaky_runtime_api {
       if (end != std::string::npos) {
         head = buffer.substr(0, end + 4);
         std::size_t length = 0;
-        if (const auto cl = head.find("Content-Length: "); cl != std::string::npos) length = std::stoul(head.substr(cl + 16));
+        if (const auto cl = head.find("Content-Length: "); cl != std::string::npos)
+          length = std::stoul(head.substr(cl + 16));
         while (buffer.size() < end + 4 + length) {
           char chunk[65536];
           const auto n = ::recv(fd, chunk, sizeof chunk, 0);
@@ -120,13 +121,15 @@ class flaky_runtime_api {
         pending_.erase(pending_.begin());
         answer = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: outage-" + std::to_string(++served) +
                  "\r\nLambda-Runtime-Deadline-Ms: 9999999999999\r\nContent-Type: application/json\r\n"
-                 "Content-Length: " + std::to_string(event.size()) + "\r\n\r\n" + event;
+                 "Content-Length: " +
+                 std::to_string(event.size()) + "\r\n\r\n" + event;
       } else {
         std::lock_guard lock(mutex_);
         responses_.push_back(body);
         answer = "HTTP/1.1 202 Accepted\r\nContent-Length: 2\r\n\r\n{}";
       }
-      if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(answer.size())) break;
+      if (::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(answer.size()))
+        break;
     }
     std::lock_guard lock(mutex_);
     std::erase(open_, fd);
@@ -147,10 +150,11 @@ class flaky_runtime_api {
   std::atomic<int> waiting_{0};
 };
 
-constexpr std::string_view warmer = R"({"warmer":true,"warmerIndex":0,"warmerTimestamp":"2026-12-01T00:00:00Z"})";
+constexpr std::string_view warmer =
+    R"({"warmer":true,"warmerIndex":0,"warmerTimestamp":"2026-12-01T00:00:00Z"})";
 
 // The real bootstrap against the flaky API, once its `next` long polls (one per loop) are waiting.
-class runtime_api_outage : public ::testing::Test {
+class RuntimeApiOutage : public ::testing::Test {
  protected:
   void start_bootstrap(env_vars env = {}, int loops = 1) {
     env.insert(env.end(), {{"AWS_LAMBDA_RUNTIME_API", api_.address()}, {"TSPROXY_TAILSCALE_SOCKET", ""}});
@@ -165,15 +169,14 @@ class runtime_api_outage : public ::testing::Test {
   child_process bootstrap_;
 };
 
-TEST_F(runtime_api_outage, two_short_outages_twelve_seconds_apart_do_not_end_the_runtime) {
+TEST_F(RuntimeApiOutage, TwoShortOutagesTwelveSecondsApartDoNotEndTheRuntime) {
   ASSERT_NO_FATAL_FAILURE(start_bootstrap());
   const auto first_outage = std::chrono::steady_clock::now();
   for (int outage = 0; outage < 2; ++outage) {
     const int refused_before = api_.refused_while_down();
     api_.set_down(true);
     // The runtime notices and keeps trying: its attempts meet a closed door.
-    ASSERT_TRUE(wait_until([&] { return api_.refused_while_down() >= refused_before + 2; }))
-        << log();
+    ASSERT_TRUE(wait_until([&] { return api_.refused_while_down() >= refused_before + 2; })) << log();
     api_.set_down(false);
     ASSERT_TRUE(wait_until([&] { return api_.nexts_waiting() == 1; })) << log();
     if (outage == 0) {
@@ -187,7 +190,7 @@ TEST_F(runtime_api_outage, two_short_outages_twelve_seconds_apart_do_not_end_the
   EXPECT_EQ(api_.responses().front(), R"({"success":true})");
 }
 
-TEST_F(runtime_api_outage, an_invocation_in_flight_outlives_another_loops_trouble) {
+TEST_F(RuntimeApiOutage, AnInvocationInFlightOutlivesAnotherLoopsTrouble) {
   // Two loops: one serves an invocation whose target holds its answer, while the other loop's `next`
   // meets a Runtime API that is gone for longer than the runtime's patience. The process must wait for
   // the invocation instead of exiting under it, and deliver its response once the API is back.
@@ -195,22 +198,24 @@ TEST_F(runtime_api_outage, an_invocation_in_flight_outlives_another_loops_troubl
   python_upstream upstream;
   ASSERT_NO_FATAL_FAILURE(
       start_bootstrap({{"TSPROXY_SOCKS5_ADDRESS", socks.host() + ":" + std::to_string(socks.port())}}, 2));
-  api_.invoke(R"({"version":"2.0","rawPath":"/hold","rawQueryString":"key=outage","headers":{"ts-target-ip":"127.0.0.1","ts-target-port":")" +
-             std::to_string(upstream.port()) + R"("},"requestContext":{"http":{"method":"GET"}},"isBase64Encoded":false})");
+  api_.invoke(
+      R"({"version":"2.0","rawPath":"/hold","rawQueryString":"key=outage","headers":{"ts-target-ip":"127.0.0.1","ts-target-port":")" +
+      std::to_string(upstream.port()) +
+      R"("},"requestContext":{"http":{"method":"GET"}},"isBase64Encoded":false})");
   ASSERT_TRUE(wait_until([&] { return upstream.held("outage") == 1; })) << log();
   const auto down_at = std::chrono::steady_clock::now();
   api_.set_down(true);
   std::this_thread::sleep_until(down_at + 12s);  // the state here is time: longer than the patience
-  ASSERT_TRUE(bootstrap_.running()) << "the runtime exited with an invocation in flight\n"
-                                   << log();
+  ASSERT_TRUE(bootstrap_.running()) << "the runtime exited with an invocation in flight\n" << log();
   api_.set_down(false);
   upstream.release("outage");
   ASSERT_TRUE(wait_until([&] { return !api_.responses().empty(); })) << log();
-  EXPECT_NE(api_.responses().front().find(R"("statusCode":200)"), std::string::npos) << api_.responses().front();
+  EXPECT_NE(api_.responses().front().find(R"("statusCode":200)"), std::string::npos)
+      << api_.responses().front();
   EXPECT_NE(api_.responses().front().find("released"), std::string::npos) << api_.responses().front();
 }
 
-TEST_F(runtime_api_outage, a_runtime_api_that_stays_away_ends_the_runtime) {
+TEST_F(RuntimeApiOutage, ARuntimeApiThatStaysAwayEndsTheRuntime) {
   // The converse, so the test above can fail: unreachable for longer than 10 s means Lambda is gone.
   ASSERT_NO_FATAL_FAILURE(start_bootstrap());
   api_.set_down(true);

@@ -8,16 +8,19 @@
 namespace tsproxy::test {
 namespace {
 
-class tailscale_readiness : public ::testing::Test {
+class TailscaleReadiness : public ::testing::Test {
  protected:
   nginx_server nginx_;
-  std::vector<std::string> to_nginx() const { return local_stack::route_to(nginx_.host(), nginx_.http_port()); }
+  std::vector<std::string> to_nginx() const {
+    return local_stack::route_to(nginx_.host(), nginx_.http_port());
+  }
   static std::string dead_target(std::uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 };
 
-TEST_F(tailscale_readiness, a_down_target_fails_at_once_when_tailscale_is_running) {
+TEST_F(TailscaleReadiness, ADownTargetFailsAtOnceWhenTailscaleIsRunning) {
   tailscaled_standin tailscale({.state = "Running"});
-  local_stack stack(tailscale.socks_address(), {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()}}});
+  local_stack stack(tailscale.socks_address(),
+                    {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()}}});
   const auto port = free_tcp_port();
   const auto r = stack.request("/", local_stack::route_to("127.0.0.1", port));
   EXPECT_EQ(r.status, 502) << r.body;
@@ -28,9 +31,10 @@ TEST_F(tailscale_readiness, a_down_target_fails_at_once_when_tailscale_is_runnin
   EXPECT_EQ(stack.request("/small", to_nginx()).status, 200) << "and the next request is served";
 }
 
-TEST_F(tailscale_readiness, zero_x01_while_tailscale_starts_is_retried_until_it_runs) {
+TEST_F(TailscaleReadiness, ZeroX01WhileTailscaleStartsIsRetriedUntilItRuns) {
   tailscaled_standin tailscale({.state = "Starting"});
-  local_stack stack(tailscale.socks_address(), {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()}}});
+  local_stack stack(tailscale.socks_address(),
+                    {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()}}});
   auto pending = stack.start_request("/small", to_nginx());
   ASSERT_TRUE(wait_until([&] { return tailscale.failures() >= 2; })) << "the request was not retried";
   tailscale.set_state("Running");
@@ -39,7 +43,7 @@ TEST_F(tailscale_readiness, zero_x01_while_tailscale_starts_is_retried_until_it_
   EXPECT_EQ(r.body, nginx_server::file_content("small"));
 }
 
-TEST_F(tailscale_readiness, without_a_local_api_the_first_success_ends_the_not_ready_window) {
+TEST_F(TailscaleReadiness, WithoutALocalApiTheFirstSuccessEndsTheNotReadyWindow) {
   // No LocalAPI socket: 0x01 means "not ready" only within the window and before any CONNECT succeeded.
   tailscaled_standin tailscale({.state = "Running", .localapi = false});
   local_stack stack(tailscale.socks_address(), {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()},
@@ -58,7 +62,7 @@ TEST_F(tailscale_readiness, without_a_local_api_the_first_success_ends_the_not_r
   EXPECT_EQ(tailscale.connects_to(dead_target(port)), before + 1) << "after a success 0x01 is final";
 }
 
-TEST_F(tailscale_readiness, a_warmer_does_not_wait_on_a_dead_prewarm_target) {
+TEST_F(TailscaleReadiness, AWarmerDoesNotWaitOnADeadPrewarmTarget) {
   tailscaled_standin tailscale({.state = "Running"});
   const auto port = free_tcp_port();
   local_stack stack(tailscale.socks_address(), {.env = {{"TSPROXY_TAILSCALE_SOCKET", tailscale.socket_path()},

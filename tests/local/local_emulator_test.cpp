@@ -70,7 +70,8 @@ class local_instance {
     const bool ready = test::wait_until([&] {
       const auto log = read_all(process_.log_file());
       const auto at = log.find(R"({"event":"ready","url":"http://127.0.0.1:)");
-      if (at == std::string::npos || log.find('\n', at) == std::string::npos) return exited = !process_.running();
+      if (at == std::string::npos || log.find('\n', at) == std::string::npos)
+        return exited = !process_.running();
       ready_line_ = log.substr(at, log.find('\n', at) - at);
       return true;
     });
@@ -560,7 +561,8 @@ TEST(LocalEmulator, ConcurrencyFourOverlapsInvocations) {
 TEST(LocalEmulator, ConcurrencyOneNeverOverlapsInvocations) {
   // The converse, so the test above can fail: at concurrency 1 two invocations never meet, even though
   // the function runs two loops (the variable reaches it unchanged at concurrency 1).
-  local_instance local({"--max-concurrency", "1", "--timeout-ms", "60000"}, {{"AWS_LAMBDA_MAX_CONCURRENCY", "2"}});
+  local_instance local({"--max-concurrency", "1", "--timeout-ms", "60000"},
+                       {{"AWS_LAMBDA_MAX_CONCURRENCY", "2"}});
   reply first;
   std::thread caller([&] { first = get(local.port(), "/together?n=2&wait_ms=1000"); });
   const auto second = get(local.port(), "/together?n=2&wait_ms=1000");

@@ -1,6 +1,8 @@
 // runtime_api_client against a scripted Runtime API on loopback: the bytes it moves, non-2xx answers,
 // a reused connection that Lambda closed, chunked events, and POST deadlines.
 
+#include "runtime/runtime_api_client.hpp"
+
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
@@ -16,7 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "runtime/runtime_api_client.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/http_reader.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
@@ -45,12 +46,14 @@ std::string event_answer(std::string_view request_id, std::string_view body) {
   return "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: " + std::string(request_id) +
          "\r\nLambda-Runtime-Deadline-Ms: 1700000000000\r\nLambda-Runtime-Trace-Id: Root=1-abc\r\n"
          "Lambda-Runtime-Invoked-Function-Arn: arn:aws:lambda:us-east-1:123456789012:function:f\r\n"
-         "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
+         "Content-Length: " +
+         std::to_string(body.size()) + "\r\n\r\n" + std::string(body);
 }
 const std::string accepted = "HTTP/1.1 202 Accepted\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n";
 
 // An invocation for every `next`, `answer` for everything else.
-std::function<scripted_answer(const seen_request&)> events_then(std::string request_id, scripted_answer answer) {
+std::function<scripted_answer(const seen_request&)> events_then(std::string request_id,
+                                                                scripted_answer answer) {
   return [request_id, answer](const seen_request& r) {
     return r.method == "GET" ? scripted_answer{event_answer(request_id, "{}")} : answer;
   };
@@ -77,21 +80,25 @@ class scripted_api {
     for (;;) {
       auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
       if (ec) co_return;
-      asio::co_spawn(acceptor_.get_executor(), serve(std::make_shared<tcp::socket>(std::move(socket)), ++connections_),
-                     asio::detached);
+      asio::co_spawn(acceptor_.get_executor(),
+                     serve(std::make_shared<tcp::socket>(std::move(socket)), ++connections_), asio::detached);
     }
   }
 
   asio::awaitable<void> serve(std::shared_ptr<tcp::socket> socket, int connection) {
-    http_reader reader(http_parser::kind::request, http_limits{},
-                       [socket](asio::mutable_buffer into, std::size_t& got) -> asio::awaitable<std::error_code> {
-                         auto [ec, n] = co_await socket->async_read_some(into, use_tuple);
-                         got = n;
-                         co_return ec;
-                       });
+    http_reader reader(
+        http_parser::kind::request, http_limits{},
+        [socket](asio::mutable_buffer into, std::size_t& got) -> asio::awaitable<std::error_code> {
+          auto [ec, n] = co_await socket->async_read_some(into, use_tuple);
+          got = n;
+          co_return ec;
+        });
     for (;;) {
       if (co_await reader.read_head(unbounded)) co_return;
-      seen_request seen{connection, reader.parser().request().method, reader.parser().request().target, {},
+      seen_request seen{connection,
+                        reader.parser().request().method,
+                        reader.parser().request().target,
+                        {},
                         reader.parser().request().headers};
       if (co_await reader.read_body(seen.body, 1 << 20, unbounded)) co_return;
       requests_.push_back(seen);
@@ -131,13 +138,14 @@ T run(asio::io_context& io, asio::awaitable<T> work) {
   return *result;
 }
 
-class runtime_api_client_test : public ::testing::Test {
+class RuntimeApiClient : public ::testing::Test {
  protected:
   asio::io_context io_{1};
 };
 
-TEST_F(runtime_api_client_test, NextReadsTheInvocationAndLeavesPaddingAfterTheEvent) {
-  scripted_api api(io_, [](const seen_request&) { return scripted_answer{event_answer("req-1", R"({"a":1})")}; });
+TEST_F(RuntimeApiClient, NextReadsTheInvocationAndLeavesPaddingAfterTheEvent) {
+  scripted_api api(io_,
+                   [](const seen_request&) { return scripted_answer{event_answer("req-1", R"({"a":1})")}; });
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   const auto ec = run(io_, client.next(inv));
@@ -153,9 +161,10 @@ TEST_F(runtime_api_client_test, NextReadsTheInvocationAndLeavesPaddingAfterTheEv
   EXPECT_EQ(api.requests()[0].target, "/2018-06-01/runtime/invocation/next");
 }
 
-TEST_F(runtime_api_client_test, AChunkedEventIsReadWholeWithItsPadding) {
-  const std::string chunked = "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: req-2\r\n"
-                              "Transfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n";
+TEST_F(RuntimeApiClient, AChunkedEventIsReadWholeWithItsPadding) {
+  const std::string chunked =
+      "HTTP/1.1 200 OK\r\nLambda-Runtime-Aws-Request-Id: req-2\r\n"
+      "Transfer-Encoding: chunked\r\n\r\n4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n";
   scripted_api api(io_, [&](const seen_request&) { return scripted_answer{chunked}; });
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
@@ -164,7 +173,7 @@ TEST_F(runtime_api_client_test, AChunkedEventIsReadWholeWithItsPadding) {
   EXPECT_GE(inv.event.capacity(), inv.event.size() + runtime_api_client::event_padding);
 }
 
-TEST_F(runtime_api_client_test, ResponsesAndErrorsArePostedOnTheSameConnection) {
+TEST_F(RuntimeApiClient, ResponsesAndErrorsArePostedOnTheSameConnection) {
   scripted_api api(io_, events_then("req-3", scripted_answer{accepted}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
@@ -181,8 +190,10 @@ TEST_F(runtime_api_client_test, ResponsesAndErrorsArePostedOnTheSameConnection) 
   EXPECT_EQ(api.connections(), 1);
 }
 
-TEST_F(runtime_api_client_test, ANonSuccessAnswerIsItsOwnError) {
-  scripted_api api(io_, events_then("req-4", scripted_answer{"HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 2\r\n\r\n{}"}));
+TEST_F(RuntimeApiClient, ANonSuccessAnswerIsItsOwnError) {
+  scripted_api api(
+      io_, events_then("req-4", scripted_answer{
+                                    "HTTP/1.1 413 Request Entity Too Large\r\nContent-Length: 2\r\n\r\n{}"}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   ASSERT_FALSE(run(io_, client.next(inv)));
@@ -192,7 +203,7 @@ TEST_F(runtime_api_client_test, ANonSuccessAnswerIsItsOwnError) {
   EXPECT_TRUE(client.connected()) << "a well-framed failure answer leaves the connection usable";
 }
 
-TEST_F(runtime_api_client_test, ANonSuccessNextIsItsOwnError) {
+TEST_F(RuntimeApiClient, ANonSuccessNextIsItsOwnError) {
   scripted_api api(io_, [](const seen_request&) {
     return scripted_answer{"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 0\r\n\r\n"};
   });
@@ -202,7 +213,7 @@ TEST_F(runtime_api_client_test, ANonSuccessNextIsItsOwnError) {
   EXPECT_EQ(client.last_status(), 500);
 }
 
-TEST_F(runtime_api_client_test, AReusedConnectionClosedMeanwhileIsReplacedOnce) {
+TEST_F(RuntimeApiClient, AReusedConnectionClosedMeanwhileIsReplacedOnce) {
   // Lambda answers the POST, then closes the connection; the next `next` must reconnect by itself.
   scripted_api api(io_, events_then("req-5", scripted_answer{accepted, /*close_after=*/true}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
@@ -215,8 +226,10 @@ TEST_F(runtime_api_client_test, AReusedConnectionClosedMeanwhileIsReplacedOnce) 
   EXPECT_EQ(api.requests().size(), 3u) << "the request was sent once on the new connection";
 }
 
-TEST_F(runtime_api_client_test, AnAnswerCutOffMidwayIsNotResent) {
-  scripted_api api(io_, events_then("req-6", scripted_answer{"HTTP/1.1 202 Accepted\r\nContent-Length: 50\r\n\r\npartial", /*close_after=*/true}));
+TEST_F(RuntimeApiClient, AnAnswerCutOffMidwayIsNotResent) {
+  scripted_api api(
+      io_, events_then("req-6", scripted_answer{"HTTP/1.1 202 Accepted\r\nContent-Length: 50\r\n\r\npartial",
+                                                /*close_after=*/true}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   ASSERT_FALSE(run(io_, client.next(inv)));
@@ -225,25 +238,26 @@ TEST_F(runtime_api_client_test, AnAnswerCutOffMidwayIsNotResent) {
   EXPECT_EQ(api.requests().size(), 2u) << "a POST whose answer had begun must not be replayed";
 }
 
-TEST_F(runtime_api_client_test, APostThatIsNeverAnsweredEndsByItsDeadline) {
+TEST_F(RuntimeApiClient, APostThatIsNeverAnsweredEndsByItsDeadline) {
   scripted_api api(io_, events_then("req-7", scripted_answer{{}, false, /*never=*/true}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   ASSERT_FALSE(run(io_, client.next(inv)));
   const auto start = steady_clock::now();
-  EXPECT_EQ(run(io_, client.post_response(inv.request_id, "{}", start + 200ms)), engine_error::request_deadline);
+  EXPECT_EQ(run(io_, client.post_response(inv.request_id, "{}", start + 200ms)),
+            engine_error::request_deadline);
   EXPECT_GE(steady_clock::now() - start, 200ms);
   EXPECT_FALSE(client.connected()) << "a connection in an unknown state is dropped";
 }
 
-TEST_F(runtime_api_client_test, AMalformedRequestIdIsRefused) {
+TEST_F(RuntimeApiClient, AMalformedRequestIdIsRefused) {
   scripted_api api(io_, [](const seen_request&) { return scripted_answer{event_answer("a/../../b", "{}")}; });
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;
   EXPECT_EQ(run(io_, client.next(inv)), engine_error::http_bad_header);
 }
 
-TEST_F(runtime_api_client_test, StreamedResponseIsChunkedWithTrailersOnFailure) {
+TEST_F(RuntimeApiClient, StreamedResponseIsChunkedWithTrailersOnFailure) {
   scripted_api api(io_, events_then("req-8", scripted_answer{accepted}));
   runtime_api_client client(io_.get_executor(), api.endpoint());
   invocation inv;

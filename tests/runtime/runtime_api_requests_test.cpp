@@ -1,9 +1,10 @@
 // The Runtime API requests as values: each builder's bytes, exactly.
 
+#include "runtime/runtime_api_requests.hpp"
+
 #include <gtest/gtest.h>
 
 #include "adapter/base64.hpp"
-#include "runtime/runtime_api_requests.hpp"
 
 namespace tsproxy::lambda::runtime_api {
 namespace {
@@ -36,20 +37,25 @@ TEST(RuntimeApiRequests, InvocationErrorCarriesTheTypeHeaderAndTheErrorDocument)
             "POST /2018-06-01/runtime/invocation/id-1/error HTTP/1.1\r\n"
             "Lambda-Runtime-Function-Error-Type: Runtime.Oops\r\n"
             "Host: 127.0.0.1:9001\r\n"
-            "Content-Length: " + std::to_string(r.body.size()) + "\r\n"
-            "\r\n");
+            "Content-Length: " +
+                std::to_string(r.body.size()) +
+                "\r\n"
+                "\r\n");
 }
 
 TEST(RuntimeApiRequests, InitErrorGoesToTheInitPath) {
   const auto r = init_error_request(api, "Runtime.InvalidConfiguration", "TSPROXY_THREADS must be a number");
-  EXPECT_EQ(r.body,
-            R"({"errorMessage":"TSPROXY_THREADS must be a number","errorType":"Runtime.InvalidConfiguration","stackTrace":[]})");
+  EXPECT_EQ(
+      r.body,
+      R"({"errorMessage":"TSPROXY_THREADS must be a number","errorType":"Runtime.InvalidConfiguration","stackTrace":[]})");
   EXPECT_EQ(r.head,
             "POST /2018-06-01/runtime/init/error HTTP/1.1\r\n"
             "Lambda-Runtime-Function-Error-Type: Runtime.InvalidConfiguration\r\n"
             "Host: 127.0.0.1:9001\r\n"
-            "Content-Length: " + std::to_string(r.body.size()) + "\r\n"
-            "\r\n");
+            "Content-Length: " +
+                std::to_string(r.body.size()) +
+                "\r\n"
+                "\r\n");
 }
 
 TEST(RuntimeApiRequests, StreamHeadDeclaresStreamingChunkingAndTheErrorTrailers) {
@@ -72,14 +78,16 @@ TEST(RuntimeApiRequests, ChunkHeadsAreHex) {
 
 TEST(RuntimeApiRequests, StreamFailureIsTheLastChunkWithBothTrailers) {
   const auto end = stream_failure_end("Socks5ConnectionRefused", "the target refused the connection");
-  const std::string prefix = "0\r\nLambda-Runtime-Function-Error-Type: Socks5ConnectionRefused\r\n"
-                             "Lambda-Runtime-Function-Error-Body: ";
+  const std::string prefix =
+      "0\r\nLambda-Runtime-Function-Error-Type: Socks5ConnectionRefused\r\n"
+      "Lambda-Runtime-Function-Error-Body: ";
   ASSERT_EQ(end.substr(0, prefix.size()), prefix);
   ASSERT_EQ(end.substr(end.size() - 4), "\r\n\r\n");
   std::string body;
   ASSERT_TRUE(base64_decode(end.substr(prefix.size(), end.size() - prefix.size() - 4), body));
-  EXPECT_EQ(body,
-            R"({"errorMessage":"the target refused the connection","errorType":"Socks5ConnectionRefused","stackTrace":[]})");
+  EXPECT_EQ(
+      body,
+      R"({"errorMessage":"the target refused the connection","errorType":"Socks5ConnectionRefused","stackTrace":[]})");
 }
 
 TEST(RuntimeApiRequests, RequestIdsThatCouldLeaveThePathAreRefused) {

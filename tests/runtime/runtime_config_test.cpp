@@ -1,12 +1,12 @@
 // The runtime's configuration: Lambda's variables, the caller-contract knobs, and how a bad value
 // becomes one sentence naming the variable (reported to /init/error).
 
+#include "runtime/runtime_config.hpp"
+
 #include <gtest/gtest.h>
 
 #include <map>
 #include <string>
-
-#include "runtime/runtime_config.hpp"
 
 namespace tsproxy::lambda {
 namespace {
@@ -33,7 +33,7 @@ loaded load(const fake_env& env) {
   return l;
 }
 
-TEST(runtime_config, defaults) {
+TEST(RuntimeConfig, Defaults) {
   const auto l = load(fake_env{});
   ASSERT_TRUE(l.config) << l.error;
   EXPECT_EQ(l.config->runtime_api.port(), 9001);
@@ -47,7 +47,7 @@ TEST(runtime_config, defaults) {
   EXPECT_EQ(l.config->engine.pool.max_idle_total, 64u);
 }
 
-TEST(runtime_config, missing_runtime_api_is_an_error_with_nowhere_to_report_it) {
+TEST(RuntimeConfig, MissingRuntimeApiIsAnErrorWithNowhereToReportIt) {
   fake_env env;
   env.vars.erase("AWS_LAMBDA_RUNTIME_API");
   const auto l = load(env);
@@ -56,16 +56,16 @@ TEST(runtime_config, missing_runtime_api_is_an_error_with_nowhere_to_report_it) 
   EXPECT_NE(l.error.find("AWS_LAMBDA_RUNTIME_API"), std::string::npos);
 }
 
-TEST(runtime_config, a_bad_value_names_its_variable_and_still_gives_the_runtime_api) {
-  for (const auto& [name, value] : std::map<std::string, std::string>{
-           {"TSPROXY_INVOKE_MODE", "sometimes"},
-           {"AWS_LAMBDA_MAX_CONCURRENCY", "0"},
-           {"TSPROXY_ALLOWED_TARGETS", "fd7a::1:443"},
-           {"TSPROXY_PREWARM", "no-port"},
-           {"TSPROXY_PREWARM_CONNECTIONS", "65"},
-           {"TSPROXY_LOG_LEVEL", "loud"},
-           {"TSPROXY_DEADLINE_MARGIN_MS", "-1"},
-           {"TSPROXY_POOL_IDLE_TIMEOUT_MS", "soon"}}) {
+TEST(RuntimeConfig, ABadValueNamesItsVariableAndStillGivesTheRuntimeApi) {
+  for (const auto& [name, value] :
+       std::map<std::string, std::string>{{"TSPROXY_INVOKE_MODE", "sometimes"},
+                                          {"AWS_LAMBDA_MAX_CONCURRENCY", "0"},
+                                          {"TSPROXY_ALLOWED_TARGETS", "fd7a::1:443"},
+                                          {"TSPROXY_PREWARM", "no-port"},
+                                          {"TSPROXY_PREWARM_CONNECTIONS", "65"},
+                                          {"TSPROXY_LOG_LEVEL", "loud"},
+                                          {"TSPROXY_DEADLINE_MARGIN_MS", "-1"},
+                                          {"TSPROXY_POOL_IDLE_TIMEOUT_MS", "soon"}}) {
     fake_env env;
     env.vars[name] = value;
     const auto l = load(env);
@@ -75,7 +75,7 @@ TEST(runtime_config, a_bad_value_names_its_variable_and_still_gives_the_runtime_
   }
 }
 
-TEST(runtime_config, caller_contract_knobs) {
+TEST(RuntimeConfig, CallerContractKnobs) {
   fake_env env;
   env.vars["TSPROXY_INVOKE_MODE"] = "RESPONSE_STREAM";
   env.vars["TSPROXY_ALLOWED_TARGETS"] = "100.64.0.0/10:443";
@@ -109,9 +109,10 @@ upstream_target routed(std::string_view host_header, std::string_view host, std:
   return out.target;
 }
 
-TEST(runtime_config, a_prewarmed_target_has_the_pool_key_of_the_requests_that_name_it) {
+TEST(RuntimeConfig, APrewarmedTargetHasThePoolKeyOfTheRequestsThatNameIt) {
   fake_env env;
-  env.vars["TSPROXY_PREWARM"] = "Grafana.Tailnet.TS.NET.:3000,https://db.tailnet.ts.net:5432,[::ffff:100.64.0.7]:80";
+  env.vars["TSPROXY_PREWARM"] =
+      "Grafana.Tailnet.TS.NET.:3000,https://db.tailnet.ts.net:5432,[::ffff:100.64.0.7]:80";
   const auto l = load(env);
   ASSERT_TRUE(l.config) << l.error;
   ASSERT_EQ(l.config->prewarm.size(), 3u);
@@ -123,7 +124,7 @@ TEST(runtime_config, a_prewarmed_target_has_the_pool_key_of_the_requests_that_na
   EXPECT_EQ(l.config->prewarm[2], routed("ts-target-ip", "100.64.0.7", "80")) << "IPs in canonical form";
 }
 
-TEST(runtime_config, idle_limits_follow_the_concurrency_unless_set) {
+TEST(RuntimeConfig, IdleLimitsFollowTheConcurrencyUnlessSet) {
   fake_env env;
   env.vars["AWS_LAMBDA_MAX_CONCURRENCY"] = "64";
   auto l = load(env);

@@ -136,7 +136,8 @@ std::size_t count_own_sockets_in_close_wait() {
       // sl local rem st tx:rx tr:when retrnsmt uid timeout inode ...
       std::istringstream fields(line);
       std::string sl, local, remote, state, queues, timer, retransmits, uid, timeout, inode;
-      if (!(fields >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> inode))
+      if (!(fields >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >>
+            inode))
         continue;
       if (state == close_wait && std::find(own.begin(), own.end(), inode) != own.end()) ++count;
     }

@@ -13,9 +13,9 @@ namespace {
 
 // --- 1. Content through both SOCKS5 implementations ------------------------------------------------
 
-class through_socks : public through_either_socks {};
+class ThroughSocks : public through_either_socks {};
 
-TEST_P(through_socks, GetSmallReturnsTheExactFile) {
+TEST_P(ThroughSocks, GetSmallReturnsTheExactFile) {
   upstream_client client(config());
   const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small"));
   ASSERT_FALSE(r.error) << describe(r.error);
@@ -25,7 +25,7 @@ TEST_P(through_socks, GetSmallReturnsTheExactFile) {
   EXPECT_EQ(find_header(r.response.head.headers, "content-length"), "100");
 }
 
-TEST_P(through_socks, GetBinaryIsByteExact) {
+TEST_P(ThroughSocks, GetBinaryIsByteExact) {
   upstream_client client(config());
   const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/binary"));
   ASSERT_FALSE(r.error) << describe(r.error);
@@ -34,7 +34,7 @@ TEST_P(through_socks, GetBinaryIsByteExact) {
   EXPECT_TRUE(r.response.body == test::nginx_server::file_content("binary")) << "binary body differs";
 }
 
-TEST_P(through_socks, GetOneMegabyteIsByteExact) {
+TEST_P(ThroughSocks, GetOneMegabyteIsByteExact) {
   upstream_client client(config());
   const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/1m"));
   ASSERT_FALSE(r.error) << describe(r.error);
@@ -42,7 +42,7 @@ TEST_P(through_socks, GetOneMegabyteIsByteExact) {
   EXPECT_TRUE(r.response.body == test::nginx_server::file_content("1m")) << "1 MiB body differs";
 }
 
-TEST_P(through_socks, HttpsVerifiesTheTestCaAndServerName) {
+TEST_P(ThroughSocks, HttpsVerifiesTheTestCaAndServerName) {
   auto c = config();
   c.tls.ca_file = test::test_ca::instance().ca_cert().string();
   upstream_client client(c);
@@ -57,7 +57,7 @@ TEST_P(through_socks, HttpsVerifiesTheTestCaAndServerName) {
   EXPECT_TRUE(big.response.body == test::nginx_server::file_content("1m")) << "1 MiB body over TLS differs";
 }
 
-TEST_P(through_socks, PostBinaryBodyIsEchoedByteExactWithTheTargetUnchanged) {
+TEST_P(ThroughSocks, PostBinaryBodyIsEchoedByteExactWithTheTargetUnchanged) {
   upstream_client client(config());
   const std::string body = byte_pattern(256);  // every byte value once, NUL and CR LF included
   const std::string target = "/echo?a=1&b=%20x%2F";
@@ -74,7 +74,7 @@ TEST_P(through_socks, PostBinaryBodyIsEchoedByteExactWithTheTargetUnchanged) {
   EXPECT_EQ(find_header(r.response.head.headers, "x-echo-method"), "POST");
 }
 
-TEST_P(through_socks, LargePostBodyIsEchoedByteExact) {
+TEST_P(ThroughSocks, LargePostBodyIsEchoedByteExact) {
   upstream_client client(config());
   const std::string body = byte_pattern(3 << 20);
   http_request request;
@@ -87,12 +87,12 @@ TEST_P(through_socks, LargePostBodyIsEchoedByteExact) {
   EXPECT_TRUE(r.response.body == body) << "echoed 3 MiB body differs";
 }
 
-INSTANTIATE_TEST_SUITE_P(Socks, through_socks, ::testing::Values(socks_kind::microsocks, socks_kind::dante),
+INSTANTIATE_TEST_SUITE_P(Socks, ThroughSocks, ::testing::Values(socks_kind::microsocks, socks_kind::dante),
                          socks_name);
 
 // --- 5. Response framing against the misbehaving origin -------------------------------------------
 
-class framing : public ::testing::Test, protected io_fixture {
+class Framing : public ::testing::Test, protected io_fixture {
  protected:
   shared_peers& peers_ = shared_peers::get();
   upstream_client client_{config_via(peers_.microsocks.host(), peers_.microsocks.port())};
@@ -117,7 +117,7 @@ class framing : public ::testing::Test, protected io_fixture {
   }
 };
 
-TEST_F(framing, ChunkedBodyIsDecodedAndTrailersReachOnComplete) {
+TEST_F(Framing, ChunkedBodyIsDecodedAndTrailersReachOnComplete) {
   const auto r = get("/chunked?n=1000&chunk=100");
   ASSERT_FALSE(r.error) << describe(r.error);
   EXPECT_TRUE(r.response.complete);
@@ -126,14 +126,14 @@ TEST_F(framing, ChunkedBodyIsDecodedAndTrailersReachOnComplete) {
   expect_connection_still_in_step();
 }
 
-TEST_F(framing, LargeChunkedBodyIsDecoded) {
+TEST_F(Framing, LargeChunkedBodyIsDecoded) {
   const auto r = get("/big-chunked?n=1000000");
   ASSERT_FALSE(r.error) << describe(r.error);
   ASSERT_EQ(r.response.body.size(), 1000000u);
   EXPECT_TRUE(r.response.body == byte_pattern(1000000)) << "de-chunked body differs";
 }
 
-TEST_F(framing, CloseDelimitedBodyIsCompleteAndTheConnectionIsNotKept) {
+TEST_F(Framing, CloseDelimitedBodyIsCompleteAndTheConnectionIsNotKept) {
   const auto r = get("/close-delimited?n=5000");
   ASSERT_FALSE(r.error) << describe(r.error);
   EXPECT_TRUE(r.response.complete);
@@ -141,7 +141,7 @@ TEST_F(framing, CloseDelimitedBodyIsCompleteAndTheConnectionIsNotKept) {
   EXPECT_EQ(client_.stats().idle, 0u);
 }
 
-TEST_F(framing, InterimResponsesAreSkipped) {
+TEST_F(Framing, InterimResponsesAreSkipped) {
   const auto r = get("/interim");
   ASSERT_FALSE(r.error) << describe(r.error);
   EXPECT_EQ(r.response.head.status, 200);
@@ -151,7 +151,7 @@ TEST_F(framing, InterimResponsesAreSkipped) {
   expect_connection_still_in_step();
 }
 
-TEST_F(framing, HeadGetsNoBodyDespiteContentLength) {
+TEST_F(Framing, HeadGetsNoBodyDespiteContentLength) {
   const auto r = head("/bytes?n=100");
   ASSERT_FALSE(r.error) << describe(r.error);
   EXPECT_EQ(r.response.head.status, 200);
@@ -161,7 +161,7 @@ TEST_F(framing, HeadGetsNoBodyDespiteContentLength) {
   expect_connection_still_in_step();
 }
 
-TEST_F(framing, HeadGetsNoBodyDespiteChunkedEncoding) {
+TEST_F(Framing, HeadGetsNoBodyDespiteChunkedEncoding) {
   const auto r = head("/chunked?n=1000");
   ASSERT_FALSE(r.error) << describe(r.error);
   EXPECT_EQ(find_header(r.response.head.headers, "transfer-encoding"), "chunked");
@@ -170,7 +170,7 @@ TEST_F(framing, HeadGetsNoBodyDespiteChunkedEncoding) {
   expect_connection_still_in_step();
 }
 
-TEST_F(framing, SinkRefusalAbortsAndDropsTheConnection) {
+TEST_F(Framing, SinkRefusalAbortsAndDropsTheConnection) {
   buffered_response small_sink(1000);
   http_request request;
   request.method = "GET";
@@ -185,7 +185,7 @@ TEST_F(framing, SinkRefusalAbortsAndDropsTheConnection) {
   EXPECT_EQ(client_.stats().retries, 0u);
 }
 
-TEST_F(framing, NoContentAndNotModifiedHaveNoBody) {
+TEST_F(Framing, NoContentAndNotModifiedHaveNoBody) {
   for (const char* path : {"/status?code=204", "/status?code=304"}) {
     SCOPED_TRACE(path);
     const auto r = get(path);
@@ -197,7 +197,7 @@ TEST_F(framing, NoContentAndNotModifiedHaveNoBody) {
   }
 }
 
-TEST_F(framing, ConnectionCloseEndsReuseAfterTheNthResponse) {
+TEST_F(Framing, ConnectionCloseEndsReuseAfterTheNthResponse) {
   const auto accepted_before = peers_.python.accepted_connections();
   std::string bodies;
   for (int i = 0; i < 6; ++i) {
@@ -211,7 +211,7 @@ TEST_F(framing, ConnectionCloseEndsReuseAfterTheNthResponse) {
   EXPECT_EQ(client_.stats().retries, 0u);
 }
 
-TEST_F(framing, ChunkedRequestBodyIsFramedAsChunks) {
+TEST_F(Framing, ChunkedRequestBodyIsFramedAsChunks) {
   // http_request::chunked asks for Transfer-Encoding: chunked, and the client owns the framing, so
   // the body it sends must be chunk-framed and end with the last chunk (upstream_client offers no
   // way to send further chunks). A server reading unframed bytes as chunk sizes waits forever.
@@ -226,26 +226,26 @@ TEST_F(framing, ChunkedRequestBodyIsFramedAsChunks) {
   EXPECT_EQ(r.response.body, "hello");
 }
 
-TEST_F(framing, GarbageStatusLineIsRefused) {
+TEST_F(Framing, GarbageStatusLineIsRefused) {
   const auto r = get("/garbage-status");
   EXPECT_EQ(r.error, engine_error::http_bad_status_line) << describe(r.error);
   EXPECT_FALSE(r.response.complete);
   EXPECT_EQ(client_.stats().idle, 0u);
 }
 
-TEST_F(framing, ObsoleteLineFoldingIsRefused) {
+TEST_F(Framing, ObsoleteLineFoldingIsRefused) {
   const auto r = get("/obs-fold");
   EXPECT_EQ(r.error, engine_error::http_obs_fold) << describe(r.error);
   EXPECT_EQ(client_.stats().idle, 0u);
 }
 
-TEST_F(framing, ConflictingContentLengthsAreRefused) {
+TEST_F(Framing, ConflictingContentLengthsAreRefused) {
   const auto r = get("/conflicting-length");
   EXPECT_EQ(r.error, engine_error::http_bad_content_length) << describe(r.error);
   EXPECT_EQ(client_.stats().idle, 0u);
 }
 
-TEST_F(framing, ContentLengthWithChunkedIsReadByChunksAndTheConnectionRetired) {
+TEST_F(Framing, ContentLengthWithChunkedIsReadByChunksAndTheConnectionRetired) {
   const auto r = get("/cl-and-te");
   ASSERT_FALSE(r.error) << describe(r.error);
   EXPECT_EQ(r.response.body, "hello");
@@ -255,7 +255,7 @@ TEST_F(framing, ContentLengthWithChunkedIsReadByChunksAndTheConnectionRetired) {
   EXPECT_FALSE(next.report.reused_connection);
 }
 
-TEST_F(framing, ResetMidBodyIsAnErrorAndTheConnectionIsDropped) {
+TEST_F(Framing, ResetMidBodyIsAnErrorAndTheConnectionIsDropped) {
   const auto r = get("/reset-mid-body?n=20000");
   ASSERT_TRUE(r.error);
   EXPECT_TRUE(r.error == engine_error::http_truncated || r.error == std::errc::connection_reset)
@@ -266,7 +266,7 @@ TEST_F(framing, ResetMidBodyIsAnErrorAndTheConnectionIsDropped) {
   EXPECT_EQ(client_.stats().retries, 0u) << "a request whose response had started must not be replayed";
 }
 
-TEST_F(framing, RepeatedHeadersArriveInOrder) {
+TEST_F(Framing, RepeatedHeadersArriveInOrder) {
   const auto r = get("/set-cookies");
   ASSERT_FALSE(r.error) << describe(r.error);
   std::vector<std::string> cookies;
@@ -279,7 +279,7 @@ TEST_F(framing, RepeatedHeadersArriveInOrder) {
 
 // --- 8. TLS verification and session resumption ----------------------------------------------------
 
-class tls : public ::testing::Test, protected io_fixture {
+class Tls : public ::testing::Test, protected io_fixture {
  protected:
   engine_config config(bool verify = true) const {
     auto c = config_via(peers_.microsocks.host(), peers_.microsocks.port());
@@ -291,7 +291,7 @@ class tls : public ::testing::Test, protected io_fixture {
   const test::test_ca& ca_ = test::test_ca::instance();
 };
 
-TEST_F(tls, IdleCloseOfATlsConnectionIsDetectedBeforeReuse) {
+TEST_F(Tls, IdleCloseOfATlsConnectionIsDetectedBeforeReuse) {
   upstream_client client(config());
   const auto target = https_target(peers_.nginx.https_port(), "localhost");
   ASSERT_FALSE(run(get(client, target, "/short-keepalive")).error);  // nginx closes it after 1 s idle
@@ -304,7 +304,7 @@ TEST_F(tls, IdleCloseOfATlsConnectionIsDetectedBeforeReuse) {
   EXPECT_EQ(client.stats().stale_discards, 1u);
 }
 
-TEST_F(tls, UntrustedCertificateIsATlsError) {
+TEST_F(Tls, UntrustedCertificateIsATlsError) {
   tls_origin origin(io_, ca_.untrusted_cert(), ca_.untrusted_key());
   upstream_client client(config());
   const auto r = run(get(client, https_target(origin.port(), "localhost"), "/"));
@@ -315,7 +315,7 @@ TEST_F(tls, UntrustedCertificateIsATlsError) {
   EXPECT_EQ(origin.handshakes_completed(), 0);
 }
 
-TEST_F(tls, WrongServerNameIsATlsError) {
+TEST_F(Tls, WrongServerNameIsATlsError) {
   tls_origin origin(io_, ca_.wrong_name_cert(), ca_.wrong_name_key());
   upstream_client client(config());
   const auto r = run(get(client, https_target(origin.port(), "localhost"), "/"));
@@ -324,7 +324,7 @@ TEST_F(tls, WrongServerNameIsATlsError) {
   EXPECT_EQ(error_name(r.error), "TlsError");
 }
 
-TEST_F(tls, IpLiteralTargetIsVerifiedAgainstTheAddress) {
+TEST_F(Tls, IpLiteralTargetIsVerifiedAgainstTheAddress) {
   // No server name: the certificate must carry IP:127.0.0.1 (the test CA's server certificate does).
   upstream_client client(config());
   const auto r = run(get(client, https_target(peers_.nginx.https_port(), ""), "/small"));
@@ -336,7 +336,7 @@ TEST_F(tls, IpLiteralTargetIsVerifiedAgainstTheAddress) {
   EXPECT_EQ(refused.error.category(), asio::error::get_ssl_category()) << describe(refused.error);
 }
 
-TEST_F(tls, VerifyOffAcceptsAnUntrustedCertificate) {
+TEST_F(Tls, VerifyOffAcceptsAnUntrustedCertificate) {
   tls_origin origin(io_, ca_.untrusted_cert(), ca_.untrusted_key());
   upstream_client client(config(false));
   const auto r = run(get(client, https_target(origin.port(), "localhost"), "/"));
@@ -345,7 +345,7 @@ TEST_F(tls, VerifyOffAcceptsAnUntrustedCertificate) {
   EXPECT_EQ(origin.handshakes_completed(), 1);
 }
 
-TEST_F(tls, ASecondConnectionResumesTheSession) {
+TEST_F(Tls, ASecondConnectionResumesTheSession) {
   auto c = config();
   c.pool.max_requests_per_connection = 1;  // every request opens a fresh connection
   upstream_client client(c);
@@ -361,7 +361,7 @@ TEST_F(tls, ASecondConnectionResumesTheSession) {
   EXPECT_EQ(client.tls().cached_sessions(), 1u);
 }
 
-TEST_F(tls, ASecondConnectionOpenedWhileTheFirstIsAliveResumes) {
+TEST_F(Tls, ASecondConnectionOpenedWhileTheFirstIsAliveResumes) {
   // The same resumption as above, but the first connection is still open (parked in the pool) when
   // the second handshake runs. Passing here while the test above fails shows that closing a TLS
   // connection is what spoils its session.
@@ -381,7 +381,7 @@ TEST_F(tls, ASecondConnectionOpenedWhileTheFirstIsAliveResumes) {
   EXPECT_EQ(stats.tls_resumptions, 1u);
 }
 
-TEST_F(tls, Tls13SessionIsResumedOnAFreshConnection) {
+TEST_F(Tls, Tls13SessionIsResumedOnAFreshConnection) {
   // tls_origin negotiates TLS 1.3 (OpenSSL 3 defaults), where tickets arrive after the handshake.
   tls_origin origin(io_, ca_.server_cert(), ca_.server_key());
   auto c = config();
@@ -401,7 +401,7 @@ TEST_F(tls, Tls13SessionIsResumedOnAFreshConnection) {
 // body unread: the write fails, and the answer that already arrived is what the caller gets. The relay is
 // the tailscaled stand-in, which (like tailscaled's two copy loops) forwards what the target sent before
 // its reset; microsocks and dante drop it, so through them the caller sees the reset.
-TEST(early_answer, AnEarlyAnswerToALargePostReachesTheCaller) {
+TEST(EarlyAnswer, AnEarlyAnswerToALargePostReachesTheCaller) {
   asio::io_context io(1);
   test::tailscaled_standin tailscale({.state = "Running", .localapi = false});
   shared_peers& peers = shared_peers::get();

@@ -29,7 +29,7 @@ constexpr milliseconds slack = 1000ms;
 
 // --- The harness itself ---------------------------------------------------------------------------
 
-TEST(harness, WallClockCapFailsAHungCoroutineInsteadOfHanging) {
+TEST(Harness, WallClockCapFailsAHungCoroutineInsteadOfHanging) {
   asio::io_context io(1);
   const auto start = steady_clock::now();
   EXPECT_THROW(run_until_done(
@@ -46,13 +46,13 @@ TEST(harness, WallClockCapFailsAHungCoroutineInsteadOfHanging) {
 
 // --- 6. Timeouts -----------------------------------------------------------------------------------
 
-class timeouts : public ::testing::Test, protected io_fixture {
+class Timeouts : public ::testing::Test, protected io_fixture {
  protected:
   engine_config config() const { return config_via(peers_.microsocks.host(), peers_.microsocks.port()); }
   shared_peers& peers_ = shared_peers::get();
 };
 
-TEST_F(timeouts, ResponseHeadTimeout) {
+TEST_F(Timeouts, ResponseHeadTimeout) {
   auto c = config();
   c.timeouts.response_head = 300ms;
   upstream_client client(c);
@@ -64,7 +64,7 @@ TEST_F(timeouts, ResponseHeadTimeout) {
   EXPECT_EQ(client.stats().retries, 0u);
 }
 
-TEST_F(timeouts, BodyIdleTimeout) {
+TEST_F(Timeouts, BodyIdleTimeout) {
   auto c = config();
   c.timeouts.body_idle = 300ms;
   upstream_client client(c);
@@ -76,7 +76,7 @@ TEST_F(timeouts, BodyIdleTimeout) {
   EXPECT_EQ(client.stats().idle, 0u);
 }
 
-TEST_F(timeouts, BodyIdleTimeoutRestartsWithEveryPiece) {
+TEST_F(Timeouts, BodyIdleTimeoutRestartsWithEveryPiece) {
   // Bytes every 100 ms for ~1.4 s: the whole body takes longer than the 1 s idle bound, but no single
   // pause comes near it (a pause would have to stretch tenfold to reach it).
   auto c = config();
@@ -88,7 +88,7 @@ TEST_F(timeouts, BodyIdleTimeoutRestartsWithEveryPiece) {
   EXPECT_GE(r.elapsed, 1300ms);
 }
 
-TEST_F(timeouts, RequestDeadlineShorterThanThePhaseTimeout) {
+TEST_F(Timeouts, RequestDeadlineShorterThanThePhaseTimeout) {
   upstream_client client(config());  // response_head stays at 60 s
   const auto r = run(get(client, http_target(peers_.python.port()), "/never", 400ms));
   EXPECT_EQ(r.error, engine_error::request_deadline) << describe(r.error);
@@ -96,14 +96,14 @@ TEST_F(timeouts, RequestDeadlineShorterThanThePhaseTimeout) {
   EXPECT_EQ(client.stats().idle, 0u);
 }
 
-TEST_F(timeouts, RequestDeadlineDuringTheBody) {
+TEST_F(Timeouts, RequestDeadlineDuringTheBody) {
   upstream_client client(config());  // body_idle stays at 60 s
   const auto r = run(get(client, http_target(peers_.python.port()), "/slow-body?ms=2000&n=3", 400ms));
   EXPECT_EQ(r.error, engine_error::request_deadline) << describe(r.error);
   EXPECT_WITHIN_BOUND(r.elapsed, 400ms);
 }
 
-TEST_F(timeouts, RequestDeadlineDuringTheSocksHandshake) {
+TEST_F(Timeouts, RequestDeadlineDuringTheSocksHandshake) {
   silent_listener listener;
   upstream_client client(config_via(test::loopback_ipv4, listener.port()));  // socks5 stays at 10 s
   const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small", 400ms));
@@ -111,7 +111,7 @@ TEST_F(timeouts, RequestDeadlineDuringTheSocksHandshake) {
   EXPECT_WITHIN_BOUND(r.elapsed, 400ms);
 }
 
-TEST_F(timeouts, TimeoutOnAReusedConnectionIsNotReplayed) {
+TEST_F(Timeouts, TimeoutOnAReusedConnectionIsNotReplayed) {
   upstream_client client(config());
   const auto target = http_target(peers_.python.port());
   ASSERT_FALSE(run(get(client, target, "/bytes?n=10")).error);
@@ -123,7 +123,7 @@ TEST_F(timeouts, TimeoutOnAReusedConnectionIsNotReplayed) {
   EXPECT_WITHIN_BOUND(r.elapsed, 300ms);
 }
 
-TEST_F(timeouts, ConnectTimeout) {
+TEST_F(Timeouts, ConnectTimeout) {
   full_backlog_listener listener;  // SYNs to it are dropped
   auto c = config_via(test::loopback_ipv4, listener.port());
   c.timeouts.connect = 300ms;
@@ -134,7 +134,7 @@ TEST_F(timeouts, ConnectTimeout) {
   EXPECT_EQ(client.stats().open_failures, 1u);
 }
 
-TEST_F(timeouts, Socks5HandshakeTimeout) {
+TEST_F(Timeouts, Socks5HandshakeTimeout) {
   silent_listener listener;  // accepts (in the kernel) and never answers the greeting
   auto c = config_via(test::loopback_ipv4, listener.port());
   c.timeouts.socks5 = 300ms;
@@ -144,7 +144,7 @@ TEST_F(timeouts, Socks5HandshakeTimeout) {
   EXPECT_WITHIN_BOUND(r.elapsed, 300ms);
 }
 
-TEST_F(timeouts, TlsHandshakeTimeout) {
+TEST_F(Timeouts, TlsHandshakeTimeout) {
   silent_listener upstream;  // the tunnel opens, but nothing ever answers the ClientHello
   auto c = config();
   c.timeouts.tls_handshake = 300ms;
@@ -156,12 +156,12 @@ TEST_F(timeouts, TlsHandshakeTimeout) {
 
 // --- 7. SOCKS5 answers -----------------------------------------------------------------------------
 
-class socks5 : public ::testing::Test, protected io_fixture {
+class Socks5 : public ::testing::Test, protected io_fixture {
  protected:
   shared_peers& peers_ = shared_peers::get();
 };
 
-TEST_F(socks5, DanteRuleRefusalIsNotAllowed) {
+TEST_F(Socks5, DanteRuleRefusalIsNotAllowed) {
   upstream_client client(config_via(peers_.dante.host(), peers_.dante.port()));
   const auto r = run(get(client, http_target(peers_.dante_blocked_port), "/"));
   EXPECT_EQ(r.error, engine_error::socks5_not_allowed) << describe(r.error);
@@ -169,14 +169,14 @@ TEST_F(socks5, DanteRuleRefusalIsNotAllowed) {
   EXPECT_LT(r.elapsed, 2s) << "a final refusal must not be retried";
 }
 
-TEST_F(socks5, NothingListeningIsConnectionRefused) {
+TEST_F(Socks5, NothingListeningIsConnectionRefused) {
   upstream_client client(config_via(peers_.dante.host(), peers_.dante.port()));
   const auto r = run(get(client, http_target(test::free_tcp_port()), "/"));
   EXPECT_EQ(r.error, engine_error::socks5_connection_refused) << describe(r.error);
   EXPECT_LT(r.elapsed, 2s) << "a final refusal must not be retried";
 }
 
-TEST_F(socks5, GeneralFailureIsRetriedUntilTheListenerIsReady) {
+TEST_F(Socks5, GeneralFailureIsRetriedUntilTheListenerIsReady) {
   fake_socks5_server listener(io_, 2);  // 0x01 twice, then relays
   upstream_client client(config_via(test::loopback_ipv4, listener.port()));
   const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small"));
@@ -188,7 +188,7 @@ TEST_F(socks5, GeneralFailureIsRetriedUntilTheListenerIsReady) {
   EXPECT_EQ(client.stats().open_failures, 0u);
 }
 
-TEST_F(socks5, ConnectorCountsNotReadyRetries) {
+TEST_F(Socks5, ConnectorCountsNotReadyRetries) {
   // upstream_client does not expose its connector, so this drives one directly.
   fake_socks5_server listener(io_, 2);
   const auto config = config_via(test::loopback_ipv4, listener.port());
@@ -210,8 +210,8 @@ struct probed_open {
   std::error_code error;
   int connects = 0;
 };
-probed_open open_through_failing_listener(asio::io_context& io, const upstream_target& target, listener_probe probe,
-                                          milliseconds window, milliseconds budget) {
+probed_open open_through_failing_listener(asio::io_context& io, const upstream_target& target,
+                                          listener_probe probe, milliseconds window, milliseconds budget) {
   fake_socks5_server listener(io, -1);
   auto config = config_via(test::loopback_ipv4, listener.port());
   config.socks5.not_ready_window = window;
@@ -219,9 +219,12 @@ probed_open open_through_failing_listener(asio::io_context& io, const upstream_t
   upstream_connector connector(config, tls_context);
   if (probe) connector.set_listener_probe(std::move(probe));
   std::unique_ptr<transport> stream;
-  const auto ec = run_until_done(io, [&]() -> asio::awaitable<std::error_code> {
-    co_return co_await connector.open(target, steady_clock::now() + budget, stream);
-  }(), 30s);
+  const auto ec = run_until_done(
+      io,
+      [&]() -> asio::awaitable<std::error_code> {
+        co_return co_await connector.open(target, steady_clock::now() + budget, stream);
+      }(),
+      30s);
   return {ec, listener.connects_seen()};
 }
 
@@ -232,7 +235,7 @@ listener_probe answering(listener_state state, int* asked = nullptr) {
   };
 }
 
-TEST_F(socks5, GeneralFailureFromAListenerThatIsUpIsFinalAtOnce) {
+TEST_F(Socks5, GeneralFailureFromAListenerThatIsUpIsFinalAtOnce) {
   int asked = 0;
   const auto r = open_through_failing_listener(io_, http_target(peers_.nginx.http_port()),
                                                answering(listener_state::up, &asked), 10s, 5s);
@@ -241,36 +244,38 @@ TEST_F(socks5, GeneralFailureFromAListenerThatIsUpIsFinalAtOnce) {
   EXPECT_EQ(asked, 1);
 }
 
-TEST_F(socks5, GeneralFailureWhileTheProbeSaysStartingIsRetriedUntilTheDeadline) {
+TEST_F(Socks5, GeneralFailureWhileTheProbeSaysStartingIsRetriedUntilTheDeadline) {
   const auto r = open_through_failing_listener(io_, http_target(peers_.nginx.http_port()),
                                                answering(listener_state::starting), 0ms, 800ms);
   EXPECT_EQ(r.error, engine_error::socks5_general_failure) << "still not ready when time ran out";
   EXPECT_GE(r.connects, 2) << "the probe, not the (empty) window, decides";
 }
 
-TEST_F(socks5, GeneralFailureWithAnUnknownStateFollowsTheWindow) {
+TEST_F(Socks5, GeneralFailureWithAnUnknownStateFollowsTheWindow) {
   const auto closed = open_through_failing_listener(io_, http_target(peers_.nginx.http_port()),
                                                     answering(listener_state::unknown), 0ms, 5s);
   EXPECT_EQ(closed.error, engine_error::socks5_target_unreachable);
   EXPECT_EQ(closed.connects, 1) << "past the window, 0x01 is final";
-  const auto open = open_through_failing_listener(io_, http_target(peers_.nginx.http_port()), nullptr, 30s, 800ms);
+  const auto open =
+      open_through_failing_listener(io_, http_target(peers_.nginx.http_port()), nullptr, 30s, 800ms);
   EXPECT_EQ(open.error, engine_error::socks5_general_failure);
   EXPECT_GE(open.connects, 2) << "within the window, 0x01 is retried";
 }
 
-TEST_F(socks5, GeneralFailureAfterASuccessfulConnectIsFinal) {
+TEST_F(Socks5, GeneralFailureAfterASuccessfulConnectIsFinal) {
   fake_socks5_server listener(io_, 0);  // relays every CONNECT
   auto config = config_via(test::loopback_ipv4, listener.port());
   tls_client_context tls_context(config.tls);
   upstream_connector connector(config, tls_context);
   std::unique_ptr<transport> stream;
   ASSERT_FALSE(run([&]() -> asio::awaitable<std::error_code> {
-    co_return co_await connector.open(http_target(peers_.nginx.http_port()), steady_clock::now() + 5s, stream);
+    co_return co_await connector.open(http_target(peers_.nginx.http_port()), steady_clock::now() + 5s,
+                                      stream);
   }()));
   EXPECT_TRUE(connector.listener_up());
 }
 
-TEST_F(socks5, GeneralFailureForeverEndsByTheDeadline) {
+TEST_F(Socks5, GeneralFailureForeverEndsByTheDeadline) {
   fake_socks5_server listener(io_, -1);
   upstream_client client(config_via(test::loopback_ipv4, listener.port()));
   const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small", 1500ms));
@@ -283,7 +288,7 @@ TEST_F(socks5, GeneralFailureForeverEndsByTheDeadline) {
   EXPECT_EQ(client.stats().open_failures, 1u);
 }
 
-TEST_F(socks5, UsernamePasswordAuthentication) {
+TEST_F(Socks5, UsernamePasswordAuthentication) {
   test::microsocks_server locked({"tsproxy", "s3cret"});
   const auto target = http_target(peers_.nginx.http_port());
 
@@ -306,13 +311,13 @@ TEST_F(socks5, UsernamePasswordAuthentication) {
   EXPECT_EQ(none.error, engine_error::socks5_no_acceptable_method) << describe(none.error);
 }
 
-TEST_F(socks5, LocalhostNamesTheLoopbackListener) {
+TEST_F(Socks5, LocalhostNamesTheLoopbackListener) {
   upstream_client client(config_via("localhost", peers_.microsocks.port()));
   const auto r = run(get(client, http_target(peers_.nginx.http_port()), "/small"));
   ASSERT_FALSE(r.error) << describe(r.error);
 }
 
-TEST_F(socks5, PipelinedGreetingWorksWithDante) {
+TEST_F(Socks5, PipelinedGreetingWorksWithDante) {
   // dante reads ahead, so the CONNECT may ride with the greeting.
   auto c = config_via(peers_.dante.host(), peers_.dante.port());
   c.socks5.pipeline = true;

@@ -8,7 +8,6 @@
 // while run_until_done() drives it. Their state is shared with their coroutines, so destroying a
 // server object while a coroutine is still parked is safe.
 
-#include <functional>
 #include <gtest/gtest.h>
 
 #include <asio/awaitable.hpp>
@@ -19,6 +18,7 @@
 #include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -131,8 +131,9 @@ std::string socks_name(const ::testing::TestParamInfo<socks_kind>& info);
 class through_either_socks : public ::testing::TestWithParam<socks_kind>, protected io_fixture {
  protected:
   engine_config config() const {
-    return GetParam() == socks_kind::microsocks ? config_via(peers_.microsocks.host(), peers_.microsocks.port())
-                                                : config_via(peers_.dante.host(), peers_.dante.port());
+    return GetParam() == socks_kind::microsocks
+               ? config_via(peers_.microsocks.host(), peers_.microsocks.port())
+               : config_via(peers_.dante.host(), peers_.dante.port());
   }
   shared_peers& peers_ = shared_peers::get();
 };

@@ -46,9 +46,9 @@ std::set<std::uint64_t> connections_of(const std::vector<test::access_log_entry>
 
 // --- 2. Sequential requests reuse one connection ---------------------------------------------------
 
-class reuse : public through_either_socks {};
+class Reuse : public through_either_socks {};
 
-TEST_P(reuse, TwoHundredSequentialGetsTravelOverOneConnection) {
+TEST_P(Reuse, TwoHundredSequentialGetsTravelOverOneConnection) {
   upstream_client client(config());
   const auto target = http_target(peers_.nginx.http_port());
   const std::string path = tagged("/small");
@@ -77,7 +77,7 @@ TEST_P(reuse, TwoHundredSequentialGetsTravelOverOneConnection) {
   EXPECT_EQ(stats.idle, 1u);
 }
 
-TEST_P(reuse, ConnectionClosedByTheServerWhileIdleIsReplacedSilently) {
+TEST_P(Reuse, ConnectionClosedByTheServerWhileIdleIsReplacedSilently) {
   upstream_client client(config());
   const auto target = http_target(peers_.nginx.http_port());
   const auto first = run(get(client, target, "/short-keepalive"));  // nginx keeps this one alive for 1 s
@@ -96,18 +96,18 @@ TEST_P(reuse, ConnectionClosedByTheServerWhileIdleIsReplacedSilently) {
   EXPECT_EQ(stats.hits, 0u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Socks, reuse, ::testing::Values(socks_kind::microsocks, socks_kind::dante),
+INSTANTIATE_TEST_SUITE_P(Socks, Reuse, ::testing::Values(socks_kind::microsocks, socks_kind::dante),
                          socks_name);
 
 // --- 3. Stale connections and retirement -----------------------------------------------------------
 
-class pool_lifecycle : public ::testing::Test, protected io_fixture {
+class PoolLifecycle : public ::testing::Test, protected io_fixture {
  protected:
   engine_config config() const { return config_via(peers_.microsocks.host(), peers_.microsocks.port()); }
   shared_peers& peers_ = shared_peers::get();
 };
 
-TEST_F(pool_lifecycle, ConnectionCloseResponsesAreNeverReused) {
+TEST_F(PoolLifecycle, ConnectionCloseResponsesAreNeverReused) {
   upstream_client client(config());
   const auto accepted_before = peers_.python.accepted_connections();
   for (int i = 0; i < 20; ++i) {
@@ -124,7 +124,7 @@ TEST_F(pool_lifecycle, ConnectionCloseResponsesAreNeverReused) {
   EXPECT_EQ(peers_.python.accepted_connections() - accepted_before, 20u);
 }
 
-TEST_F(pool_lifecycle, IdleTimeoutRetiresAConnection) {
+TEST_F(PoolLifecycle, IdleTimeoutRetiresAConnection) {
   auto c = config();
   c.pool.idle_timeout = 1s;  // long enough that the back-to-back request below is within it on any machine
   upstream_client client(c);
@@ -144,7 +144,7 @@ TEST_F(pool_lifecycle, IdleTimeoutRetiresAConnection) {
   EXPECT_EQ(stats.stale_discards, 0u);
 }
 
-TEST_F(pool_lifecycle, MaxRequestsPerConnectionRetiresAfterFive) {
+TEST_F(PoolLifecycle, MaxRequestsPerConnectionRetiresAfterFive) {
   auto c = config();
   c.pool.max_requests_per_connection = 5;
   upstream_client client(c);
@@ -166,7 +166,7 @@ TEST_F(pool_lifecycle, MaxRequestsPerConnectionRetiresAfterFive) {
   EXPECT_EQ(stats.idle, 0u);
 }
 
-TEST_F(pool_lifecycle, MaxAgeRetiresEvenABusyConnection) {
+TEST_F(PoolLifecycle, MaxAgeRetiresEvenABusyConnection) {
   // One request every 50 ms keeps the connection busy (never idle near its 10 s timeout); once it is
   // older than max_age it must be replaced, and not before. Asserted on the connection's age, which
   // the test brackets, not on how many requests fit in a time window.
@@ -199,7 +199,7 @@ TEST_F(pool_lifecycle, MaxAgeRetiresEvenABusyConnection) {
   EXPECT_EQ(stats.hits, static_cast<std::size_t>(reused));
 }
 
-TEST_F(pool_lifecycle, MaxIdleTotalEvictsTheLeastRecentlyUsedAcrossTargets) {
+TEST_F(PoolLifecycle, MaxIdleTotalEvictsTheLeastRecentlyUsedAcrossTargets) {
   auto c = config();
   c.pool.max_idle_total = 2;
   c.tls.ca_file = test::test_ca::instance().ca_cert().string();
@@ -221,7 +221,7 @@ TEST_F(pool_lifecycle, MaxIdleTotalEvictsTheLeastRecentlyUsedAcrossTargets) {
   EXPECT_FALSE(run(get(client, nginx, "/small")).report.reused_connection);
 }
 
-TEST_F(pool_lifecycle, DisabledPoolOpensAConnectionPerRequest) {
+TEST_F(PoolLifecycle, DisabledPoolOpensAConnectionPerRequest) {
   auto c = config();
   c.pool.enabled = false;
   upstream_client client(c);
@@ -236,7 +236,7 @@ TEST_F(pool_lifecycle, DisabledPoolOpensAConnectionPerRequest) {
   EXPECT_EQ(client.stats().idle, 0u);
 }
 
-TEST_F(pool_lifecycle, ClearClosesEveryIdleConnection) {
+TEST_F(PoolLifecycle, ClearClosesEveryIdleConnection) {
   upstream_client client(config());
   ASSERT_FALSE(run(get(client, http_target(peers_.nginx.http_port()), "/small")).error);
   ASSERT_FALSE(run(get(client, http_target(peers_.python.port()), "/bytes?n=10")).error);
@@ -254,7 +254,7 @@ TEST_F(pool_lifecycle, ClearClosesEveryIdleConnection) {
 // on the second one after reading it, without a response byte. The connection looked healthy when
 // the pool handed it out (nothing was pending on it), which is exactly the race of a server closing
 // an idle keep-alive connection as the client reuses it.
-class replay : public ::testing::Test, protected io_fixture {
+class Replay : public ::testing::Test, protected io_fixture {
  protected:
   shared_peers& peers_ = shared_peers::get();
   drop_second_request_origin origin_{io_};
@@ -262,7 +262,7 @@ class replay : public ::testing::Test, protected io_fixture {
   upstream_target target_ = http_target(origin_.port());
 };
 
-TEST_F(replay, GetDroppedOnAReusedConnectionIsReplayedOnce) {
+TEST_F(Replay, GetDroppedOnAReusedConnectionIsReplayedOnce) {
   const auto first = run(get(client_, target_, "/a"));
   ASSERT_FALSE(first.error) << describe(first.error);
   const auto second = run(get(client_, target_, "/b"));
@@ -277,7 +277,7 @@ TEST_F(replay, GetDroppedOnAReusedConnectionIsReplayedOnce) {
   EXPECT_EQ(origin_.requests(), 3);
 }
 
-TEST_F(replay, PostDroppedOnAReusedConnectionIsNotReplayed) {
+TEST_F(Replay, PostDroppedOnAReusedConnectionIsNotReplayed) {
   ASSERT_FALSE(run(get(client_, target_, "/a")).error);
   http_request post;
   post.method = "POST";
@@ -294,7 +294,7 @@ TEST_F(replay, PostDroppedOnAReusedConnectionIsNotReplayed) {
   EXPECT_EQ(origin_.requests(), 2);
 }
 
-TEST_F(replay, EachDroppedReuseIsReplayedOnItsOwnFreshConnection) {
+TEST_F(Replay, EachDroppedReuseIsReplayedOnItsOwnFreshConnection) {
   // The replacement connection goes back to the pool and is itself dropped on its next use.
   ASSERT_FALSE(run(get(client_, target_, "/1")).error);
   ASSERT_FALSE(run(get(client_, target_, "/2")).error);  // dropped, replayed on connection 2
@@ -305,7 +305,7 @@ TEST_F(replay, EachDroppedReuseIsReplayedOnItsOwnFreshConnection) {
 
 // --- 9. Prewarm ------------------------------------------------------------------------------------
 
-class prewarm : public ::testing::Test, protected io_fixture {
+class Prewarm : public ::testing::Test, protected io_fixture {
  protected:
   engine_config config() const {
     auto c = config_via(peers_.microsocks.host(), peers_.microsocks.port());
@@ -338,7 +338,7 @@ class prewarm : public ::testing::Test, protected io_fixture {
   shared_peers& peers_ = shared_peers::get();
 };
 
-TEST_F(prewarm, ThreeIdleConnectionsServeThreeConcurrentRequests) {
+TEST_F(Prewarm, ThreeIdleConnectionsServeThreeConcurrentRequests) {
   ASSERT_EQ(settled_nginx_connections(0), 0u) << "connections from earlier tests are still open";
   upstream_client client(config());
   const auto target = http_target(peers_.nginx.http_port());
@@ -360,7 +360,7 @@ TEST_F(prewarm, ThreeIdleConnectionsServeThreeConcurrentRequests) {
   for (const auto& e : entries) EXPECT_EQ(e.connection_requests, 1u);
 }
 
-TEST_F(prewarm, PrewarmedTlsConnectionsAreUsed) {
+TEST_F(Prewarm, PrewarmedTlsConnectionsAreUsed) {
   // nginx 1.22 negotiates TLS 1.2 by default: no bytes follow the handshake, so nothing to wait for.
   upstream_client client(config());
   const auto target = https_target(peers_.nginx.https_port(), "localhost");
@@ -372,7 +372,7 @@ TEST_F(prewarm, PrewarmedTlsConnectionsAreUsed) {
   EXPECT_EQ(stats.opened, 3u);
 }
 
-TEST_F(prewarm, PrewarmedTls13ConnectionsAreUsed) {
+TEST_F(Prewarm, PrewarmedTls13ConnectionsAreUsed) {
   // TLS 1.3 servers send their session tickets after the handshake; a prewarmed connection has
   // read nothing since, so those bytes sit unread on the socket when the pool checks it.
   tls_origin origin(io_, test::test_ca::instance().server_cert(), test::test_ca::instance().server_key());
@@ -400,7 +400,7 @@ TEST_F(prewarm, PrewarmedTls13ConnectionsAreUsed) {
   EXPECT_EQ(stats.opened, 3u);
 }
 
-TEST_F(prewarm, RefusedOpensLeaveNothingIdle) {
+TEST_F(Prewarm, RefusedOpensLeaveNothingIdle) {
   upstream_client client(config_via(peers_.dante.host(), peers_.dante.port()));
   const auto target = http_target(peers_.dante_blocked_port);
   EXPECT_EQ(run(client.prewarm(target, 3, steady_clock::now() + 5s)), 0u);
@@ -408,7 +408,7 @@ TEST_F(prewarm, RefusedOpensLeaveNothingIdle) {
   EXPECT_EQ(client.stats().idle, 0u);
 }
 
-TEST_F(prewarm, ReturnsOnlyOnceEveryOpenerHasFinished) {
+TEST_F(Prewarm, ReturnsOnlyOnceEveryOpenerHasFinished) {
   // Openers that hang until the deadline: prewarm must not return while they still run, since they
   // refer to the pool (a caller may destroy the client as soon as prewarm returns).
   silent_listener listener;
@@ -418,7 +418,7 @@ TEST_F(prewarm, ReturnsOnlyOnceEveryOpenerHasFinished) {
   EXPECT_EQ(client.stats().open_failures, 3u) << "prewarm returned with openers still running";
 }
 
-TEST_F(prewarm, NeverExceedsMaxIdlePerTarget) {
+TEST_F(Prewarm, NeverExceedsMaxIdlePerTarget) {
   auto c = config();
   c.pool.max_idle_per_target = 2;
   upstream_client client(c);
@@ -429,7 +429,7 @@ TEST_F(prewarm, NeverExceedsMaxIdlePerTarget) {
 
 // --- 10. No descriptor leaks -----------------------------------------------------------------------
 
-TEST_F(pool_lifecycle, TenThousandRequestsLeakNoDescriptors) {
+TEST_F(PoolLifecycle, TenThousandRequestsLeakNoDescriptors) {
   upstream_client client(config());
   const auto nginx = http_target(peers_.nginx.http_port());
   const auto python = http_target(peers_.python.port());
@@ -463,7 +463,7 @@ TEST_F(pool_lifecycle, TenThousandRequestsLeakNoDescriptors) {
 
 // --- 11. Concurrency on one io_context -------------------------------------------------------------
 
-TEST_F(pool_lifecycle, SixteenCoroutinesShareThePoolWithinItsLimits) {
+TEST_F(PoolLifecycle, SixteenCoroutinesShareThePoolWithinItsLimits) {
   upstream_client client(config());
   const auto target = http_target(peers_.nginx.http_port());
   const std::size_t limit = client.config().pool.max_idle_per_target;

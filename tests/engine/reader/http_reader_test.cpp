@@ -2,6 +2,8 @@
 // byte, and one byte per read, and must read the same. Also the reader's own rules: end of stream,
 // a full buffer, body limits, padding, pipelined messages and deadlines.
 
+#include "tsproxy/engine/http_reader.hpp"
+
 #include <gtest/gtest.h>
 
 #include <asio/co_spawn.hpp>
@@ -15,7 +17,6 @@
 #include <vector>
 
 #include "tsproxy/engine/errors.hpp"
-#include "tsproxy/engine/http_reader.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
@@ -73,11 +74,11 @@ T run(asio::awaitable<T> work) {
 
 // What reading every message of a stream gave.
 struct read_outcome {
-  std::vector<int> statuses;       // responses
+  std::vector<int> statuses;         // responses
   std::vector<std::string> targets;  // requests
   std::vector<std::string> bodies;
   std::vector<std::string> trailer_values;  // the first trailer of each message, if any
-  std::error_code error;            // what ended the stream
+  std::error_code error;                    // what ended the stream
   bool operator==(const read_outcome&) const = default;
 };
 
@@ -145,8 +146,9 @@ TEST(HttpReader, ContentLengthResponseAtEverySplit) {
 
 TEST(HttpReader, ChunkedResponseWithTrailerAtEverySplit) {
   const auto o = read_every_split(
-      response, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\n"
-                "X-Trailer: yes\r\n\r\n");
+      response,
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\n"
+      "X-Trailer: yes\r\n\r\n");
   EXPECT_EQ(o.bodies, std::vector<std::string>{"hello, world"});
   EXPECT_EQ(o.trailer_values, std::vector<std::string>{"yes"});
   EXPECT_EQ(o.error, engine_error::connection_closed);
@@ -160,8 +162,9 @@ TEST(HttpReader, CloseDelimitedBodyEndsAtEndOfStream) {
 
 TEST(HttpReader, PipelinedRequestsAtEverySplit) {
   const auto o = read_every_split(
-      request, "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
-               "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
+      request,
+      "POST /a HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabcGET /b HTTP/1.1\r\nHost: x\r\n\r\n"
+      "POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n");
   EXPECT_EQ(o.targets, (std::vector<std::string>{"/a", "/b", "/c"}));
   EXPECT_EQ(o.bodies, (std::vector<std::string>{"abc", "", "hi"}));
   EXPECT_EQ(o.error, engine_error::connection_closed);
@@ -176,7 +179,8 @@ TEST(HttpReader, EndOfStreamInsideAMessageIsTruncated) {
 }
 
 TEST(HttpReader, ParserErrorsComeThrough) {
-  EXPECT_EQ(read_every_split(response, "HTTP/1.1 abc nonsense\r\n\r\n").error, engine_error::http_bad_status_line);
+  EXPECT_EQ(read_every_split(response, "HTTP/1.1 abc nonsense\r\n\r\n").error,
+            engine_error::http_bad_status_line);
 }
 
 TEST(HttpReader, HeadResponseHasNoBody) {
@@ -200,14 +204,15 @@ TEST(HttpReader, HeadLargerThanTheLimitIsRefused) {
   const std::string head = "HTTP/1.1 200 OK\r\nX-Big: " + std::string(4096, 'x') + "\r\n\r\n";
   scripted_stream stream({head});
   http_reader reader(response, limits, stream.operation());
-  const auto ec = run([&]() -> asio::awaitable<std::error_code> { co_return co_await reader.read_head(unbounded); }());
+  const auto ec =
+      run([&]() -> asio::awaitable<std::error_code> { co_return co_await reader.read_head(unbounded); }());
   EXPECT_EQ(ec, engine_error::http_header_too_large);
 }
 
 TEST(HttpReader, WholeBodyStopsAtItsLimit) {
   for (const std::string& message : {std::string("HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world"),
-                                    std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                                "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n")}) {
+                                     std::string("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                                 "6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n")}) {
     scripted_stream stream({message});
     http_reader reader(response, http_limits{}, stream.operation());
     const auto ec = run([&]() -> asio::awaitable<std::error_code> {
@@ -261,7 +266,8 @@ TEST(HttpReader, AWaitThatNeverEndsIsCutByItsBound) {
   http_reader reader(response, http_limits{}, stream.operation());
   const auto start = std::chrono::steady_clock::now();
   const auto ec = run([&]() -> asio::awaitable<std::error_code> {
-    co_return co_await reader.read_head({std::chrono::steady_clock::now() + 100ms, engine_error::response_head_timeout});
+    co_return co_await reader.read_head(
+        {std::chrono::steady_clock::now() + 100ms, engine_error::response_head_timeout});
   }());
   EXPECT_EQ(ec, engine_error::response_head_timeout);
   EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);

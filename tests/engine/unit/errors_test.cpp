@@ -96,13 +96,19 @@ TEST(EngineErrors, TimeoutClass) {
 
 TEST(EngineErrors, Socks5Class) {
   const std::set<engine_error> socks5 = {
-      engine_error::socks5_general_failure,       engine_error::socks5_target_unreachable,
+      engine_error::socks5_general_failure,
+      engine_error::socks5_target_unreachable,
       engine_error::socks5_not_allowed,
-      engine_error::socks5_network_unreachable,   engine_error::socks5_host_unreachable,
-      engine_error::socks5_connection_refused,    engine_error::socks5_ttl_expired,
-      engine_error::socks5_command_not_supported, engine_error::socks5_address_type_not_supported,
-      engine_error::socks5_unknown_reply,         engine_error::socks5_bad_version,
-      engine_error::socks5_no_acceptable_method,  engine_error::socks5_auth_failed,
+      engine_error::socks5_network_unreachable,
+      engine_error::socks5_host_unreachable,
+      engine_error::socks5_connection_refused,
+      engine_error::socks5_ttl_expired,
+      engine_error::socks5_command_not_supported,
+      engine_error::socks5_address_type_not_supported,
+      engine_error::socks5_unknown_reply,
+      engine_error::socks5_bad_version,
+      engine_error::socks5_no_acceptable_method,
+      engine_error::socks5_auth_failed,
       engine_error::socks5_bad_address,
   };
   for (const engine_error e : all_engine_errors()) {

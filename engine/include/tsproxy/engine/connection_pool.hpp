@@ -28,9 +28,9 @@ struct pool_stats {
   std::uint64_t retries = 0;         // requests replayed on a fresh connection after a reused one failed
   std::uint64_t opened = 0;          // connections opened (including prewarm)
   std::uint64_t open_failures = 0;
-  std::uint64_t tls_resumptions = 0; // TLS handshakes that resumed a cached session
+  std::uint64_t tls_resumptions = 0;    // TLS handshakes that resumed a cached session
   std::uint64_t not_ready_retries = 0;  // SOCKS5 "general failure" answers retried while Tailscale starts
-  std::size_t idle = 0;              // connections idle in the pool now
+  std::size_t idle = 0;                 // connections idle in the pool now
 };
 
 struct pooled_connection {
@@ -69,7 +69,8 @@ class connection_pool {
   std::size_t idle_for(const upstream_target& target) const;
 
  private:
-  asio::awaitable<std::error_code> open_new(const upstream_target& target, time_point deadline, connection_ptr& out);
+  asio::awaitable<std::error_code> open_new(const upstream_target& target, time_point deadline,
+                                            connection_ptr& out);
   bool retired(const pooled_connection& c, time_point now) const;
   void sweep(time_point now);
   void enforce_limits(const upstream_target& just_parked);

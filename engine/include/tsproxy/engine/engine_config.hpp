@@ -28,8 +28,8 @@ struct socks5_settings {
 };
 
 struct timeout_settings {
-  milliseconds connect{1000};         // TCP connect to the SOCKS5 listener
-  milliseconds socks5{10000};         // SOCKS5 handshake, including the listener's dial to the target
+  milliseconds connect{1000};  // TCP connect to the SOCKS5 listener
+  milliseconds socks5{10000};  // SOCKS5 handshake, including the listener's dial to the target
   milliseconds tls_handshake{10000};
   milliseconds response_head{60000};  // from the request's first byte to the end of the response head
   milliseconds body_idle{60000};      // longest pause between two pieces of a response body
@@ -110,8 +110,10 @@ class config_reader {
   void count_value(const char* name, Integer& out, std::uint64_t min, std::uint64_t max) {
     std::uint64_t value = 0;
     if (const char* text = lookup(name)) {
-      if (parse_uint(text, min, max, value)) out = static_cast<Integer>(value);
-      else fail(name, text, "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+      if (parse_uint(text, min, max, value))
+        out = static_cast<Integer>(value);
+      else
+        fail(name, text, "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
     }
   }
   void bool_value(const char* name, bool& out);

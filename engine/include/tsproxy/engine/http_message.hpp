@@ -22,19 +22,19 @@ struct header_field {
 
 // An outgoing request. Every view must outlive the exchange that sends it (retries replay it).
 struct http_request {
-  std::string_view method;             // e.g. "GET"
-  std::string target;                  // origin-form: path plus optional "?query"
-  std::vector<header_view> headers;    // end-to-end headers; no framing headers (the client adds them)
-  std::string_view body;               // sent with Content-Length when non-empty or the method expects one
-  bool chunked = false;                // the body follows later in chunks (Transfer-Encoding: chunked)
+  std::string_view method;           // e.g. "GET"
+  std::string target;                // origin-form: path plus optional "?query"
+  std::vector<header_view> headers;  // end-to-end headers; no framing headers (the client adds them)
+  std::string_view body;             // sent with Content-Length when non-empty or the method expects one
+  bool chunked = false;              // the body follows later in chunks (Transfer-Encoding: chunked)
 };
 
 // The final (non-1xx) response head as the upstream sent it.
 struct response_head {
-  int version_minor = 1;               // HTTP/1.<minor>
+  int version_minor = 1;  // HTTP/1.<minor>
   int status = 0;
   std::string reason;
-  std::vector<header_field> headers;   // in arrival order, names as sent
+  std::vector<header_field> headers;  // in arrival order, names as sent
 };
 
 // A request head as a server reads it (used by the local Lambda emulator).

@@ -17,7 +17,7 @@ namespace tsproxy {
 struct http_limits {
   std::size_t max_head_bytes = 64 * 1024;  // start line plus header section (also bounds the trailer section)
   std::size_t max_header_count = 128;
-  std::size_t max_chunk_line_bytes = 4096; // chunk size plus extensions
+  std::size_t max_chunk_line_bytes = 4096;  // chunk size plus extensions
 };
 
 class http_parser {
@@ -62,7 +62,16 @@ class http_parser {
   bool keep_alive() const noexcept { return keep_alive_; }
 
  private:
-  enum class state { head, body_length, chunk_size, chunk_data, chunk_data_end, trailers, until_close, complete };
+  enum class state {
+    head,
+    body_length,
+    chunk_size,
+    chunk_data,
+    chunk_data_end,
+    trailers,
+    until_close,
+    complete
+  };
 
   step parse_head(std::string_view input, std::error_code& ec);
   std::error_code parse_start_line(std::string_view line);
@@ -78,9 +87,9 @@ class http_parser {
   bool no_body_expected_ = false;
   bool keep_alive_ = false;
   bool started_ = false;
-  std::size_t scan_from_ = 0;          // where to resume searching for the end of the head
+  std::size_t scan_from_ = 0;  // where to resume searching for the end of the head
   std::uint64_t content_length_ = 0;
-  std::uint64_t remaining_ = 0;        // body or chunk bytes still expected
+  std::uint64_t remaining_ = 0;  // body or chunk bytes still expected
   response_head response_;
   request_head request_;
   std::vector<header_field> trailers_;

@@ -27,7 +27,8 @@ namespace tsproxy {
 
 // Reads at least one byte into the buffer and sets the count, or fails; a clean end of stream is
 // asio::error::eof.
-using read_some_operation = std::function<asio::awaitable<std::error_code>(asio::mutable_buffer, std::size_t&)>;
+using read_some_operation =
+    std::function<asio::awaitable<std::error_code>(asio::mutable_buffer, std::size_t&)>;
 
 inline constexpr phase_bound unbounded{time_point::max(), engine_error::request_deadline};
 

@@ -12,7 +12,8 @@
 
 namespace tsproxy {
 
-asio::awaitable<std::error_code> socks5_handshake(asio::ip::tcp::socket& socket, const socks5_settings& settings,
-                                                  const std::string& host, std::uint16_t port);
+asio::awaitable<std::error_code> socks5_handshake(asio::ip::tcp::socket& socket,
+                                                  const socks5_settings& settings, const std::string& host,
+                                                  std::uint16_t port);
 
 }  // namespace tsproxy

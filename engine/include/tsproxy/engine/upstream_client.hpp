@@ -35,7 +35,8 @@ class upstream_client {
                                             response_sink& sink, time_point deadline,
                                             exchange_report* report = nullptr);
 
-  asio::awaitable<std::size_t> prewarm(const upstream_target& target, std::size_t count, time_point deadline) {
+  asio::awaitable<std::size_t> prewarm(const upstream_target& target, std::size_t count,
+                                       time_point deadline) {
     return pool_.prewarm(target, count, deadline);
   }
 

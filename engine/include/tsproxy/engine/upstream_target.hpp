@@ -8,10 +8,10 @@
 namespace tsproxy {
 
 struct upstream_target {
-  std::string host;        // IPv4/IPv6 literal, or a DNS name the SOCKS5 server resolves
+  std::string host;  // IPv4/IPv6 literal, or a DNS name the SOCKS5 server resolves
   std::uint16_t port = 0;
   bool tls = false;
-  std::string server_name; // TLS SNI and verification name; empty = none (IP literal targets)
+  std::string server_name;  // TLS SNI and verification name; empty = none (IP literal targets)
 
   auto operator<=>(const upstream_target&) const = default;
   std::string describe() const;  // "host:port" with "https://" or "http://" prefix, for logs and errors
