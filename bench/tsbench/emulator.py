@@ -18,6 +18,8 @@ def child_env(relay_port, extra=None):
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("TSPROXY_", "AWS_LAMBDA_", "_X_AMZN")) and k not in ("DEBUG", "NODE_OPTIONS")}
     env["TSPROXY_SOCKS5_ADDRESS"] = f"{LOOPBACK}:{relay_port}"
+    # The bench's peers stand in for tailnet machines on loopback, which tsproxy refuses unless named.
+    env["TSPROXY_ALLOWED_TARGETS"] = f"{LOOPBACK}:*"
     if extra:
         env.update(extra)
     return env

@@ -52,7 +52,12 @@ asio::awaitable<bool> upstream_connector::may_be_starting(time_point deadline) {
   if (probe_) {
     // A bounded question: the answer must leave time to retry or to report.
     const auto state = co_await probe_(std::min(deadline, steady_clock::now() + std::chrono::seconds(1)));
-    if (state == listener_state::up) listener_up_ = true;
+    if (state == listener_state::up) {
+      // The 0x01 may have been answered just before Tailscale came up: the first time it is seen up,
+      // one more attempt decides. From then on (listener_up_) a 0x01 is final.
+      listener_up_ = true;
+      co_return true;
+    }
     if (state != listener_state::unknown) co_return state == listener_state::starting;
   }
   co_return steady_clock::now() < created_ + config_.socks5.not_ready_window;

@@ -89,19 +89,36 @@ std::optional<allow_list> allow_list::parse(std::string_view spec, std::string& 
   return list;
 }
 
+namespace {
+
+template <typename Entry>
+bool entry_admits(const Entry& e, const upstream_target& target, bool is_ip, const ip_address& ip) noexcept {
+  if (e.port != 0 && e.port != target.port) return false;
+  if (is_ip) return !e.is_name && e.is_v6 == ip.is_v6 && prefix_matches(e.address, ip.bytes, e.prefix_bits);
+  if (!e.is_name) return false;
+  std::string_view host = target.host;
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  return iequals(host, e.name);
+}
+
+}  // namespace
+
 bool allow_list::allows(const upstream_target& target) const noexcept {
   ip_address ip;
   const bool is_ip = parse_ip(target.host, ip);
   for (const auto& e : entries_) {
-    if (e.port != 0 && e.port != target.port) continue;
-    if (is_ip) {
-      if (!e.is_name && e.is_v6 == ip.is_v6 && prefix_matches(e.address, ip.bytes, e.prefix_bits))
-        return true;
-    } else if (e.is_name) {
-      std::string_view host = target.host;
-      if (!host.empty() && host.back() == '.') host.remove_suffix(1);
-      if (iequals(host, e.name)) return true;
-    }
+    if (entry_admits(e, target, is_ip, ip)) return true;
+  }
+  return false;
+}
+
+bool allow_list::names_sandbox_target(const upstream_target& target) const noexcept {
+  ip_address ip;
+  const bool is_ip = parse_ip(target.host, ip);
+  for (const auto& e : entries_) {
+    const bool inside_sandbox =
+        e.is_name ? is_sandbox_host(e.name) : is_sandbox_block({e.is_v6, e.address, e.prefix_bits});
+    if (inside_sandbox && entry_admits(e, target, is_ip, ip)) return true;
   }
   return false;
 }

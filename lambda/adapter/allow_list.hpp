@@ -34,6 +34,9 @@ class allow_list {
   static std::optional<allow_list> parse(std::string_view spec, std::string& error);
 
   bool allows(const upstream_target& target) const noexcept;
+  // Whether an entry that lies wholly inside the sandbox (target_address.hpp) admits `target`: the
+  // operator named the sandbox address itself, not merely a block that happens to contain it.
+  bool names_sandbox_target(const upstream_target& target) const noexcept;
   std::size_t size() const noexcept { return entries_.size(); }
 
  private:

@@ -322,6 +322,14 @@ std::optional<routing_error> route_request(const function_url_request& request, 
     return routing_error{403, "TargetNotAllowed",
                          out.target.describe() + " is not in the proxy's allow-list"};
   }
+  // The sandbox's own addresses are never a target unless the operator named them (docs/PROTOCOLS.md 5.3).
+  if (is_sandbox_host(out.target.host) &&
+      (allowed == nullptr || !allowed->names_sandbox_target(out.target))) {
+    return routing_error{403, "SandboxTargetNotAllowed",
+                         out.target.describe() +
+                             " is inside the Lambda sandbox (loopback, link-local or unspecified); "
+                             "name it in TSPROXY_ALLOWED_TARGETS to allow it"};
+  }
 
   if (found.has_connection) remove_connection_listed(request, out.headers);
   if (found.authorization) out.headers.push_back({"authorization", *found.authorization});

@@ -83,7 +83,9 @@ struct routed_request {
 //
 // Error names: InvalidMethod, InvalidHeaderName, HeaderInjection, MissingTargetIp (neither ts-target-ip
 // nor ts-target-host), InvalidTargetIp, InvalidTargetHost, MissingTargetPort, InvalidTargetPort,
-// InvalidHttps (all 400), TargetNotAllowed (403).
+// InvalidHttps (all 400), TargetNotAllowed (403: the allow-list does not admit the target),
+// SandboxTargetNotAllowed (403: a loopback, link-local or unspecified address, or localhost, that no
+// allow-list entry inside those blocks names — a broad entry such as 0.0.0.0/0 does not count).
 std::optional<routing_error> route_request(const function_url_request& request, const allow_list* allowed,
                                            routed_request& out);
 

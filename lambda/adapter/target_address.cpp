@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "tsproxy/engine/http_message.hpp"
 #include "tsproxy/engine/http_syntax.hpp"
 
 namespace tsproxy::lambda {
@@ -95,6 +96,58 @@ void clear_host_bits(std::array<std::uint8_t, 16>& address, int bits) noexcept {
   for (int i = 0; i < 128; ++i) {
     if (i >= bits) address[static_cast<std::size_t>(i / 8)] &= static_cast<std::uint8_t>(~(0x80 >> (i % 8)));
   }
+}
+
+namespace {
+
+constexpr address_block v4_block(std::uint8_t a, std::uint8_t b, int bits) {
+  address_block block;
+  block.address[0] = a;
+  block.address[1] = b;
+  block.bits = bits;
+  return block;
+}
+
+constexpr address_block v6_block(std::uint8_t first, std::uint8_t second, std::uint8_t last, int bits) {
+  address_block block;
+  block.is_v6 = true;
+  block.address[0] = first;
+  block.address[1] = second;
+  block.address[15] = last;
+  block.bits = bits;
+  return block;
+}
+
+constexpr address_block sandbox_blocks[] = {
+    v4_block(127, 0, 8),          // loopback: the Runtime API, tailscaled's own listeners
+    v4_block(169, 254, 16),       // link-local: instance metadata and the like
+    v4_block(0, 0, 8),            // "this network": 0.0.0.0 reaches loopback on Linux
+    v6_block(0, 0, 1, 128),       // ::1
+    v6_block(0, 0, 0, 128),       // ::
+    v6_block(0xfe, 0x80, 0, 10),  // fe80::/10
+};
+
+}  // namespace
+
+bool block_within(const address_block& inner, const address_block& outer) noexcept {
+  return inner.is_v6 == outer.is_v6 && inner.bits >= outer.bits &&
+         prefix_matches(inner.address, outer.address, outer.bits);
+}
+
+bool is_sandbox_block(const address_block& block) noexcept {
+  for (const auto& sandbox : sandbox_blocks) {
+    if (block_within(block, sandbox)) return true;
+  }
+  return false;
+}
+
+bool is_sandbox_host(std::string_view host) noexcept {
+  ip_address ip;
+  if (parse_ip(strip_brackets(host), ip)) return is_sandbox_block({ip.is_v6, ip.bytes, ip.is_v6 ? 128 : 32});
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  constexpr std::string_view local = "localhost";
+  return iequals(host, local) || (host.size() > local.size() && host[host.size() - local.size() - 1] == '.' &&
+                                  iequals(host.substr(host.size() - local.size()), local));
 }
 
 bool canonical_host(std::string_view text, std::string& out) {

@@ -38,6 +38,23 @@ bool prefix_matches(const std::array<std::uint8_t, 16>& a, const std::array<std:
 // Zeroes every bit of `address` past the first `bits`.
 void clear_host_bits(std::array<std::uint8_t, 16>& address, int bits) noexcept;
 
+// An address block: `bits` leading bits of `address` (IPv4 in the first 4 bytes).
+struct address_block {
+  bool is_v6 = false;
+  std::array<std::uint8_t, 16> address{};
+  int bits = 0;
+};
+
+// Whether the block `inner` lies wholly inside `outer` (same family, at least as long a prefix).
+bool block_within(const address_block& inner, const address_block& outer) noexcept;
+
+// The Lambda sandbox's own addresses: loopback (127.0.0.0/8, ::1), link-local (169.254.0.0/16, fe80::/10,
+// where instance metadata lives), 0.0.0.0/8 and ::. Inside Lambda the Runtime API listens on loopback, and
+// tailscaled dials addresses outside the tailnet from the sandbox's own network.
+bool is_sandbox_block(const address_block& block) noexcept;
+// A target host in the sandbox: an IP literal in those blocks, or the name localhost / *.localhost.
+bool is_sandbox_host(std::string_view host) noexcept;
+
 // A host as routing names it, so that every way of naming one target (a request's ts-target-* headers,
 // TSPROXY_PREWARM) gives one connection-pool key: an IP literal (brackets allowed) in canonical form,
 // a DNS name lower-cased without its trailing dot. False when `text` is neither.

@@ -408,6 +408,45 @@ TEST(Routing, ResetsOutputBetweenRequests) {
   EXPECT_EQ(lines(out), expected);
 }
 
+TEST(Routing, SandboxAddressesAreRefusedByDefault) {
+  // Inside Lambda the Runtime API is on loopback and tailscaled dials non-tailnet addresses locally.
+  for (const std::string_view ip : {"127.0.0.1", "127.255.0.9", "::1", "[::1]", "::ffff:127.0.0.1",
+                                    "169.254.169.254", "fe80::1", "0.0.0.0", "0.1.2.3", "::"}) {
+    expect_error(make_request({{"ts-target-ip", ip}, {"ts-target-port", "9001"}}), 403,
+                 "SandboxTargetNotAllowed");
+  }
+  for (const std::string_view host : {"localhost", "LOCALHOST.", "runtime.localhost"}) {
+    expect_error(make_request({{"ts-target-host", host}, {"ts-target-port", "9001"}}), 403,
+                 "SandboxTargetNotAllowed");
+  }
+  // Addresses next to those blocks are ordinary targets.
+  routed_request out;
+  for (const std::string_view ip : {"128.0.0.1", "169.253.255.255", "100.64.0.1", "fe00::1", "::2"}) {
+    EXPECT_FALSE(route_request(make_request({{"ts-target-ip", ip}, {"ts-target-port", "80"}}), nullptr, out))
+        << ip;
+  }
+  EXPECT_FALSE(route_request(
+      make_request({{"ts-target-host", "localhost.example"}, {"ts-target-port", "80"}}), nullptr, out));
+}
+
+TEST(Routing, OnlyAnAllowListEntryInsideTheSandboxAdmitsASandboxAddress) {
+  std::string error;
+  const auto everything = *allow_list::parse("0.0.0.0/0:*,[::/0]:*", error);
+  expect_error(make_request({{"ts-target-ip", "127.0.0.1"}, {"ts-target-port", "9001"}}), 403,
+               "SandboxTargetNotAllowed", &everything);
+  const auto loopback = *allow_list::parse("127.0.0.0/8:8080,[::1]:*,localhost:8080", error);
+  routed_request out;
+  EXPECT_FALSE(route_request(make_request({{"ts-target-ip", "127.0.0.5"}, {"ts-target-port", "8080"}}),
+                             &loopback, out));
+  EXPECT_FALSE(
+      route_request(make_request({{"ts-target-ip", "::1"}, {"ts-target-port", "1"}}), &loopback, out));
+  EXPECT_FALSE(route_request(make_request({{"ts-target-host", "localhost"}, {"ts-target-port", "8080"}}),
+                             &loopback, out));
+  // Not in the list at all: the list's own refusal.
+  expect_error(make_request({{"ts-target-ip", "127.0.0.1"}, {"ts-target-port", "9001"}}), 403,
+               "TargetNotAllowed", &loopback);
+}
+
 TEST(Routing, TargetOutsideTheAllowListIs403) {
   std::string error;
   const auto list = *allow_list::parse("100.64.0.0/10:443", error);

@@ -245,6 +245,23 @@ TEST_F(LambdaE2e, AHeadAnswerKeepsItsContentLengthAndTheConnectionInStep) {
   }
 }
 
+TEST_F(LambdaE2e, ACallerCannotReachTheRuntimeApiThroughTheProxy) {
+  // The Runtime API listens on loopback next to the function: through the SOCKS5 listener a caller could
+  // take other callers' invocations from it. Sandbox addresses are refused unless the operator names them.
+  // Even an allow-list that admits every address does not name the sandbox.
+  local_stack stack(socks_address(), {.env = {{"TSPROXY_ALLOWED_TARGETS", "0.0.0.0/0:*"}}});
+  const auto api_port =
+      static_cast<std::uint16_t>(std::stoi(stack.runtime_api().substr(stack.runtime_api().rfind(':') + 1)));
+  const auto r =
+      stack.request("/2018-06-01/runtime/invocation/next", local_stack::route_to("127.0.0.1", api_port));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(r.header("ts-error-name"), "SandboxTargetNotAllowed");
+  local_stack without_list(socks_address(), {.env = {{"TSPROXY_ALLOWED_TARGETS", ""}}});
+  EXPECT_EQ(without_list.request("/", local_stack::route_to("127.0.0.1", api_port)).header("ts-error-name"),
+            "SandboxTargetNotAllowed")
+      << "refused by default, with no allow-list at all";
+}
+
 TEST_F(LambdaE2e, OversizedBufferedResponseIsAClear502) {
   local_stack stack(socks_address());
   const auto r = stack.request("/bytes?n=7000000", to_python());

@@ -73,6 +73,10 @@ local_stack::local_stack(const std::string& socks_address, stack_options options
                                 "--",
                                 TSPROXY_BOOTSTRAP_BIN};
   env_vars env = options.env;
+  // The peers stand in for tailnet machines on loopback, a sandbox address tsproxy refuses unless named.
+  if (std::none_of(env.begin(), env.end(),
+                   [](const auto& kv) { return kv.first == "TSPROXY_ALLOWED_TARGETS"; }))
+    env.emplace_back("TSPROXY_ALLOWED_TARGETS", "127.0.0.1:*,[::1]:*");
   env.emplace_back("TSPROXY_SOCKS5_ADDRESS", socks_address);
   env.emplace_back("TSPROXY_INVOKE_MODE", options.invoke_mode);
   local_ = child_process(argv, dir_ / "local.log", env);

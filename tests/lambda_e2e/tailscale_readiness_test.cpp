@@ -27,8 +27,13 @@ TEST_F(TailscaleReadiness, ADownTargetFailsAtOnceWhenTailscaleIsRunning) {
   EXPECT_EQ(r.header("ts-error-name"), "Socks5TargetUnreachable");
   EXPECT_NE(r.header("ts-error-message").find("http://127.0.0.1:" + std::to_string(port)), std::string::npos)
       << "the message names the target: " << r.header("ts-error-message");
-  EXPECT_EQ(tailscale.connects_to(dead_target(port)), 1u) << "a final answer must not be retried";
+  // The 0x01 that made tsproxy ask might have predated Tailscale's start: one more attempt decides.
+  EXPECT_EQ(tailscale.connects_to(dead_target(port)), 2u) << "retried more than once";
   EXPECT_EQ(stack.request("/small", to_nginx()).status, 200) << "and the next request is served";
+  // Known up now: a 0x01 is final at once.
+  EXPECT_EQ(stack.request("/", local_stack::route_to("127.0.0.1", port)).header("ts-error-name"),
+            "Socks5TargetUnreachable");
+  EXPECT_EQ(tailscale.connects_to(dead_target(port)), 3u) << "a final answer must not be retried";
 }
 
 TEST_F(TailscaleReadiness, ZeroX01WhileTailscaleStartsIsRetriedUntilItRuns) {
@@ -70,9 +75,10 @@ TEST_F(TailscaleReadiness, AWarmerDoesNotWaitOnADeadPrewarmTarget) {
                                                         {"TSPROXY_PREWARM_CONNECTIONS", "3"}}});
   EXPECT_EQ(stack.invoke_raw(R"({"warmer":true,"warmerIndex":0,"warmerTimestamp":"2026-12-01T00:00:00Z"})"),
             R"({"success":true})");
-  // Three openers at start-up and three for the warmer, each refused once and never retried.
+  // Three openers at start-up and three for the warmer, each refused and tried at most once more (while
+  // Tailscale is first seen up), never retried until a deadline.
   ASSERT_TRUE(wait_until([&] { return tailscale.connects_to(dead_target(port)) >= 6; }));
-  EXPECT_EQ(tailscale.connects_to(dead_target(port)), 6u);
+  EXPECT_LE(tailscale.connects_to(dead_target(port)), 12u);
 }
 
 }  // namespace

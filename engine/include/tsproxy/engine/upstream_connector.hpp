@@ -9,7 +9,8 @@
 //  - once any CONNECT through it has succeeded, the listener is up and 0x01 is final
 //    (socks5_target_unreachable);
 //  - otherwise a readiness probe, when one is set (the runtime asks tailscaled's LocalAPI), decides:
-//    up -> final, starting -> retry, unknown -> the window rule;
+//    starting -> retry; up -> the listener is up from now on, and one more attempt decides (that 0x01
+//    may predate the change); unknown -> the window rule;
 //  - the window rule: retry only within socks5.not_ready_window of the connector's creation.
 
 #include <asio/any_io_executor.hpp>
