@@ -25,7 +25,7 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   tsproxy::local::emulator emulator(io, std::move(*options));
   int exit_code = 1;
-  asio::co_spawn(io, emulator.run(), [&](std::exception_ptr failure, int code) {
+  asio::co_spawn(io, emulator.run(), [&](const std::exception_ptr& failure, int code) {
     if (failure)
       tsproxy::report_coroutine_exception("emulator", failure);
     else
