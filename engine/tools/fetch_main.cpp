@@ -54,6 +54,7 @@ int usage() {
 
 }  // namespace
 
+// NOLINTNEXTLINE(bugprone-exception-escape): an exception here is a bug; std::terminate names it and aborts
 int main(int argc, char** argv) {
   tsproxy::ensure_io_backend(argv);
   int count = 1;

@@ -12,6 +12,7 @@
 #include "local_options.hpp"
 #include "tsproxy/engine/spawn.hpp"
 
+// NOLINTNEXTLINE(bugprone-exception-escape): an exception here is a bug; std::terminate names it and aborts
 int main(int argc, char** argv) {
   std::string error;
   auto options = tsproxy::local::parse_local_options(argc, argv, error);
