@@ -5,7 +5,8 @@
 
 namespace tsproxy {
 
-void report_coroutine_exception(std::string_view name, std::exception_ptr error) noexcept {
+void report_coroutine_exception(std::string_view name, const std::exception_ptr& error) noexcept {
+  // `error` keeps the exception alive after the catch: `what` points into it until it is printed.
   const char* what = "unknown exception";
   try {
     std::rethrow_exception(error);

@@ -12,6 +12,7 @@
 #include "local_options.hpp"
 #include "tsproxy/engine/spawn.hpp"
 
+// NOLINTNEXTLINE(bugprone-exception-escape): an exception here is a bug; std::terminate names it and aborts
 int main(int argc, char** argv) {
   std::string error;
   auto options = tsproxy::local::parse_local_options(argc, argv, error);
@@ -25,7 +26,7 @@ int main(int argc, char** argv) {
   asio::io_context io(1);
   tsproxy::local::emulator emulator(io, std::move(*options));
   int exit_code = 1;
-  asio::co_spawn(io, emulator.run(), [&](std::exception_ptr failure, int code) {
+  asio::co_spawn(io, emulator.run(), [&](const std::exception_ptr& failure, int code) {
     if (failure)
       tsproxy::report_coroutine_exception("emulator", failure);
     else

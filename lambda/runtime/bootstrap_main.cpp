@@ -11,6 +11,7 @@
 #include "tsproxy/engine/io_backend.hpp"
 #include "tsproxy/engine/spawn.hpp"
 
+// NOLINTNEXTLINE(bugprone-exception-escape): an exception here is a bug; std::terminate names it and aborts
 int main(int, char** argv) {
   using namespace tsproxy::lambda;
   tsproxy::ensure_io_backend(argv);

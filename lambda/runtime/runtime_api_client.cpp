@@ -28,7 +28,8 @@ asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket,
 
 }  // namespace
 
-runtime_api_client::runtime_api_client(asio::any_io_executor executor, asio::ip::tcp::endpoint endpoint)
+runtime_api_client::runtime_api_client(asio::any_io_executor executor,
+                                       const asio::ip::tcp::endpoint& endpoint)
     : executor_(std::move(executor)),
       endpoint_(endpoint),
       api_target_{endpoint.address().to_string(), endpoint.port()},

@@ -38,7 +38,7 @@ class runtime_api_client {
   static constexpr std::size_t max_event_bytes = 16 * 1024 * 1024;
   static constexpr std::size_t event_padding = 64;  // simdjson::SIMDJSON_PADDING
 
-  runtime_api_client(asio::any_io_executor executor, asio::ip::tcp::endpoint endpoint);
+  runtime_api_client(asio::any_io_executor executor, const asio::ip::tcp::endpoint& endpoint);
   runtime_api_client(const runtime_api_client&) = delete;  // the reader reads through this object
   runtime_api_client& operator=(const runtime_api_client&) = delete;
 

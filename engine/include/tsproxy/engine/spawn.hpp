@@ -9,11 +9,11 @@
 
 namespace tsproxy {
 
-void report_coroutine_exception(std::string_view name, std::exception_ptr error) noexcept;
+void report_coroutine_exception(std::string_view name, const std::exception_ptr& error) noexcept;
 
 template <typename Executor>
 void spawn_reported(const Executor& executor, std::string_view name, asio::awaitable<void> work) {
-  asio::co_spawn(executor, std::move(work), [name](std::exception_ptr error) {
+  asio::co_spawn(executor, std::move(work), [name](const std::exception_ptr& error) {
     if (error) report_coroutine_exception(name, error);
   });
 }

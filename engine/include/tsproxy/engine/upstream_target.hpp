@@ -13,6 +13,7 @@ struct upstream_target {
   bool tls = false;
   std::string server_name;  // TLS SNI and verification name; empty = none (IP literal targets)
 
+  // NOLINTNEXTLINE(modernize-use-nullptr): flags the 0 a defaulted <=> compares with (llvm-project#53961)
   auto operator<=>(const upstream_target&) const = default;
   std::string describe() const;  // "host:port" with "https://" or "http://" prefix, for logs and errors
 };
