@@ -4,6 +4,8 @@
 #include <asio/ssl/error.hpp>
 #include <cerrno>
 
+#include "tsproxy/engine/dns_message.hpp"
+
 namespace tsproxy {
 
 namespace {
@@ -110,6 +112,7 @@ std::error_code make_error_code(engine_error e) noexcept {
 }
 
 bool is_timeout(std::error_code ec) noexcept {
+  if (ec == dns_error::timeout) return true;
   if (ec.category() != engine_category()) return ec == asio::error::timed_out || ec == std::errc::timed_out;
   auto e = static_cast<engine_error>(ec.value());
   return e >= engine_error::connect_timeout && e <= engine_error::request_deadline;
@@ -123,6 +126,7 @@ bool is_socks5_error(std::error_code ec) noexcept {
 
 std::string_view error_name(std::error_code ec) noexcept {
   if (ec.category() == engine_category()) return info(static_cast<engine_error>(ec.value())).name;
+  if (ec.category() == dns_category()) return dns_error_name(static_cast<dns_error>(ec.value()));
   if (ec.category() == asio::error::get_ssl_category() || ec == asio::ssl::error::stream_truncated) {
     return "TlsError";
   }

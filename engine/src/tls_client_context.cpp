@@ -35,7 +35,14 @@ int owner_index() {
 
 }  // namespace
 
-tls_client_context::tls_client_context(tls_settings settings) : settings_(std::move(settings)) {}
+void use_builtin_openssl_defaults() noexcept {
+  // The first initialisation decides: later ones (SSL_CTX_new's) no longer load a configuration.
+  OPENSSL_init_ssl(OPENSSL_INIT_NO_LOAD_CONFIG, nullptr);
+}
+
+tls_client_context::tls_client_context(tls_settings settings) : settings_(std::move(settings)) {
+  use_builtin_openssl_defaults();
+}
 
 tls_client_context::~tls_client_context() {
   for (auto& [key, session] : sessions_) SSL_SESSION_free(session);

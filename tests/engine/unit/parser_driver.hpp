@@ -17,6 +17,7 @@
 #include <utility>
 #include <vector>
 
+#include "support/printable.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/http_parser.hpp"
 
@@ -77,30 +78,6 @@ inline const char* framing_name(http_parser::framing f) {
       return "until_close";
   }
   return "?";
-}
-
-// Escapes control bytes; clips after `limit` bytes so failure reports stay readable.
-inline std::string printable(std::string_view s, std::size_t limit = 80) {
-  std::string out;
-  const bool clipped = s.size() > limit;
-  s = s.substr(0, limit);
-  for (const char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    if (c == '\r')
-      out += "\\r";
-    else if (c == '\n')
-      out += "\\n";
-    else if (c < 0x20 || c >= 0x7f) {
-      static constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xf];
-    } else {
-      out += ch;
-    }
-  }
-  if (clipped) out += "...";
-  return out;
 }
 
 inline void PrintTo(const message_outcome& m, std::ostream* os) {

@@ -16,6 +16,13 @@ typedef struct ssl_session_st SSL_SESSION;
 
 namespace tsproxy {
 
+// Keeps OpenSSL from reading a system configuration file (OPENSSLDIR/openssl.cnf, or OPENSSL_CONF). A
+// static build carries the OPENSSLDIR of the machine that built it, which means nothing on Lambda, and a
+// configuration there could load providers built for another C library. tsproxy sets everything it relies
+// on in code, so every machine gets OpenSSL's built-in defaults. Idempotent; call it before any other
+// OpenSSL use (main() does; every tls_client_context does too).
+void use_builtin_openssl_defaults() noexcept;
+
 class tls_client_context {
  public:
   explicit tls_client_context(tls_settings settings);
