@@ -21,7 +21,8 @@ constexpr std::uint8_t v4_mapped_prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf
 
 bool parse_ip(std::string_view text, ip_address& out) noexcept {
   char buf[INET6_ADDRSTRLEN];
-  if (text.empty() || text.size() >= sizeof buf) return false;
+  // inet_pton reads up to a NUL: "100.64.0.1\0junk" must not pass as 100.64.0.1.
+  if (text.empty() || text.size() >= sizeof buf || text.find('\0') != std::string_view::npos) return false;
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   out = {};
@@ -64,7 +65,7 @@ bool normalize_dns_name(std::string_view s, std::string& out) {
     }
     previous = c;
   }
-  if (previous == '-') return false;
+  if (previous == '-' || previous == '.') return false;  // "a.ts.net.." ends in an empty label
   out.resize(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) out[i] = ascii_lower(s[i]);
   return true;
@@ -162,7 +163,17 @@ bool canonical_host(std::string_view text, std::string& out) {
 std::string quoted(std::string_view value) {
   constexpr std::size_t max_quoted = 100;
   std::string out = "'";
-  out.append(value.substr(0, max_quoted));
+  for (const char ch : value.substr(0, max_quoted)) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c >= 0x20 && c != 0x7f) {
+      out.push_back(ch);
+      continue;
+    }
+    static constexpr char hex[] =
+        "0123456789abcdef";  // a control byte, written so the message stays one line
+    out.append("\\x").push_back(hex[c >> 4]);
+    out.push_back(hex[c & 0xf]);
+  }
   if (value.size() > max_quoted) out.append("...");
   out.push_back('\'');
   return out;

@@ -60,7 +60,8 @@ bool is_sandbox_host(std::string_view host) noexcept;
 // a DNS name lower-cased without its trailing dot. False when `text` is neither.
 bool canonical_host(std::string_view text, std::string& out);
 
-// Caller input for an error message: quoted, and cut short so a huge header cannot bloat the error.
+// Caller input for an error message: quoted, control bytes written as \xNN (so the message is one line
+// of text wherever it goes), and cut short so a huge header cannot bloat the error.
 std::string quoted(std::string_view value);
 
 }  // namespace tsproxy::lambda

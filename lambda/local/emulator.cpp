@@ -10,6 +10,7 @@
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
 #include "child_environment.hpp"
+#include "function_url_auth.hpp"
 #include "json_log.hpp"
 #include "tsproxy/engine/spawn.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
@@ -43,8 +44,9 @@ emulator::emulator(asio::io_context& io, local_options options)
       function_{.region = child_region(current_environment()), .url_id = ids_.url_id()},
       queue_(options_.max_concurrency, options_.max_queued_invocations, options_.timeout),
       init_(queue_, stats_),
-      extensions_(function_, init_, ids_),
-      supervisor_(io, [this](const child_info& child) { on_child_exit(child); }),
+      extensions_(function_, init_, ids_,
+                  [this](std::string_view type, std::string_view body) { on_init_error(type, body); }),
+      supervisor_(io, [this](const lambda::child_info& child) { on_child_exit(child); }),
       runtime_server_(io, runtime_settings(options_), function_, queue_, init_, extensions_, stats_,
                       [this](std::string_view type, std::string_view body) { on_init_error(type, body); }),
       url_listener_(io, options_, function_, queue_, stats_, ids_),
@@ -52,6 +54,22 @@ emulator::emulator(asio::io_context& io, local_options options)
 
 asio::awaitable<int> emulator::run() {
   spawn_reported(io_.get_executor(), "signals", watch_signals());
+
+  if (options_.auth == auth_mode::aws_iam) {
+    std::string error;
+    auto acceptance = load_function_url_auth(options_, function_.region, process_env, error);
+    if (!acceptance) {
+      log_line("error").str("msg", "cannot set up --auth aws_iam").str("error", error).emit();
+      co_return 1;
+    }
+    log_line("auth")
+        .str("mode", "aws_iam")
+        .str("region", acceptance->region)
+        .str("access_key_id", acceptance->key.access_key_id)
+        .boolean("session_token", !acceptance->key.session_token.empty())
+        .emit();
+    url_listener_.require_iam(std::move(*acceptance));
+  }
 
   const asio::ip::tcp::endpoint runtime_endpoint(asio::ip::make_address_v4("127.0.0.1"),
                                                  options_.runtime_port);
@@ -173,7 +191,7 @@ void emulator::request_stop(int exit_code) {
   stop_signal_.notify_all();
 }
 
-void emulator::on_child_exit(const child_info& child) {
+void emulator::on_child_exit(const lambda::child_info& child) {
   if (stopping_) return;  // shutdown() reaps everything
   if (child.pid == runtime_pid_) {
     log_line("runtime_exit").num("pid", child.pid).num("exit_code", child.exit_code).emit();

@@ -12,7 +12,8 @@
 #include <chrono>
 #include <string_view>
 
-#include "event_signal.hpp"
+#include "common/event_signal.hpp"
+#include "common/process_supervisor.hpp"
 #include "extensions_api.hpp"
 #include "function_identity.hpp"
 #include "function_url_listener.hpp"
@@ -21,7 +22,6 @@
 #include "invocation_queue.hpp"
 #include "invoke_stats.hpp"
 #include "local_options.hpp"
-#include "process_supervisor.hpp"
 #include "runtime_api_server.hpp"
 
 namespace tsproxy::local {
@@ -42,7 +42,7 @@ class emulator {
   asio::awaitable<void> shutdown();
   asio::awaitable<void> sleep_for(std::chrono::milliseconds duration);
   void request_stop(int exit_code);
-  void on_child_exit(const child_info& child);
+  void on_child_exit(const lambda::child_info& child);
   void on_init_error(std::string_view error_type, std::string_view body);
 
   asio::io_context& io_;
@@ -53,11 +53,11 @@ class emulator {
   invocation_queue queue_;
   init_tracker init_;
   extensions_api extensions_;
-  process_supervisor supervisor_;
+  lambda::process_supervisor supervisor_;
   runtime_api_server runtime_server_;
   function_url_listener url_listener_;
   asio::signal_set signals_;
-  event_signal stop_signal_;
+  lambda::event_signal stop_signal_;
   bool stop_requested_ = false;
   bool stopping_ = false;
   int exit_code_ = 0;

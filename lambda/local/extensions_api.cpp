@@ -115,13 +115,16 @@ asio::awaitable<bool> extensions_api::handle_error(server_connection& conn, std:
   const auto id = find_header(conn.head().headers, identifier_header);
   const auto found = extensions_.find(id);
   static constexpr std::string_view error_type_header = "Lambda-Extension-Function-Error-Type";
+  const std::string error_type(find_header(conn.head().headers, error_type_header));
   log_line(which == "init" ? "extension_init_error" : "extension_exit_error")
       .str("id", id)
       .str("name", found == extensions_.end() ? std::string_view() : std::string_view(found->second->name))
-      .str("error_type", find_header(conn.head().headers, error_type_header))
+      .str("error_type", error_type)
       .str("body", body)
       .emit();
-  co_return !co_await conn.respond_json(202, accepted_body, keep, no_deadline) && keep;
+  const bool answered = !co_await conn.respond_json(202, accepted_body, keep, no_deadline);
+  if (which == "init" && found != extensions_.end() && on_init_error_) on_init_error_(error_type, body);
+  co_return answered&& keep;
 }
 
 void extensions_api::push(extension& ext, const std::string& event) {

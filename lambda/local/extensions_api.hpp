@@ -1,16 +1,18 @@
 #pragma once
 // The Lambda Extensions API (2020-01-01) on the runtime port: register, event/next (INVOKE and
-// SHUTDOWN events), init/error and exit/error.
+// SHUTDOWN events), init/error and exit/error. As in Lambda, an extension's init/error fails the init:
+// it is handed to the same handler as the runtime's own /init/error.
 
 #include <asio/awaitable.hpp>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
 #include <string_view>
 
-#include "event_signal.hpp"
+#include "common/event_signal.hpp"
 #include "function_identity.hpp"
 #include "server_connection.hpp"
 
@@ -26,8 +28,11 @@ class extensions_api {
   static constexpr std::size_t max_pending_events = 1024;
   static constexpr std::size_t max_request_body = 64 * 1024;
 
-  extensions_api(const function_identity& function, init_tracker& init, id_generator& ids)
-      : function_(function), init_(init), ids_(ids) {}
+  using init_error_handler = std::function<void(std::string_view error_type, std::string_view body)>;
+
+  extensions_api(const function_identity& function, init_tracker& init, id_generator& ids,
+                 init_error_handler on_init_error)
+      : function_(function), init_(init), ids_(ids), on_init_error_(std::move(on_init_error)) {}
 
   // Whether this request (method, path) is an Extensions API route.
   static bool handles(std::string_view path) noexcept { return path.starts_with("/2020-01-01/extension/"); }
@@ -47,7 +52,7 @@ class extensions_api {
     bool wants_shutdown = false;
     bool called_next = false;
     std::deque<std::string> events;
-    event_signal signal;
+    lambda::event_signal signal;
   };
 
   asio::awaitable<bool> handle_register(server_connection& conn);
@@ -58,6 +63,7 @@ class extensions_api {
   const function_identity& function_;
   init_tracker& init_;
   id_generator& ids_;
+  init_error_handler on_init_error_;
   std::map<std::string, std::unique_ptr<extension>, std::less<>> extensions_;
 };
 

@@ -5,6 +5,7 @@
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
 #include "event_builder.hpp"
+#include "function_url_auth.hpp"
 #include "ids.hpp"
 #include "invocation_queue.hpp"
 #include "invoke_stats.hpp"
@@ -134,6 +135,22 @@ asio::awaitable<bool> function_url_listener::reject(server_connection& conn, int
   co_return false;
 }
 
+asio::awaitable<bool> function_url_listener::forbid(server_connection& conn, aws::sigv4_rejection why,
+                                                    bool keep_alive) {
+  const auto request_id = ids_.uuid_v4();
+  log_line("auth_rejected").str("request_id", request_id).str("reason", aws::rejection_name(why)).emit();
+  const auto date = http_date();
+  const std::vector<header_view> headers{{"Content-Type", "application/json"},
+                                         {error_type_header, forbidden_error_type},
+                                         {request_id_header, request_id},
+                                         {date_header, date}};
+  // The body was read whole, so the connection stays usable, as a Function URL's does; HEAD gets no body.
+  const bool failed = static_cast<bool>(
+      co_await conn.respond(forbidden_status, headers, forbidden_body, keep_alive,
+                            clock::now() + options_.client_read_timeout, conn.head().method != "HEAD"));
+  co_return !failed && keep_alive;
+}
+
 asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
   active_guard active(active_);
   const auto received_at = clock::now();
@@ -164,6 +181,14 @@ asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
     co_return false;
   }
 
+  const bool direct = head.method == "POST" && head.target == direct_invoke_path;
+  // Like AuthType AWS_IAM: the signature covers the body, so it is checked once the body is in. The
+  // direct-invoke path stands for Lambda's Invoke API, not the Function URL, and stays open.
+  if (iam_ && !direct) {
+    const auto verdict = check_function_url_request(*iam_, head, body, std::chrono::system_clock::now());
+    if (verdict != aws::sigv4_rejection::none) co_return co_await forbid(conn, verdict, keep_alive);
+  }
+
   auto inv = std::make_shared<invocation>();
   inv->request_id = ids_.uuid_v4();
   inv->trace_id = ids_.trace_id(time_epoch_ms / 1000);
@@ -174,7 +199,7 @@ asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
   const std::string source_ip = remote.address().to_string();
   const std::string trace_header = inv->trace_id.substr(0, inv->trace_id.find(';'));
   // The Invoke API of the Runtime Interface Emulator: the body is the event itself (warmers, tests).
-  inv->direct = head.method == "POST" && head.target == direct_invoke_path;
+  inv->direct = direct;
   if (inv->direct) {
     inv->event = std::move(body);
   } else {

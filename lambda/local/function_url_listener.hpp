@@ -1,15 +1,19 @@
 #pragma once
 // The Function URL side: an HTTP/1.1 keep-alive listener that turns each request into a payload 2.0
 // event, queues it as an invocation, waits for the result within the function's deadline, and writes
-// it back (buffered, or relayed as it streams). One JSON log line per invocation.
+// it back (buffered, or relayed as it streams). One JSON log line per invocation. With require_iam(),
+// Function URL requests whose SigV4 signature does not verify get 403 as a Function URL with AuthType
+// AWS_IAM answers them (function_url_auth.hpp), and one log line naming the reason.
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <system_error>
 
+#include "aws/sigv4_verifier.hpp"
 #include "function_identity.hpp"
 #include "local_options.hpp"
 #include "server_connection.hpp"
@@ -30,6 +34,8 @@ class function_url_listener {
   std::uint16_t port() const;
   void start();
   void stop();  // no new connections; requests in progress go on
+  // From now on Function URL requests must be signed with this key (direct invokes stay open).
+  void require_iam(aws::sigv4_acceptance acceptance) { iam_ = std::move(acceptance); }
   // Requests read and not yet fully answered.
   std::size_t active_requests() const noexcept { return active_; }
 
@@ -40,6 +46,8 @@ class function_url_listener {
   asio::awaitable<bool> handle(server_connection& conn);
   asio::awaitable<bool> reject(server_connection& conn, int status, std::string_view error_type,
                                std::string_view message, bool drain);
+  // The Function URL's 403 for a request whose signature does not verify.
+  asio::awaitable<bool> forbid(server_connection& conn, aws::sigv4_rejection why, bool keep_alive);
   asio::awaitable<bool> deliver(server_connection& conn, invocation& inv, bool keep_alive, bool head_only);
 
   asio::io_context& io_;
@@ -50,6 +58,7 @@ class function_url_listener {
   id_generator& ids_;
   asio::ip::tcp::acceptor acceptor_;
   std::size_t active_ = 0;
+  std::optional<aws::sigv4_acceptance> iam_;
 };
 
 }  // namespace tsproxy::local

@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "event_signal.hpp"
+#include "common/event_signal.hpp"
 
 namespace tsproxy::local {
 
@@ -29,7 +29,7 @@ class init_tracker {
   bool complete() const noexcept { return complete_; }
   std::size_t registered() const noexcept { return registered_.size(); }
   // Notified on every registration and readiness change.
-  event_signal& changed() noexcept { return changed_; }
+  lambda::event_signal& changed() noexcept { return changed_; }
 
  private:
   void check();
@@ -42,7 +42,7 @@ class init_tracker {
   bool runtime_ready_ = false;
   bool ignore_extensions_ = false;
   bool complete_ = false;
-  event_signal changed_;
+  lambda::event_signal changed_;
 };
 
 }  // namespace tsproxy::local

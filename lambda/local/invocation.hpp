@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "event_signal.hpp"
+#include "common/event_signal.hpp"
 #include "result_decoder.hpp"
 
 namespace tsproxy::local {
@@ -47,7 +47,7 @@ struct invocation {
   std::string stream_error;  // why a stream failed (for the log)
 
   bool client_gone = false;  // the Function URL side stopped listening
-  event_signal signal;
+  lambda::event_signal signal;
 
   // The complete response (a buffered result, /error, or a failure before any result). Ignored once
   // a response was given.

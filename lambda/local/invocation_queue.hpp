@@ -12,7 +12,7 @@
 #include <string>
 #include <string_view>
 
-#include "event_signal.hpp"
+#include "common/event_signal.hpp"
 #include "invocation.hpp"
 
 namespace tsproxy::local {
@@ -68,7 +68,7 @@ class invocation_queue {
   std::size_t next_waiting_ = 0;
   std::deque<std::shared_ptr<invocation>> pending_;
   std::map<std::string, std::shared_ptr<invocation>, std::less<>> running_;
-  event_signal changed_;
+  lambda::event_signal changed_;
 };
 
 }  // namespace tsproxy::local

@@ -25,6 +25,8 @@ std::string_view local_usage() noexcept {
   return "usage: tsproxy-local [--port P] [--bind ADDR] [--runtime-port R]\n"
          "                     [--invoke-mode buffered|response_stream] [--max-concurrency N]\n"
          "                     [--timeout-ms T] [--memory-mb M] [--extension PATH]...\n"
+         "                     [--auth none|aws_iam] [--auth-region REGION]\n"
+         "                     [--auth-credentials FILE] [--auth-profile NAME]\n"
          "                     [--exit-on-init-error] -- /path/to/bootstrap [args...]\n";
 }
 
@@ -72,6 +74,22 @@ std::optional<local_options> parse_local_options(int argc, const char* const* ar
       ok = parse_number<unsigned>(value, options.memory_mb, 128, 10240);
     } else if (arg == "--extension") {
       options.extensions.emplace_back(value);
+    } else if (arg == "--auth") {
+      if (value == "none" || value == "NONE")
+        options.auth = auth_mode::none;
+      else if (value == "aws_iam" || value == "AWS_IAM")
+        options.auth = auth_mode::aws_iam;
+      else
+        ok = false;
+    } else if (arg == "--auth-region") {
+      options.auth_region = std::string(value);
+      ok = !value.empty();
+    } else if (arg == "--auth-credentials") {
+      options.auth_credentials_file = std::string(value);
+      ok = !value.empty();
+    } else if (arg == "--auth-profile") {
+      options.auth_profile = std::string(value);
+      ok = !value.empty();
     } else {
       error = "unknown option " + std::string(arg);
       return std::nullopt;
@@ -82,6 +100,11 @@ std::optional<local_options> parse_local_options(int argc, const char* const* ar
     }
   }
   for (; i < argc; ++i) options.bootstrap.emplace_back(argv[i]);
+  if (options.auth == auth_mode::none &&
+      (!options.auth_region.empty() || !options.auth_credentials_file.empty())) {
+    error = "--auth-region and --auth-credentials need --auth aws_iam";
+    return std::nullopt;
+  }
   if (options.bootstrap.empty()) {
     error = "missing '-- /path/to/bootstrap'";
     return std::nullopt;

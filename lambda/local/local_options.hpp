@@ -14,6 +14,9 @@ namespace tsproxy::local {
 
 enum class invoke_mode { buffered, response_stream };
 
+// How the Function URL authenticates callers: none (AuthType NONE) or SigV4 (AuthType AWS_IAM).
+enum class auth_mode { none, aws_iam };
+
 std::string_view invoke_mode_name(invoke_mode mode) noexcept;
 
 struct local_options {
@@ -27,6 +30,10 @@ struct local_options {
   bool exit_on_init_error = false;
   std::vector<std::string> extensions;  // executables started before the bootstrap
   std::vector<std::string> bootstrap;   // argv of the runtime; bootstrap[0] is its path
+  auth_mode auth = auth_mode::none;
+  std::string auth_region;               // empty: the function's region
+  std::string auth_credentials_file;     // empty: AWS_ACCESS_KEY_ID etc. of tsproxy-local's environment
+  std::string auth_profile = "default";  // the section of auth_credentials_file
 
   // Limits (named so they can be tuned in one place).
   std::size_t max_request_body_bytes = 6 * 1024 * 1024;          // Function URL request payload limit

@@ -5,16 +5,18 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 
-#include "runtime/log.hpp"
+#include "common/log.hpp"
 #include "runtime/proxy_runtime.hpp"
 #include "runtime/runtime_api_client.hpp"
 #include "tsproxy/engine/io_backend.hpp"
 #include "tsproxy/engine/spawn.hpp"
+#include "tsproxy/engine/tls_client_context.hpp"
 
 // NOLINTNEXTLINE(bugprone-exception-escape): an exception here is a bug; std::terminate names it and aborts
 int main(int, char** argv) {
   using namespace tsproxy::lambda;
   tsproxy::ensure_io_backend(argv);
+  tsproxy::use_builtin_openssl_defaults();
   // glibc raises its mmap threshold to the size of every large block freed, after which large event
   // buffers come from the heap and their memory is never returned. A fixed threshold keeps every
   // block above it in its own mapping, unmapped when freed: memory returns after a burst. 256 KiB
@@ -41,14 +43,12 @@ int main(int, char** argv) {
   }
   set_log_level(config->level);
 
-  proxy_runtime runtime(io, std::move(*config));
-  runtime.start();
-  asio::signal_set signals(io, SIGTERM, SIGINT);
+  proxy_runtime runtime(std::move(*config));
+  asio::signal_set signals(runtime.main_io(), SIGTERM, SIGINT);
   signals.async_wait([&](const asio::error_code& ec, int signal) {
     if (ec) return;
     log(log_level::info, "shutting down", {{"signal", std::int64_t{signal}}});
     runtime.stop();
   });
-  io.run();
-  return 0;
+  return runtime.run();
 }

@@ -1,13 +1,14 @@
 #include "runtime/proxy_handler.hpp"
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <chrono>
 
 #include "adapter/metrics.hpp"
 #include "adapter/response_encoding.hpp"
+#include "common/log.hpp"
 #include "runtime/failure.hpp"
-#include "runtime/log.hpp"
 #include "runtime/stream_sink.hpp"
 
 namespace tsproxy::lambda {
@@ -29,16 +30,23 @@ double elapsed_ms(time_point since) {
   return std::chrono::duration<double, std::milli>(steady_clock::now() - since).count();
 }
 
-void release_if_larger(std::string& s, std::size_t keep) {
-  if (s.capacity() > keep) std::string().swap(s);
+bool release_if_larger(std::string& s, std::size_t keep) {
+  if (s.capacity() <= keep) return false;
+  std::string().swap(s);
+  return true;
 }
 
 }  // namespace
 
 void loop_state::release_excess(invocation& inv) {
-  release_if_larger(payload, kept_capacity);
-  release_if_larger(inv.event, kept_capacity);
+  bool released = release_if_larger(payload, kept_capacity);
+  released = release_if_larger(inv.event, kept_capacity) || released;
   events.release_excess(kept_capacity);
+  // What a large invocation allocated on its way below the mmap threshold (bootstrap_main: strings as they
+  // grew, the decoded body, the parser's buffers) is free now but stays in the heap, of which glibc returns
+  // only the top: after one burst at concurrency 1 that kept 5 MiB resident. Only invocations large enough
+  // to release a buffer pay for returning every free page.
+  if (released) malloc_trim(0);
 }
 
 asio::awaitable<std::error_code> proxy_handler::respond_error(call& c, int status, std::string_view name,

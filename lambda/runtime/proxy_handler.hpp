@@ -16,8 +16,8 @@
 namespace tsproxy::lambda {
 
 // What an invocation loop keeps between invocations, so steady-state requests allocate little.
-// After each invocation, buffers that grew past `kept_capacity` are released: one burst of large
-// requests must not pin its memory for the life of the environment.
+// After each invocation, buffers that grew past `kept_capacity` are released and the heap's free pages
+// returned: one burst of large requests must not pin its memory for the life of the environment.
 struct loop_state {
   // Enough for the events and responses of everyday requests; at concurrency 64 at most a few MiB.
   static constexpr std::size_t kept_capacity = 128 * 1024;

@@ -1,46 +1,41 @@
 #pragma once
-// The runtime: N invocation loops (AWS_LAMBDA_MAX_CONCURRENCY, else one) as coroutines on one
-// io_context, sharing one upstream client and so one warm pool. Each loop owns its Runtime API
-// connection and its event buffers.
-//
-// When the Runtime API cannot be reached, Lambda is gone and the process exits — but only once it has
-// been unreachable for runtime_api_patience without a break, and no invocation is still in flight on
-// another loop. A break is an answer, or a `next` that stayed on the wire for a while before it failed
-// (a long poll that Lambda held, then dropped): so short blips, however far apart, never add up.
+// The runtime: AWS_LAMBDA_MAX_CONCURRENCY invocation loops (else one) spread over TSPROXY_THREADS
+// event-loop threads (default: one per CPU, never more than the loops), shared-nothing: each thread is a
+// runtime_worker with its own io_context, loops and warm pool. Standard Lambda (concurrency 1) runs one
+// worker on the main thread, as a single-threaded process.
 
-#include <asio/io_context.hpp>
-#include <optional>
+#include <atomic>
+#include <memory>
+#include <vector>
 
-#include "runtime/proxy_handler.hpp"
 #include "runtime/runtime_config.hpp"
-#include "tsproxy/engine/upstream_client.hpp"
+#include "runtime/runtime_liveness.hpp"
+#include "runtime/runtime_worker.hpp"
 
 namespace tsproxy::lambda {
 
 class proxy_runtime {
  public:
-  proxy_runtime(asio::io_context& io, runtime_config config);
+  explicit proxy_runtime(runtime_config config);
 
-  // Starts the loops; the first `next` request goes out before anything else is done
-  // (prewarming starts once it is on the wire).
-  void start();
+  // The first worker's io_context, run by the calling thread: signals are waited for there.
+  asio::io_context& main_io() noexcept { return workers_.front()->io(); }
 
-  // Stops taking invocations (SIGTERM).
+  // Runs every worker (the first on the calling thread) until all have stopped; the exit status: 0 after
+  // stop(), 1 when Lambda is gone.
+  int run();
+
+  // Thread-safe (SIGTERM). Stops taking invocations; those in flight get TSPROXY_SHUTDOWN_GRACE_MS to
+  // finish, and the process exits as soon as they have.
   void stop();
 
  private:
-  asio::awaitable<void> invocation_loop(unsigned index);
-  // Records a failed `next`; `was_held`: it had been on the wire a while (the API was there until now).
-  // True when the process should give up.
-  bool runtime_api_failed(unsigned loop, std::error_code ec, bool was_held);
+  void give_up();
 
-  asio::io_context& io_;
   runtime_config config_;
-  upstream_client upstream_;
-  proxy_handler handler_;
-  bool prewarm_started_ = false;
-  std::optional<time_point> unreachable_since_;  // no loop has reached the Runtime API since then
-  unsigned in_flight_ = 0;                       // invocations being served
+  runtime_liveness liveness_;
+  std::vector<std::unique_ptr<runtime_worker>> workers_;
+  std::atomic<int> exit_status_{0};
 };
 
 }  // namespace tsproxy::lambda

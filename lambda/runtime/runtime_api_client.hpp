@@ -1,27 +1,25 @@
 #pragma once
-// Client of the Lambda Runtime API (2018-06-01) over one persistent keep-alive connection.
-// One client per invocation loop. The request bytes come from runtime_api_requests (pure builders);
-// this class only moves them and reads the answers with the engine's http_reader. `next` long-polls
-// with no client-side timeout (Lambda freezes the process while no event is queued); every other
-// call is bounded by the deadline it is given. An answer with a non-2xx status is
-// http_unexpected_status (its status in last_status()). A reused connection that Lambda closed
-// meanwhile is replaced once, before any answer byte arrived.
+// Client of the Lambda Runtime API (2018-06-01) over one persistent keep-alive connection
+// (common/api_connection). One client per invocation loop. The request bytes come from
+// runtime_api_requests (pure builders). `next` long-polls with no client-side timeout (Lambda freezes
+// the process while no event is queued); every other call is bounded by the deadline it is given. An
+// answer with a non-2xx status is http_unexpected_status (its status in last_status()). A reused
+// connection that Lambda closed meanwhile is replaced once, before any answer byte arrived.
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
 #include <cstdint>
 #include <functional>
-#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <vector>
 
+#include "common/api_connection.hpp"
 #include "tsproxy/engine/deadline.hpp"
-#include "tsproxy/engine/http_reader.hpp"
-#include "tsproxy/engine/transport.hpp"
-#include "tsproxy/engine/upstream_target.hpp"
+#include "tsproxy/engine/http_message.hpp"
 
 namespace tsproxy::lambda {
 
@@ -33,14 +31,16 @@ struct invocation {
   std::string event;  // capacity leaves simdjson's padding after the bytes, so it is parsed in place
 };
 
+// The invocation's identity from the headers of the answer to `next`. Fails with http_bad_header when
+// the request id could not be a path segment of the calls that answer the invocation.
+std::error_code read_invocation_headers(const std::vector<header_field>& headers, invocation& out);
+
 class runtime_api_client {
  public:
   static constexpr std::size_t max_event_bytes = 16 * 1024 * 1024;
   static constexpr std::size_t event_padding = 64;  // simdjson::SIMDJSON_PADDING
 
   runtime_api_client(asio::any_io_executor executor, const asio::ip::tcp::endpoint& endpoint);
-  runtime_api_client(const runtime_api_client&) = delete;  // the reader reads through this object
-  runtime_api_client& operator=(const runtime_api_client&) = delete;
 
   // Waits for the next invocation. `on_request_sent` runs once the GET is on the wire.
   asio::awaitable<std::error_code> next(invocation& out, const std::function<void()>& on_request_sent = {});
@@ -62,35 +62,20 @@ class runtime_api_client {
                                                time_point until);
 
   // Whether the next call will have to open a new connection.
-  bool connected() const noexcept { return stream_ != nullptr; }
+  bool connected() const noexcept { return connection_.connected(); }
   // The status of the last answer read (0 before any).
-  int last_status() const noexcept { return last_status_; }
+  int last_status() const noexcept { return connection_.last_status(); }
 
  private:
-  // One timer bounds a whole call (until == time_point::max(): none), not each read and write in it.
-  asio::awaitable<std::error_code> bounded(time_point until, asio::awaitable<std::error_code> op);
-  asio::awaitable<std::error_code> ensure_connected();
-  asio::awaitable<std::error_code> send(std::span<const asio::const_buffer> pieces);
-  // Reads one answer; its body goes to `body` (up to `max_body` bytes, `padding` spare capacity).
-  asio::awaitable<std::error_code> read_answer(std::string& body, std::size_t max_body,
-                                               std::size_t padding = 0);
-  // A whole POST: send and read the answer, replacing a stale reused connection once; checks the status.
-  asio::awaitable<std::error_code> post_once_more_if_stale(std::span<const asio::const_buffer> pieces);
+  // A whole POST within `until`: send and read the answer; checks the status.
   asio::awaitable<std::error_code> post(std::span<const asio::const_buffer> pieces, time_point until);
+  asio::awaitable<std::error_code> post_unbounded(std::span<const asio::const_buffer> pieces);
   // The end of a streamed response (last chunk, maybe trailers), then its answer.
   asio::awaitable<std::error_code> finish_stream(std::span<const asio::const_buffer> pieces);
-  std::error_code status_error() const noexcept;  // http_unexpected_status unless last_status() is 2xx
-  void drop_connection() noexcept;
 
-  asio::any_io_executor executor_;
-  asio::ip::tcp::endpoint endpoint_;
-  upstream_target api_target_;  // names the Runtime API in each request's Host header
-  std::unique_ptr<transport> stream_;
-  http_reader reader_;
+  api_connection connection_;
   std::string head_;   // the head of the request being sent
   std::string reply_;  // body of the last answer to anything but `next` (small; kept for its capacity)
-  int last_status_ = 0;
-  bool answer_started_ = false;  // the last read got bytes of an answer (so a resend is unsafe)
 };
 
 }  // namespace tsproxy::lambda

@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "adapter/routing.hpp"
-#include "runtime/log.hpp"
+#include "common/log.hpp"
 #include "tsproxy/engine/engine_config.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
 
@@ -19,8 +19,11 @@ enum class invoke_mode { buffered, response_stream };
 
 struct runtime_config {
   engine_config engine;
-  asio::ip::tcp::endpoint runtime_api;                  // AWS_LAMBDA_RUNTIME_API
-  unsigned concurrency = 1;                             // AWS_LAMBDA_MAX_CONCURRENCY
+  asio::ip::tcp::endpoint runtime_api;  // AWS_LAMBDA_RUNTIME_API
+  unsigned concurrency = 1;             // AWS_LAMBDA_MAX_CONCURRENCY
+  // TSPROXY_THREADS: event-loop threads, each with its own share of the loops and its own pool; default
+  // min(CPUs this process may run on, concurrency), so standard Lambda (concurrency 1) keeps one thread.
+  unsigned threads = 1;
   invoke_mode mode = invoke_mode::buffered;             // TSPROXY_INVOKE_MODE: the Function URL's invoke mode
   std::optional<allow_list> allowed_targets;            // TSPROXY_ALLOWED_TARGETS; absent = any target
   std::vector<upstream_target> prewarm;                 // TSPROXY_PREWARM: [https://]host:port,...
@@ -29,15 +32,29 @@ struct runtime_config {
   log_level level = log_level::info;                    // TSPROXY_LOG_LEVEL, or DEBUG set (Node proxy parity)
   std::chrono::milliseconds deadline_margin{
       300};  // TSPROXY_DEADLINE_MARGIN_MS: answer 504 this long before Lambda's deadline
+  // TSPROXY_SHUTDOWN_GRACE_MS: after SIGTERM, how long invocations in flight may take to finish (Lambda's
+  // shutdown phase leaves a runtime without extensions 300 ms in all).
+  std::chrono::milliseconds shutdown_grace{250};
   std::size_t max_response_bytes = 6 * 1024 * 1024;  // buffered payload limit of Lambda
   // TSPROXY_TAILSCALE_SOCKET: tailscaled's LocalAPI socket, asked whether Tailscale is up when the SOCKS5
   // listener answers 0x01; empty = never ask (0x01 is then judged by the not-ready window alone).
   std::string tailscale_socket = "/tmp/tailscale.sock";
 };
 
+// The CPUs this process may run on (sched_getaffinity), at least 1.
+unsigned available_cpus() noexcept;
+
 // Reads the configuration; on failure returns nullopt with `error` naming the variable. Even then
 // `runtime_api_out` is filled when AWS_LAMBDA_RUNTIME_API was valid, so /init/error can be reported.
+// `cpus` bounds the default thread count.
 std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::string& error,
-                                                  std::optional<asio::ip::tcp::endpoint>& runtime_api_out);
+                                                  std::optional<asio::ip::tcp::endpoint>& runtime_api_out,
+                                                  unsigned cpus = available_cpus());
+
+// One event-loop thread's share of a process configuration: its number of invocation loops (the
+// concurrency split evenly, the first threads taking one more when it does not divide), and pool and
+// prewarm limits divided the same way, rounded up so every thread keeps at least one of each. The limits
+// of the process configuration stay per process.
+runtime_config config_for_thread(const runtime_config& process, unsigned thread_index);
 
 }  // namespace tsproxy::lambda

@@ -1,8 +1,8 @@
 #pragma once
-// Asks tailscaled's LocalAPI whether Tailscale is up: GET /localapi/v0/status?peers=false on its unix
-// socket (Host: local-tailscaled.sock), whose BackendState is "Running" once the node is connected.
-// This is how the runtime tells a SOCKS5 0x01 "not ready yet" (retry) from "target unreachable"
-// (answer at once); see upstream_connector.hpp and docs/PROTOCOLS.md section 5.
+// Whether Tailscale is up, as the engine's upstream_connector asks (listener_state): tailscaled's
+// LocalAPI status (common/tailscale_local_api) says "Running" once the node is connected. This is how
+// the runtime tells a SOCKS5 0x01 "not ready yet" (retry) from "target unreachable" (answer at once);
+// see upstream_connector.hpp and docs/PROTOCOLS.md section 5.
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>

@@ -101,11 +101,28 @@ TEST(AllowList, RejectsMalformedSpecs) {
            "[::ffff:100.64.0.0/95]:80",
            "[fd7a::1]x:80",
            "a.ts.net/24:80",
+           "two.trailing.dots..:80",
        }) {
     std::string error;
     EXPECT_FALSE(allow_list::parse(spec, error).has_value()) << spec;
     EXPECT_FALSE(error.empty()) << spec;
   }
+}
+
+// inet_pton reads up to a NUL, so an address cut by one once passed as the part before it.
+TEST(AllowList, AnAddressWithANulIsRefused) {
+  std::string error;
+  EXPECT_FALSE(allow_list::parse(std::string_view("100.64.0.1\0junk:80", 18), error).has_value());
+  EXPECT_FALSE(allow_list::parse(std::string_view("[fd7a::1\0]:80", 14), error).has_value());
+}
+
+// Found by fuzz_allow_list: an entry holding a line break was quoted as it was, so the init error (and
+// the log line carrying it) split in two. Control bytes are written as \xNN.
+TEST(AllowList, AnErrorQuotingControlBytesStaysOneLine) {
+  std::string error;
+  EXPECT_FALSE(allow_list::parse("162.0.0.1:90.1:900\n1", error).has_value());
+  EXPECT_EQ(error.find('\n'), std::string::npos) << error;
+  EXPECT_NE(error.find("\\x0a"), std::string::npos) << error;
 }
 
 }  // namespace

@@ -27,9 +27,9 @@ struct loaded {
   std::optional<asio::ip::tcp::endpoint> api;
 };
 
-loaded load(const fake_env& env) {
+loaded load(const fake_env& env, unsigned cpus = 2) {
   loaded l;
-  l.config = load_runtime_config(env.lookup(), l.error, l.api);
+  l.config = load_runtime_config(env.lookup(), l.error, l.api, cpus);
   return l;
 }
 
@@ -139,6 +139,66 @@ TEST(RuntimeConfig, IdleLimitsFollowTheConcurrencyUnlessSet) {
   ASSERT_TRUE(l.config) << l.error;
   EXPECT_EQ(l.config->engine.pool.max_idle_per_target, 4u);
   EXPECT_EQ(l.config->engine.pool.max_idle_total, 10u);
+}
+
+TEST(RuntimeConfig, ThreadsDefaultToTheCpusButNeverExceedTheConcurrency) {
+  fake_env env;
+  auto l = load(env, 8);
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->threads, 1u) << "standard Lambda (concurrency 1) keeps one thread";
+  env.vars["AWS_LAMBDA_MAX_CONCURRENCY"] = "64";
+  l = load(env, 8);
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->threads, 8u);
+  l = load(env, 1);
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->threads, 1u);
+  env.vars["AWS_LAMBDA_MAX_CONCURRENCY"] = "3";
+  l = load(env, 8);
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->threads, 3u);
+}
+
+TEST(RuntimeConfig, ThreadsCanBeSetWithinTheConcurrency) {
+  fake_env env;
+  env.vars["AWS_LAMBDA_MAX_CONCURRENCY"] = "8";
+  env.vars["TSPROXY_THREADS"] = "4";
+  auto l = load(env, 2);
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->threads, 4u);
+  for (const char* bad : {"0", "9", "x", "-1", "300"}) {
+    env.vars["TSPROXY_THREADS"] = bad;
+    l = load(env, 2);
+    EXPECT_FALSE(l.config) << bad;
+    EXPECT_NE(l.error.find("TSPROXY_THREADS"), std::string::npos) << l.error;
+  }
+}
+
+TEST(RuntimeConfig, EachThreadGetsItsShareOfLoopsPoolAndPrewarm) {
+  runtime_config process;
+  process.concurrency = 8;
+  process.threads = 3;
+  process.engine.pool.max_idle_per_target = 8;
+  process.engine.pool.max_idle_total = 16;
+  process.prewarm_connections = 2;
+  unsigned loops = 0;
+  const unsigned expected_loops[] = {3, 3, 2};
+  for (unsigned t = 0; t < 3; ++t) {
+    const auto share = config_for_thread(process, t);
+    EXPECT_EQ(share.concurrency, expected_loops[t]) << t;
+    EXPECT_EQ(share.engine.pool.max_idle_per_target, 3u) << t;  // 8 / 3 rounded up
+    EXPECT_EQ(share.engine.pool.max_idle_total, 6u) << t;
+    EXPECT_EQ(share.prewarm_connections, 1u) << t;
+    EXPECT_EQ(share.threads, 1u);
+    loops += share.concurrency;
+  }
+  EXPECT_EQ(loops, 8u);
+  process.threads = 1;
+  const auto whole = config_for_thread(process, 0);
+  EXPECT_EQ(whole.concurrency, 8u);
+  EXPECT_EQ(whole.engine.pool.max_idle_per_target, 8u);
+  EXPECT_EQ(whole.engine.pool.max_idle_total, 16u);
+  EXPECT_EQ(whole.prewarm_connections, 2u);
 }
 
 }  // namespace

@@ -6,6 +6,8 @@
 
 #include <string>
 
+#include "common/tailscale_local_api.hpp"
+
 namespace tsproxy::lambda {
 namespace {
 
@@ -29,6 +31,24 @@ TEST(TailscaleStatus, AnythingElseIsUnknown) {
        {"", "not json", "{}", R"({"BackendState":1})", R"(["Running"])", "{\"BackendState\":"}) {
     EXPECT_EQ(state_of(doc), listener_state::unknown) << doc;
   }
+}
+
+TEST(TailscaleStatus, TheStateAndHealthMessagesSayWhyTheNodeIsNotUp) {
+  std::string json =
+      "{\n\t\"Version\": \"1.94.2\",\n\t\"BackendState\": \"NeedsMachineAuth\",\n\t\"Health\": [\n\t\t\"not "
+      "in "
+      "map poll\",\n\t\t\"machine not authorized\"\n\t],\n\t\"Self\": {\"HostName\": \"x\"}\n}\n";
+  json.reserve(json.size() + tailscale_status_padding);
+  const auto status = parse_tailscale_status(json);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->backend_state, "NeedsMachineAuth");
+  EXPECT_EQ(status->health, (std::vector<std::string>{"not in map poll", "machine not authorized"}));
+  std::string healthy = R"({"Health":null,"BackendState":"Running"})";
+  healthy.reserve(healthy.size() + tailscale_status_padding);
+  const auto running = parse_tailscale_status(healthy);
+  ASSERT_TRUE(running);
+  EXPECT_EQ(running->backend_state, "Running");
+  EXPECT_TRUE(running->health.empty());
 }
 
 }  // namespace

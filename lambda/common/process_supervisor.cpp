@@ -1,4 +1,4 @@
-#include "process_supervisor.hpp"
+#include "common/process_supervisor.hpp"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -12,7 +12,7 @@
 #include "tsproxy/engine/spawn.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
 
-namespace tsproxy::local {
+namespace tsproxy::lambda {
 
 namespace {
 
@@ -24,8 +24,9 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
-// Runs in the forked child: only async-signal-safe calls until execve.
-[[noreturn]] void exec_child(char* const* argv, char* const* envp, int error_pipe, pid_t parent) {
+// Runs in the forked child: only async-signal-safe calls until execve. `output` is the write end of
+// the caller's pipe, or -1 for our stderr.
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int error_pipe, int output, pid_t parent) {
   ::setpgid(0, 0);
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (::getppid() != parent) ::_exit(127);  // the parent died before the line above
@@ -33,6 +34,10 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   sigemptyset(&none);
   ::sigprocmask(SIG_SETMASK, &none, nullptr);
   ::signal(SIGPIPE, SIG_DFL);  // ignored in tsproxy-local; an ignored disposition survives exec
+  if (output >= 0) {
+    ::dup2(output, STDERR_FILENO);
+    if (output != STDERR_FILENO) ::close(output);
+  }
   ::dup2(STDERR_FILENO, STDOUT_FILENO);
   // Keep 0-2 and the error pipe (moved to 3, close-on-exec); close every other inherited descriptor.
   if (error_pipe != 3) {
@@ -62,7 +67,7 @@ process_supervisor::~process_supervisor() {
 }
 
 pid_t process_supervisor::spawn(std::string name, const std::vector<std::string>& argv,
-                                const std::vector<std::string>& env, std::error_code& ec) {
+                                const std::vector<std::string>& env, std::error_code& ec, int* output) {
   ec.clear();
   if (argv.empty()) {
     ec = std::make_error_code(std::errc::invalid_argument);
@@ -75,20 +80,36 @@ pid_t process_supervisor::spawn(std::string name, const std::vector<std::string>
     ec = std::error_code(errno, std::system_category());
     return -1;
   }
+  int output_fds[2] = {-1, -1};  // read end for the caller, write end for the child
+  if (output != nullptr && ::pipe2(output_fds, O_CLOEXEC) != 0) {
+    ec = std::error_code(errno, std::system_category());
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    return -1;
+  }
+  const auto close_output = [&output_fds] {
+    for (int& fd : output_fds) {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+  };
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) {
     ec = std::error_code(errno, std::system_category());
     ::close(pipe_fds[0]);
     ::close(pipe_fds[1]);
+    close_output();
     return -1;
   }
   if (pid == 0) {
     ::close(pipe_fds[0]);
-    exec_child(args.data(), envp.data(), pipe_fds[1], parent);
+    exec_child(args.data(), envp.data(), pipe_fds[1], output_fds[1], parent);
   }
   ::setpgid(pid, pid);  // also from the parent, so signal_group works before the child runs
   ::close(pipe_fds[1]);
+  if (output_fds[1] >= 0) ::close(output_fds[1]);
+  output_fds[1] = -1;
   int child_errno = 0;
   ssize_t n;
   do {
@@ -99,7 +120,12 @@ pid_t process_supervisor::spawn(std::string name, const std::vector<std::string>
     int status = 0;
     ::waitpid(pid, &status, 0);
     ec = std::error_code(child_errno, std::system_category());
+    close_output();
     return -1;
+  }
+  if (output != nullptr) {
+    ::fcntl(output_fds[0], F_SETFL, ::fcntl(output_fds[0], F_GETFL) | O_NONBLOCK);
+    *output = output_fds[0];
   }
   children_.push_back({std::move(name), pid});
   return pid;
@@ -169,4 +195,4 @@ asio::awaitable<void> process_supervisor::watch() {
   }
 }
 
-}  // namespace tsproxy::local
+}  // namespace tsproxy::lambda

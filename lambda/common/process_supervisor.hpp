@@ -1,8 +1,9 @@
 #pragma once
-// The runtime and extension processes. Each child leads its own process group (so helpers it forks
-// are signalled with it), gets SIGKILL if tsproxy-local dies (PR_SET_PDEATHSIG), and writes its
-// stdout and stderr to our stderr. Exits are noticed through SIGCHLD without reaping, so a group id
-// stays reserved until release() has killed what is left of the group.
+// Child processes started without a shell (tsproxy-local's runtime and extensions, the extension's
+// tailscaled and tailscale commands). Each child leads its own process group (so helpers it forks are
+// signalled with it), gets SIGKILL if its parent dies (PR_SET_PDEATHSIG), and writes its stdout and
+// stderr to our stderr, or to a pipe the caller reads. Exits are noticed through SIGCHLD without
+// reaping, so a group id stays reserved until release() has killed what is left of the group.
 
 #include <sys/types.h>
 
@@ -14,7 +15,7 @@
 #include <system_error>
 #include <vector>
 
-namespace tsproxy::local {
+namespace tsproxy::lambda {
 
 struct child_info {
   std::string name;
@@ -31,9 +32,11 @@ class process_supervisor {
   process_supervisor(asio::io_context& io, exit_handler on_exit);
   ~process_supervisor();
 
-  // Starts argv[0] (a path) with `env`. Fails when the program cannot be executed.
+  // Starts argv[0] (a path) with `env`. Fails when the program cannot be executed. With `output`, the
+  // child's stdout and stderr go to a new pipe whose read end (non-blocking, close-on-exec) is stored
+  // there and belongs to the caller; otherwise they go to our stderr.
   pid_t spawn(std::string name, const std::vector<std::string>& argv, const std::vector<std::string>& env,
-              std::error_code& ec);
+              std::error_code& ec, int* output = nullptr);
 
   // Sends `signal` to the child's whole group (if it has not been released).
   void signal_group(pid_t pid, int signal) const;
@@ -55,4 +58,4 @@ class process_supervisor {
   std::vector<child_info> children_;
 };
 
-}  // namespace tsproxy::local
+}  // namespace tsproxy::lambda

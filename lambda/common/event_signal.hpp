@@ -11,7 +11,7 @@
 
 #include "tsproxy/engine/use_tuple.hpp"
 
-namespace tsproxy::local {
+namespace tsproxy::lambda {
 
 class event_signal {
  public:
@@ -35,4 +35,4 @@ class event_signal {
   std::list<asio::steady_timer*> waiters_;
 };
 
-}  // namespace tsproxy::local
+}  // namespace tsproxy::lambda

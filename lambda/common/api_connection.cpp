@@ -1,0 +1,91 @@
+#include "common/api_connection.hpp"
+
+#include "tsproxy/engine/errors.hpp"
+#include "tsproxy/engine/use_tuple.hpp"
+
+namespace tsproxy::lambda {
+
+namespace {
+
+asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket,
+                                                asio::ip::tcp::endpoint endpoint) {
+  auto [ec] = co_await socket.async_connect(endpoint, use_tuple);
+  co_return ec;
+}
+
+}  // namespace
+
+api_connection::api_connection(asio::any_io_executor executor, const asio::ip::tcp::endpoint& endpoint)
+    : executor_(std::move(executor)),
+      endpoint_(endpoint),
+      target_{endpoint.address().to_string(), endpoint.port()},
+      reader_(http_parser::kind::response, http_limits{},
+              [this](asio::mutable_buffer into, std::size_t& got) { return stream_->read_some(into, got); }) {
+}
+
+void api_connection::drop() noexcept {
+  stream_.reset();
+  reader_.clear();
+}
+
+std::error_code api_connection::status_error() const noexcept {
+  return last_status_ >= 200 && last_status_ < 300 ? std::error_code{}
+                                                   : make_error_code(engine_error::http_unexpected_status);
+}
+
+asio::awaitable<std::error_code> api_connection::bounded(time_point until,
+                                                         asio::awaitable<std::error_code> op) {
+  if (until == time_point::max()) co_return co_await std::move(op);
+  const auto ec = co_await within({until, engine_error::request_deadline}, std::move(op));
+  if (ec == engine_error::request_deadline) drop();  // cut off mid-call: its state is unknown
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> api_connection::ensure_connected() {
+  if (stream_) co_return std::error_code{};
+  asio::ip::tcp::socket socket(executor_);
+  if (auto ec = co_await connect_socket(socket, endpoint_)) co_return ec;
+  std::error_code ignored;
+  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  stream_ = std::make_unique<transport>(std::move(socket));
+  co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> api_connection::send(std::span<const asio::const_buffer> pieces) {
+  if (auto ec = co_await ensure_connected()) co_return ec;
+  const auto ec = co_await stream_->write(pieces);
+  if (ec) drop();
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> api_connection::read_answer(std::string& body, std::size_t max_body,
+                                                             std::size_t padding) {
+  auto ec = co_await reader_.read_head(unbounded);
+  if (!ec) ec = co_await reader_.read_body(body, max_body, unbounded, padding);
+  answer_started_ = reader_.parser().started();
+  if (ec) {
+    drop();
+    co_return ec;
+  }
+  last_status_ = reader_.parser().response().status;
+  if (!reader_.parser().keep_alive()) drop();
+  co_return std::error_code{};
+}
+
+asio::awaitable<std::error_code> api_connection::exchange(std::span<const asio::const_buffer> request,
+                                                          std::string& body, std::size_t max_body,
+                                                          std::size_t padding,
+                                                          std::function<void()> on_sent) {
+  // The same connection serves every call; when Lambda closed it meanwhile, reconnect once.
+  for (int attempt = 0;; ++attempt) {
+    const bool reused = connected();
+    answer_started_ = false;
+    auto ec = co_await send(request);
+    if (!ec && on_sent) on_sent();
+    if (!ec) ec = co_await read_answer(body, max_body, padding);
+    if (ec && reused && attempt == 0 && !answer_started_) continue;
+    co_return ec;
+  }
+}
+
+}  // namespace tsproxy::lambda

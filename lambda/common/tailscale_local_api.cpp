@@ -1,0 +1,97 @@
+#include "common/tailscale_local_api.hpp"
+
+#include <simdjson.h>
+
+#include <asio/local/stream_protocol.hpp>
+#include <asio/write.hpp>
+
+#include "tsproxy/engine/errors.hpp"
+#include "tsproxy/engine/http_reader.hpp"
+#include "tsproxy/engine/use_tuple.hpp"
+
+namespace tsproxy::lambda {
+
+namespace {
+
+using unix_socket = asio::local::stream_protocol::socket;
+
+constexpr std::string_view status_request =
+    "GET /localapi/v0/status?peers=false HTTP/1.1\r\nHost: local-tailscaled.sock\r\nConnection: "
+    "close\r\n\r\n";
+constexpr std::size_t max_status_bytes = 1024 * 1024;
+constexpr std::size_t max_health_messages = 8;  // enough to say why; the rest only repeats
+static_assert(tailscale_status_padding == simdjson::SIMDJSON_PADDING);
+
+asio::awaitable<std::error_code> ask(unix_socket& socket, const std::string& path, std::string& body) {
+  if (auto [ec] = co_await socket.async_connect(asio::local::stream_protocol::endpoint(path), use_tuple); ec)
+    co_return ec;
+  if (auto [ec, n] = co_await asio::async_write(socket, asio::buffer(status_request), use_tuple); ec)
+    co_return ec;
+  http_reader reader(
+      http_parser::kind::response, http_limits{},
+      [&socket](asio::mutable_buffer into, std::size_t& got) -> asio::awaitable<std::error_code> {
+        auto [ec, n] = co_await socket.async_read_some(into, use_tuple);
+        got = n;
+        co_return ec;
+      });
+  // The caller bounds the whole question, so the reader sets no timer of its own.
+  if (auto ec = co_await reader.read_head(unbounded)) co_return ec;
+  if (auto ec = co_await reader.read_body(body, max_status_bytes, unbounded, tailscale_status_padding))
+    co_return ec;
+  if (reader.parser().response().status != 200)
+    co_return make_error_code(engine_error::http_unexpected_status);
+  co_return std::error_code{};
+}
+
+}  // namespace
+
+std::optional<tailscale_status> parse_tailscale_status(std::string_view json) {
+  simdjson::ondemand::parser parser;
+  simdjson::ondemand::document doc;
+  simdjson::ondemand::object root;
+  if (parser
+          .iterate(
+              simdjson::padded_string_view(json.data(), json.size(), json.size() + tailscale_status_padding))
+          .get(doc) ||
+      doc.get_object().get(root)) {
+    return std::nullopt;
+  }
+  tailscale_status out;
+  bool have_state = false;
+  // Fields in document order (tailscaled writes BackendState before Health), each read once.
+  for (auto field : root) {
+    std::string_view key;
+    if (field.unescaped_key().get(key)) return std::nullopt;
+    if (key == "BackendState") {
+      std::string_view state;
+      if (field.value().get_string().get(state)) return std::nullopt;
+      out.backend_state = state;
+      have_state = true;
+    } else if (key == "Health") {
+      simdjson::ondemand::array messages;
+      if (field.value().get_array().get(messages)) continue;  // null when healthy
+      for (auto item : messages) {
+        std::string_view message;
+        if (item.get_string().get(message)) break;
+        if (out.health.size() < max_health_messages) out.health.emplace_back(message);
+      }
+    }
+  }
+  if (!have_state) return std::nullopt;
+  return out;
+}
+
+asio::awaitable<std::error_code> query_tailscale_status(asio::any_io_executor executor,
+                                                        const std::string& socket_path, time_point until,
+                                                        tailscale_status& out) {
+  unix_socket socket(executor);
+  std::string body;
+  if (auto ec = co_await within({until, engine_error::request_deadline}, ask(socket, socket_path, body)))
+    co_return ec;
+  auto status = parse_tailscale_status(body);
+  if (!status) co_return make_error_code(engine_error::http_bad_header);
+  out = std::move(*status);
+  co_return std::error_code{};
+}
+
+}  // namespace tsproxy::lambda

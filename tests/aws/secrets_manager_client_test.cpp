@@ -1,0 +1,182 @@
+// The Secrets Manager client against moto with IAM enforced (tests/peers/moto_secrets.py): moto itself
+// checks each request's SigV4 signature and the caller's IAM policy. Every test owns its moto server.
+// Every failure is checked for its error type and for not carrying the secret.
+
+#include "aws/secrets_manager_client.hpp"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <chrono>
+#include <optional>
+
+#include "support/peers.hpp"
+
+namespace tsproxy::aws {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Runs one call on its own io_context; a hung call fails the test instead of hanging it.
+secret_fetch_result fetch(const aws_environment& env, std::string_view secret_id,
+                          std::chrono::milliseconds budget = 20s) {
+  asio::io_context io(1);
+  std::optional<secret_fetch_result> result;
+  asio::co_spawn(io, get_secret_value(env, secret_id, std::chrono::steady_clock::now() + budget),
+                 [&](const std::exception_ptr& e, secret_fetch_result r) {
+                   if (e) std::rethrow_exception(e);
+                   result = std::move(r);
+                 });
+  io.run_for(budget + 10s);
+  if (!result) ADD_FAILURE() << "get_secret_value did not finish";
+  return result.value_or(secret_fetch_result{{}, "TestDidNotFinish", {}});
+}
+
+aws_environment environment(const test::moto_server& moto, const test::aws_key& key) {
+  aws_environment env;
+  env.creds = {key.access_key_id, key.secret_access_key, key.session_token};
+  env.region = "us-east-1";
+  env.endpoint_url = moto.endpoint();
+  env.tls.ca_file = test::test_ca::instance().ca_cert().string();
+  env.network.dns.resolv_conf = "/nonexistent";  // every endpoint here is a literal or localhost
+  return env;
+}
+
+// An error result: the expected type, a message, and no trace of the secret.
+void expect_failure(const secret_fetch_result& result, std::string_view type, const std::string& secret) {
+  EXPECT_FALSE(result.ok());
+  EXPECT_EQ(result.error_type, type) << result.message;
+  EXPECT_FALSE(result.message.empty());
+  EXPECT_TRUE(result.secret_string.empty());
+  if (!secret.empty()) {
+    EXPECT_EQ(result.message.find(secret), std::string::npos) << result.message;
+  }
+}
+
+TEST(SecretsManagerClient, ReturnsTheSecretString) {
+  test::moto_server moto;
+  const auto result = fetch(environment(moto, moto.reader()), moto.secret_id());
+  ASSERT_TRUE(result.ok()) << result.error_type << ": " << result.message;
+  EXPECT_EQ(result.secret_string, moto.secret_value());
+  EXPECT_TRUE(result.message.empty());
+}
+
+TEST(SecretsManagerClient, AWrongSecretKeyIsASignatureMismatch) {
+  test::moto_server moto;
+  auto key = moto.reader();
+  key.secret_access_key[0] = key.secret_access_key[0] == 'A' ? 'B' : 'A';
+  // moto answers SignatureDoesNotMatch where AWS's JSON services say InvalidSignatureException.
+  expect_failure(fetch(environment(moto, key), moto.secret_id()), "SignatureDoesNotMatch",
+                 moto.secret_value());
+}
+
+TEST(SecretsManagerClient, AnUnknownAccessKeyIsRefused) {
+  test::moto_server moto;
+  // moto answers InvalidClientTokenId where AWS's JSON services say UnrecognizedClientException.
+  expect_failure(fetch(environment(moto, {"AKIAUNKNOWNKEY000000", "whatever", ""}), moto.secret_id()),
+                 "InvalidClientTokenId", moto.secret_value());
+}
+
+TEST(SecretsManagerClient, AUserWithoutThePolicyIsDenied) {
+  test::moto_server moto;
+  const auto result = fetch(environment(moto, moto.nobody()), moto.secret_id());
+  // moto's code is AccessDenied; AWS's Secrets Manager says AccessDeniedException.
+  expect_failure(result, "AccessDenied", moto.secret_value());
+  EXPECT_NE(result.message.find("secretsmanager:GetSecretValue"), std::string::npos) << result.message;
+}
+
+TEST(SecretsManagerClient, AMissingSecretIsResourceNotFound) {
+  test::moto_server moto;
+  const auto result = fetch(environment(moto, moto.reader()), "tsproxy/does-not-exist");
+  expect_failure(result, "ResourceNotFoundException", moto.secret_value());
+  EXPECT_NE(result.message.find("tsproxy/does-not-exist"), std::string::npos) << result.message;
+}
+
+TEST(SecretsManagerClient, SessionCredentialsSignWithTheirToken) {
+  test::moto_server moto;
+  const auto session = moto.session();
+  ASSERT_FALSE(session.session_token.empty());
+  const auto result = fetch(environment(moto, session), moto.secret_id());
+  ASSERT_TRUE(result.ok()) << result.error_type << ": " << result.message;
+  EXPECT_EQ(result.secret_string, moto.secret_value());
+}
+
+TEST(SecretsManagerClient, AStaleOrMissingSessionTokenIsRefused) {
+  // moto 5.2 looks a session token up but never checks its expiry, so an expired token cannot be
+  // produced; a token that is no longer the session's (as after a refresh) and a missing token are what
+  // it refuses, as AWS does an expired one (there ExpiredTokenException).
+  test::moto_server moto;
+  auto stale = moto.session();
+  stale.session_token.back() = stale.session_token.back() == 'A' ? 'B' : 'A';
+  expect_failure(fetch(environment(moto, stale), moto.secret_id()), "InvalidClientTokenId",
+                 moto.secret_value());
+  auto without = moto.session();
+  without.session_token.clear();
+  expect_failure(fetch(environment(moto, without), moto.secret_id()), "InvalidClientTokenId",
+                 moto.secret_value());
+}
+
+TEST(SecretsManagerClient, OverHttpsWithTheCertificateVerified) {
+  test::moto_server moto({.tls = true});
+  auto env = environment(moto, moto.reader());
+  const auto result = fetch(env, moto.secret_id());
+  ASSERT_TRUE(result.ok()) << result.error_type << ": " << result.message;
+  EXPECT_EQ(result.secret_string, moto.secret_value());
+  // Without the test CA the certificate does not verify.
+  env.tls.ca_file = "/nonexistent/ca.pem";
+  expect_failure(fetch(env, moto.secret_id()), "TlsError", moto.secret_value());
+}
+
+TEST(SecretsManagerClient, TheEndpointNameGoesThroughTheStubResolver) {
+  test::moto_server moto;
+  test::dnsmasq_server names({"--host-record=secretsmanager.moto.test,127.0.0.1"});
+  auto env = environment(moto, moto.reader());
+  env.network.dns.servers = {{asio::ip::make_address(names.host()), names.port()}};
+  env.endpoint_url = "http://secretsmanager.moto.test:" + std::to_string(moto.port());
+  const auto result = fetch(env, moto.secret_id());
+  ASSERT_TRUE(result.ok()) << result.error_type << ": " << result.message;
+  EXPECT_EQ(result.secret_string, moto.secret_value());
+  EXPECT_TRUE(test::wait_until([&] { return names.queries_for("secretsmanager.moto.test") >= 1; }));
+
+  env.endpoint_url = "http://unknown.moto.test:" + std::to_string(moto.port());
+  const auto unknown = fetch(env, moto.secret_id());
+  expect_failure(unknown, "EndpointUnreachable", moto.secret_value());
+  EXPECT_NE(unknown.message.find("DnsNameNotFound"), std::string::npos) << unknown.message;
+}
+
+TEST(SecretsManagerClient, LocalFailures) {
+  aws_environment env;
+  env.region = "us-east-1";
+  env.endpoint_url = "http://127.0.0.1:9";
+  expect_failure(fetch(env, "id"), "CredentialsMissing", "");
+  env.creds = {"AKIDEXAMPLE", "secret", ""};
+  env.endpoint_url = "not a url";
+  expect_failure(fetch(env, "id"), "InvalidEndpoint", "");
+
+  // Nothing listens on the port: refused.
+  const auto closed_port = test::free_tcp_port();
+  env.endpoint_url = "http://127.0.0.1:" + std::to_string(closed_port);
+  const auto refused = fetch(env, "id");
+  expect_failure(refused, "EndpointUnreachable", "");
+  EXPECT_NE(refused.message.find("ConnectionRefused"), std::string::npos) << refused.message;
+
+  // A listener that never accepts or answers: the deadline ends the call.
+  test::unique_fd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(::listen(listener.get(), 8), 0);
+  socklen_t length = sizeof address;
+  ::getsockname(listener.get(), reinterpret_cast<sockaddr*>(&address), &length);
+  env.endpoint_url = "http://127.0.0.1:" + std::to_string(ntohs(address.sin_port));
+  const auto started = std::chrono::steady_clock::now();
+  expect_failure(fetch(env, "id", 500ms), "Timeout", "");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 10s);
+}
+
+}  // namespace
+}  // namespace tsproxy::aws
