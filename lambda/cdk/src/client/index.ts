@@ -1,0 +1,22 @@
+// tsproxy's caller client for Node.js: `import { TailscaleProxyClient } from 'tsproxy-cdk/client'`.
+export {
+  AwsCredentials,
+  ProxyMetric,
+  ProxyRequest,
+  ProxyTarget,
+  QueryInput,
+  SignedRequest,
+  buildSignedRequest,
+  encodePath,
+  encodeQuery,
+} from './request-builder';
+export {
+  ProxyError,
+  ProxyResponse,
+  ProxyResponseHead,
+  ProxyStreamResponse,
+  TailscaleProxyClient,
+  TailscaleProxyClientOptions,
+  proxyErrorOf,
+  regionFromUrl,
+} from './tailscale-proxy-client';

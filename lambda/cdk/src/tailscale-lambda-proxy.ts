@@ -1,0 +1,476 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import * as cdk from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { packagedFunctionZip, requireFile, PACKAGE_ROOT } from './package-assets';
+import { proxyEnvironment } from './proxy-environment';
+import { TailscaleBinariesOptions, TailscaleLambdaExtension, archOf } from './tailscale-lambda-extension';
+
+/** Log level of tsproxy's bootstrap (`TSPROXY_LOG_LEVEL`). */
+export enum ProxyLogLevel {
+  DEBUG = 'debug',
+  INFO = 'info',
+  WARN = 'warn',
+  ERROR = 'error',
+}
+
+export interface TailscaleLambdaProxyPropsLambdaOption {
+  /**
+   * Name of the proxy function.
+   * @default - a name CloudFormation generates
+   */
+  readonly functionName?: string;
+
+  /**
+   * `false` sets `NODE_TLS_REJECT_UNAUTHORIZED=0`, which tsproxy honours like the Node.js proxy did:
+   * the certificates of HTTPS targets are not verified. Prefer `proxy.tlsVerify`.
+   * @default true
+   */
+  readonly nodeTlsRejectUnauthorized?: boolean;
+
+  /**
+   * CPU architecture; the function zip and the layer are those of this architecture.
+   * @default Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
+
+  /**
+   * How the Function URL answers: `BUFFERED` (responses up to 6 MB) or `RESPONSE_STREAM` (bodies piped
+   * through as they arrive, up to 200 MB). Sets both the Function URL and `TSPROXY_INVOKE_MODE`.
+   * @default InvokeMode.BUFFERED
+   */
+  readonly invokeMode?: lambda.InvokeMode;
+
+  /**
+   * Memory of the function in MB.
+   * @default 256
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Longest invocation; tsproxy answers 504 shortly before it runs out.
+   * @default Duration.minutes(15)
+   */
+  readonly timeout?: cdk.Duration;
+
+  /**
+   * A function zip with `bootstrap` at its root to deploy instead of the packaged one.
+   * @default - the zip of this architecture shipped in the package
+   */
+  readonly codePath?: string;
+
+  /**
+   * More environment variables, e.g. a `TSPROXY_*` setting without a typed option here. A variable the
+   * construct sets from its options may not be repeated.
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
+}
+
+export interface TailscaleLambdaProxyPropsWarmerOption {
+  /**
+   * Name of the warmer function.
+   * @default - a name CloudFormation generates
+   */
+  readonly functionName?: string;
+
+  /**
+   * Number of invocations sent at once every 5 minutes, so about that many execution environments stay warm.
+   * @default 3
+   */
+  readonly concurrentInvocations?: number;
+}
+
+/** tsproxy's connection pool (`TSPROXY_POOL*`); unset fields keep the bootstrap's defaults. */
+export interface TailscaleLambdaProxyPoolOption {
+  /**
+   * Keep upstream connections open across invocations.
+   * @default true
+   */
+  readonly enabled?: boolean;
+
+  /**
+   * Idle connections kept per target.
+   * @default - 8, or the environment's concurrency when larger
+   */
+  readonly maxIdlePerTarget?: number;
+
+  /**
+   * Idle connections kept overall.
+   * @default - 64, or twice the environment's concurrency when larger
+   */
+  readonly maxIdleTotal?: number;
+
+  /**
+   * Idle time after which a connection is not reused (keep it below the targets' keep-alive timeout).
+   * @default Duration.seconds(4)
+   */
+  readonly idleTimeout?: cdk.Duration;
+
+  /**
+   * Requests a connection serves before it is retired.
+   * @default 10000
+   */
+  readonly maxRequestsPerConnection?: number;
+
+  /**
+   * Age at which a connection is retired.
+   * @default Duration.minutes(10)
+   */
+  readonly maxAge?: cdk.Duration;
+}
+
+/** What tsproxy itself does with requests; unset fields keep the bootstrap's defaults. */
+export interface TailscaleLambdaProxyPropsProxyOption {
+  /**
+   * Only these targets are reached (`TSPROXY_ALLOWED_TARGETS`), e.g. `100.64.0.0/10:443`,
+   * `[fd7a:115c:a1e0::/48]:*`, `db.tailnet.ts.net:5432`; others get 403 `TargetNotAllowed`.
+   * @default - every target except the sandbox's own addresses
+   */
+  readonly allowedTargets?: string[];
+
+  /**
+   * Targets connected at start-up and on each warmer invocation (`TSPROXY_PREWARM`), `[https://]host:port`.
+   * @default - none
+   */
+  readonly prewarmTargets?: string[];
+
+  /**
+   * Connections opened per prewarmed target.
+   * @default 2
+   */
+  readonly prewarmConnections?: number;
+
+  /** Connection pool settings. */
+  readonly pool?: TailscaleLambdaProxyPoolOption;
+
+  /**
+   * Verify HTTPS targets' certificates and names (`TSPROXY_TLS_VERIFY`).
+   * @default true
+   */
+  readonly tlsVerify?: boolean;
+
+  /**
+   * CA bundle for HTTPS targets, a path in the function's environment (e.g. from a layer under /opt).
+   * @default - the system's bundle
+   */
+  readonly tlsCaFile?: string;
+
+  /**
+   * Log level; `debug: true` on the construct also turns on debug logs, and this overrides it.
+   * @default ProxyLogLevel.INFO
+   */
+  readonly logLevel?: ProxyLogLevel;
+
+  /**
+   * CloudWatch namespace of the `ts-metric-*` metrics.
+   * @default "tailscale-service"
+   */
+  readonly metricsNamespace?: string;
+}
+
+/**
+ * Run the proxy on Lambda Managed Instances: execution environments on EC2 capacity that serve several
+ * invocations at once. tsproxy then runs that many invocation loops on one event loop and one pool.
+ */
+export interface TailscaleLambdaProxyManagedInstancesOption {
+  /** The capacity provider the function runs on (its architecture must be the function's). */
+  readonly capacityProvider: lambda.ICapacityProvider;
+
+  /**
+   * Invocations one execution environment serves at once (1 to 1600); Lambda passes it to tsproxy as
+   * `AWS_LAMBDA_MAX_CONCURRENCY`.
+   * @default - Lambda's default (10)
+   */
+  readonly perExecutionEnvironmentMaxConcurrency?: number;
+
+  /**
+   * Memory per vCPU of an execution environment, in GiB (2 to 8).
+   * @default - Lambda's default (2)
+   */
+  readonly executionEnvironmentMemoryGiBPerVCpu?: number;
+
+  /**
+   * Fewest execution environments kept.
+   * @default - Lambda's default
+   */
+  readonly minExecutionEnvironments?: number;
+
+  /**
+   * Most execution environments started.
+   * @default - Lambda's default
+   */
+  readonly maxExecutionEnvironments?: number;
+}
+
+export interface TailscaleLambdaProxyPropsOptions {
+  /** Options of the extension's layer version (name, description, removal policy, ...). */
+  readonly extension?: lambda.LayerVersionOptions;
+
+  /** The proxy function. */
+  readonly lambda?: TailscaleLambdaProxyPropsLambdaOption;
+
+  /**
+   * If provided, a separate Lambda function will be created to periodically invoke the Tailscale proxy Lambda
+   * function to keep it warm.
+   */
+  readonly warmer?: TailscaleLambdaProxyPropsWarmerOption;
+
+  /** tsproxy's own behaviour: allow-list, prewarming, pool, TLS, logs. */
+  readonly proxy?: TailscaleLambdaProxyPropsProxyOption;
+
+  /**
+   * Run on Lambda Managed Instances.
+   * @default - ordinary Lambda execution environments
+   */
+  readonly managedInstances?: TailscaleLambdaProxyManagedInstancesOption;
+
+  /** Where the layer's Tailscale binaries come from (pinned release, cache, download or a tarball). */
+  readonly tailscale?: TailscaleBinariesOptions;
+
+  /**
+   * tsproxy's extension executable for the layer.
+   * @default - the one of the function's architecture shipped in the package
+   */
+  readonly extensionExecutablePath?: string;
+}
+
+export interface TailscaleLambdaProxyProps {
+  /**
+   * The AWS Secrets Manager secret that holds the Tailscale auth key (or OAuth client secret) as plain text.
+   */
+  readonly tsSecretApiKey: secretsmanager.ISecret;
+
+  /**
+   * The "Machine" name as shown in the Tailscale admin console that identifies the Lambda function.
+   */
+  readonly tsHostname: string;
+
+  /**
+   * Passed as `--advertise-tags` to `tailscale up`. Required when using OAuth client keys.
+   * Example: `tag:lambda`
+   * @default - none
+   */
+  readonly tsAdvertiseTags?: string;
+
+  /**
+   * Passed as `--exit-node` to `tailscale up`: internet-bound traffic goes through this exit node
+   * (Tailscale IP or name).
+   * @default - none
+   */
+  readonly tsExitNode?: string;
+
+  /**
+   * When `true`, the extension fails the function's init if the exit node is not reachable; when
+   * `false`, it logs a warning and goes on.
+   * @default false
+   */
+  readonly tsExitNodeRequired?: boolean;
+
+  /**
+   * Per-attempt timeout in milliseconds of the exit node reachability ping.
+   * @default 2000
+   */
+  readonly tsExitNodePingTimeout?: number;
+
+  /**
+   * Number of ping attempts before giving up on the exit node.
+   * @default 10
+   */
+  readonly tsExitNodePingRetries?: number;
+
+  readonly options?: TailscaleLambdaProxyPropsOptions;
+
+  /**
+   * Debug logs in the function and the warmer (`DEBUG=true`).
+   * @default false
+   */
+  readonly debug?: boolean;
+}
+
+const WARMER_SOURCE = path.join(PACKAGE_ROOT, 'warmer', 'index.js');
+
+function invokeModeName(mode: lambda.InvokeMode): 'buffered' | 'response_stream' {
+  if (mode === lambda.InvokeMode.BUFFERED) return 'buffered';
+  if (mode === lambda.InvokeMode.RESPONSE_STREAM) return 'response_stream';
+  throw new Error(`tsproxy-cdk: unsupported invoke mode '${mode}'`);
+}
+
+function checkRange(name: string, value: number | undefined, min: number, max: number): void {
+  if (value === undefined || cdk.Token.isUnresolved(value)) return;
+  if (value < min || value > max) throw new Error(`tsproxy-cdk: ${name} must be from ${min} to ${max}, got ${value}`);
+}
+
+/**
+ * tsproxy on AWS Lambda: a `provided.al2023` function with tsproxy's `bootstrap`, the Tailscale
+ * extension layer, read access to the auth key secret, and a Function URL with `AWS_IAM` auth that
+ * callers sign with SigV4. A drop-in for the Node.js `TailscaleLambdaProxy`: the same props and
+ * members, the same construct ids (so a migrated stack updates the function and keeps its URL).
+ */
+export class TailscaleLambdaProxy extends Construct {
+  /** The Tailscale extension; `extension.layer` is attached to the function. */
+  public readonly extension: TailscaleLambdaExtension;
+
+  /** The proxy function. */
+  public readonly lambda: lambda.Function;
+
+  /** The Function URL (auth type `AWS_IAM`); grant callers `grantInvokeUrl`. */
+  public readonly lambdaFunctionUrl: lambda.FunctionUrl;
+
+  /** The warmer function, when `options.warmer` is given. */
+  public readonly warmer?: lambda.Function;
+
+  /** The schedule (every 5 minutes) that runs the warmer, when `options.warmer` is given. */
+  public readonly warmerRule?: events.Rule;
+
+  constructor(scope: Construct, id: string, props: TailscaleLambdaProxyProps) {
+    super(scope, id);
+    const options = props.options ?? {};
+    const fnOptions = options.lambda ?? {};
+    const architecture = fnOptions.architecture ?? lambda.Architecture.ARM_64;
+    const arch = archOf(architecture);
+    const invokeMode = fnOptions.invokeMode ?? lambda.InvokeMode.BUFFERED;
+    const proxy = options.proxy ?? {};
+    const managed = options.managedInstances;
+
+    this.extension = new TailscaleLambdaExtension(this, 'tailscale-proxy-extension', {
+      options: options.extension,
+      architecture,
+      tailscale: options.tailscale,
+      extensionExecutablePath: options.extensionExecutablePath,
+    });
+
+    const codePath = requireFile(
+      fnOptions.codePath ?? packagedFunctionZip(arch),
+      `the ${arch} function zip`,
+      fnOptions.codePath
+        ? ''
+        : `This copy of the package was built without it (scripts/assemble-assets.mjs copies it from ` +
+            `build/lambda-${arch}/dist/); pass options.lambda.codePath to use another.`,
+    );
+
+    const environment = proxyEnvironment({
+      secretArn: props.tsSecretApiKey.secretArn,
+      hostname: props.tsHostname,
+      advertiseTags: props.tsAdvertiseTags,
+      exitNode: props.tsExitNode,
+      exitNodeRequired: props.tsExitNodeRequired,
+      exitNodePingTimeoutMs: props.tsExitNodePingTimeout,
+      exitNodePingRetries: props.tsExitNodePingRetries,
+      debug: props.debug,
+      nodeTlsRejectUnauthorized: fnOptions.nodeTlsRejectUnauthorized,
+      invokeMode: invokeModeName(invokeMode),
+      allowedTargets: proxy.allowedTargets,
+      prewarmTargets: proxy.prewarmTargets,
+      prewarmConnections: proxy.prewarmConnections,
+      pool: proxy.pool && {
+        enabled: proxy.pool.enabled,
+        maxIdlePerTarget: proxy.pool.maxIdlePerTarget,
+        maxIdleTotal: proxy.pool.maxIdleTotal,
+        idleTimeoutMs: proxy.pool.idleTimeout?.toMilliseconds(),
+        maxRequestsPerConnection: proxy.pool.maxRequestsPerConnection,
+        maxAgeMs: proxy.pool.maxAge?.toMilliseconds(),
+      },
+      tlsVerify: proxy.tlsVerify,
+      tlsCaFile: proxy.tlsCaFile,
+      logLevel: proxy.logLevel,
+      metricsNamespace: proxy.metricsNamespace,
+      extra: fnOptions.environment,
+    });
+
+    this.lambda = new lambda.Function(this, 'tailscale-proxy-lambda', {
+      functionName: fnOptions.functionName,
+      runtime: lambda.Runtime.PROVIDED_AL2023,
+      architecture,
+      handler: 'bootstrap',
+      code: lambda.Code.fromAsset(codePath),
+      layers: [this.extension.layer],
+      environment,
+      timeout: fnOptions.timeout ?? cdk.Duration.minutes(15),
+      memorySize: fnOptions.memorySize ?? 256,
+    });
+    // Also grants kms:Decrypt on the secret's key when it has one.
+    props.tsSecretApiKey.grantRead(this.lambda);
+
+    if (managed) this.useManagedInstances(managed);
+
+    this.lambdaFunctionUrl = this.lambda.addFunctionUrl({
+      authType: lambda.FunctionUrlAuthType.AWS_IAM,
+      invokeMode,
+    });
+
+    if (options.warmer) {
+      const concurrentInvocations = options.warmer.concurrentInvocations ?? 3;
+      checkRange('options.warmer.concurrentInvocations', concurrentInvocations, 1, 100);
+      if (managed) {
+        cdk.Annotations.of(this).addWarningV2(
+          'tsproxy-cdk:warmerWithManagedInstances',
+          'Managed Instances keep execution environments running; the warmer only refreshes prewarmed connections there.',
+        );
+      }
+      this.warmer = new lambda.Function(this, 'proxy-warmer-lambda', {
+        functionName: options.warmer.functionName,
+        runtime: lambda.Runtime.NODEJS_22_X,
+        architecture: lambda.Architecture.ARM_64,
+        // Small enough to be inlined into the template: no asset, no bundling step.
+        code: lambda.Code.fromInline(fs.readFileSync(WARMER_SOURCE, 'utf8')),
+        handler: 'index.handler',
+        environment: {
+          ...(props.debug ? { DEBUG: 'true' } : {}),
+          TARGET_FUNCTION_NAME: this.lambda.functionName,
+          CONCURRENT_INVOCATIONS: concurrentInvocations.toString(),
+        },
+        timeout: cdk.Duration.minutes(1),
+        memorySize: 128,
+        retryAttempts: 1,
+      });
+      this.lambda.grantInvoke(this.warmer);
+
+      this.warmerRule = new events.Rule(this, 'proxy-warmer-rule', {
+        schedule: events.Schedule.rate(cdk.Duration.minutes(5)),
+      });
+      this.warmerRule.addTarget(
+        new targets.LambdaFunction(this.warmer, {
+          event: events.RuleTargetInput.fromObject({
+            targetFunctionName: this.lambda.functionName,
+            concurrentInvocations,
+          }),
+        }),
+      );
+    }
+  }
+
+  // aws-cdk-lib's CapacityProvider.addFunction exists only on the class, not on ICapacityProvider (an
+  // imported provider), so the function's L1 properties are set here for both, as addFunction sets them.
+  private useManagedInstances(m: TailscaleLambdaProxyManagedInstancesOption): void {
+    checkRange('managedInstances.perExecutionEnvironmentMaxConcurrency', m.perExecutionEnvironmentMaxConcurrency, 1, 1600);
+    checkRange('managedInstances.executionEnvironmentMemoryGiBPerVCpu', m.executionEnvironmentMemoryGiBPerVCpu, 2, 8);
+    checkRange('managedInstances.minExecutionEnvironments', m.minExecutionEnvironments, 0, 15000);
+    checkRange('managedInstances.maxExecutionEnvironments', m.maxExecutionEnvironments, 0, 15000);
+    if (
+      m.minExecutionEnvironments !== undefined &&
+      m.maxExecutionEnvironments !== undefined &&
+      m.minExecutionEnvironments > m.maxExecutionEnvironments
+    ) {
+      throw new Error('tsproxy-cdk: managedInstances.minExecutionEnvironments is above maxExecutionEnvironments');
+    }
+    const cfn = this.lambda.node.defaultChild as lambda.CfnFunction;
+    cfn.capacityProviderConfig = {
+      lambdaManagedInstancesCapacityProviderConfig: {
+        capacityProviderArn: m.capacityProvider.capacityProviderArn,
+        perExecutionEnvironmentMaxConcurrency: m.perExecutionEnvironmentMaxConcurrency,
+        executionEnvironmentMemoryGiBPerVCpu: m.executionEnvironmentMemoryGiBPerVCpu,
+      },
+    };
+    if (m.minExecutionEnvironments !== undefined || m.maxExecutionEnvironments !== undefined) {
+      cfn.functionScalingConfig = {
+        minExecutionEnvironments: m.minExecutionEnvironments,
+        maxExecutionEnvironments: m.maxExecutionEnvironments,
+      };
+    }
+  }
+}
