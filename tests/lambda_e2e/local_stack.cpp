@@ -1,5 +1,7 @@
 #include "local_stack.hpp"
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
@@ -41,7 +43,20 @@ std::vector<std::string> curl_argv(const std::string& url, const std::vector<std
   return argv;
 }
 
+bool threaded_variant() {
+  const char* text = std::getenv("TSPROXY_E2E_THREADED");
+  return text != nullptr && std::string_view(text) == "1";
+}
+
 }  // namespace
+
+int e2e_default_concurrency() {
+  return threaded_variant() ? 8 : 1;
+}
+
+int e2e_threads() {
+  return threaded_variant() ? 2 : 1;
+}
 
 std::string http_reply::header(std::string_view name) const {
   for (const auto& [k, v] : headers) {
@@ -69,15 +84,25 @@ local_stack::local_stack(const std::string& socks_address, stack_options options
                                 "--max-concurrency",
                                 std::to_string(options.max_concurrency),
                                 "--timeout-ms",
-                                std::to_string(options.timeout_ms),
-                                "--",
-                                TSPROXY_BOOTSTRAP_BIN};
+                                std::to_string(options.timeout_ms)};
+  argv.insert(argv.end(), options.local_args.begin(), options.local_args.end());
+  for (const auto& extension : options.extensions) argv.insert(argv.end(), {"--extension", extension});
+  if (options.exit_on_init_error) argv.push_back("--exit-on-init-error");
+  argv.emplace_back("--");
+  if (options.bootstrap_command.empty())
+    argv.emplace_back(TSPROXY_BOOTSTRAP_BIN);
+  else
+    argv.insert(argv.end(), options.bootstrap_command.begin(), options.bootstrap_command.end());
   env_vars env = options.env;
   // The peers stand in for tailnet machines on loopback, a sandbox address tsproxy refuses unless named.
   if (std::none_of(env.begin(), env.end(),
                    [](const auto& kv) { return kv.first == "TSPROXY_ALLOWED_TARGETS"; }))
     env.emplace_back("TSPROXY_ALLOWED_TARGETS", "127.0.0.1:*,[::1]:*");
-  env.emplace_back("TSPROXY_SOCKS5_ADDRESS", socks_address);
+  if (std::none_of(env.begin(), env.end(), [](const auto& kv) { return kv.first == "TSPROXY_THREADS"; }))
+    env.emplace_back("TSPROXY_THREADS", std::to_string(std::min(e2e_threads(), options.max_concurrency)));
+  if (std::none_of(env.begin(), env.end(),
+                   [](const auto& kv) { return kv.first == "TSPROXY_SOCKS5_ADDRESS"; }))
+    env.emplace_back("TSPROXY_SOCKS5_ADDRESS", socks_address);
   env.emplace_back("TSPROXY_INVOKE_MODE", options.invoke_mode);
   local_ = child_process(argv, dir_ / "local.log", env);
   // tsproxy-local announces itself with one JSON line: {"event":"ready","url":...,"runtime_api":...}
@@ -108,6 +133,23 @@ std::string local_stack::log() const {
   return read_file(local_.log_file());
 }
 
+bool local_stack::wait_for_log(std::string_view marker) const {
+  return wait_until([&] { return log().find(marker) != std::string::npos; });
+}
+
+std::optional<int> local_stack::terminate() {
+  if (::kill(local_.pid(), SIGTERM) != 0) return std::nullopt;
+  return local_.wait_for_exit(std::chrono::seconds(30));
+}
+
+int local_stack::extension_pid() const {
+  const std::string text = log();
+  const auto at = text.find("{\"event\":\"extension_start\"");
+  if (at == std::string::npos) return 0;
+  const auto pid = text.find("\"pid\":", at);
+  return pid == std::string::npos ? 0 : std::atoi(text.c_str() + pid + 6);
+}
+
 http_reply local_stack::request(const std::string& target, const std::vector<std::string>& args) const {
   auto p = start_request(target, args);
   return wait(p);
@@ -126,7 +168,12 @@ http_reply local_stack::wait(pending& p) {
   const auto code = p.curl.wait_for_exit(std::chrono::seconds(90));
   http_reply reply;
   if (!code || *code != 0) {
+    if (std::filesystem::exists(p.head)) parse_head_file(p.head, reply);
+    reply.status_before_failure = reply.status;
     reply.status = -1;
+    reply.curl_exit = code ? *code : -1;
+    reply.body_bytes_before_failure =
+        std::filesystem::exists(p.body) ? std::filesystem::file_size(p.body) : 0;
     reply.body = read_file(p.curl.log_file());
     return reply;
   }
@@ -137,8 +184,12 @@ http_reply local_stack::wait(pending& p) {
 
 std::string local_stack::invoke_raw(const std::string& event_json) const {
   const auto body = dir_ / "invoke-result";
-  const auto r = run_command({"curl", "-sS", "--max-time", "30", "-o", body.string(), "--data-binary",
-                              event_json, url_ + "/2015-03-31/functions/function/invocations"});
+  // From a file: an event may be far larger than one command-line argument can be.
+  const auto event_file = dir_ / "invoke-event";
+  write_file(event_file, event_json);
+  const auto r =
+      run_command({"curl", "-sS", "--max-time", "30", "-o", body.string(), "--data-binary",
+                   "@" + event_file.string(), url_ + "/2015-03-31/functions/function/invocations"});
   if (r.exit_code != 0) return "curl failed: " + r.err;
   return read_file(body);
 }

@@ -13,17 +13,37 @@
 
 namespace tsproxy::test {
 
+// The e2e suite runs twice: as written, and as its threaded variant, for which ctest sets
+// TSPROXY_E2E_THREADED=1: every stack whose test does not choose its own concurrency then runs 8
+// invocation loops (AWS_LAMBDA_MAX_CONCURRENCY) on 2 event-loop threads (TSPROXY_THREADS), each thread
+// with its own pool.
+int e2e_default_concurrency();
+// The event-loop threads of a stack at the default concurrency: 2 in the threaded variant, else 1. Each
+// has its own pool, so "one warm connection" becomes "one per thread".
+int e2e_threads();
+
 struct stack_options {
   std::string invoke_mode = "buffered";
-  int max_concurrency = 1;
+  int max_concurrency = e2e_default_concurrency();
   int timeout_ms = 10000;
-  env_vars env;  // extra environment for the runtime (TSPROXY_*)
+  env_vars env;                         // extra environment for the runtime and extensions (TSPROXY_*)
+  std::vector<std::string> local_args;  // extra tsproxy-local options, e.g. {"--auth", "aws_iam", ...}
+  std::vector<std::string> extensions;  // started before the runtime, as Lambda starts /opt/extensions/*
+  // The command tsproxy-local starts as the runtime; empty means this tree's `bootstrap`. The package
+  // tests run a packaged bootstrap through chroot or qemu with it.
+  std::vector<std::string> bootstrap_command;
+  bool exit_on_init_error = false;
 };
 
 struct http_reply {
-  int status = 0;
-  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased
+  int status = 0;  // -1 when curl failed (then `body` is curl's log)
+  std::vector<std::pair<std::string, std::string>> headers;  // names lower-cased; kept when curl failed
   std::string body;
+  // When curl failed after the head arrived (a stream cut short): curl's exit code, the status it had
+  // read and how many body bytes it had received.
+  int curl_exit = 0;
+  int status_before_failure = 0;
+  std::size_t body_bytes_before_failure = 0;
   std::string header(std::string_view name) const;
   std::vector<std::string> all(std::string_view name) const;
 };
@@ -47,9 +67,18 @@ class local_stack {
   std::string invoke_raw(const std::string& event_json) const;
 
   const std::string& url() const { return url_; }
+  const std::filesystem::path& dir() const { return dir_.path(); }  // the stack's scratch directory
   const std::string& runtime_api() const { return runtime_api_; }
-  pid_t bootstrap_pid() const;     // the runtime process started by tsproxy-local
-  std::string log() const;         // everything tsproxy-local and the runtime logged
+  pid_t bootstrap_pid() const;  // the runtime process started by tsproxy-local
+  std::string log() const;      // everything tsproxy-local, the runtime and the extensions logged
+  // Waits until the log holds `marker` (false after the generous state bound).
+  bool wait_for_log(std::string_view marker) const;
+  // Whether (and where) `marker` is in the log; std::string::npos if not.
+  std::size_t log_position(std::string_view marker) const { return log().find(marker); }
+  // SIGTERM to tsproxy-local, as at the end of an environment; its exit code (nullopt: still running).
+  std::optional<int> terminate();
+  // The pid tsproxy-local logged for the extension it started from `path` (0 if none).
+  int extension_pid() const;
   std::string stats_json() const;  // GET /local/stats on the Runtime API port
   // A number from the emulator's invoke log line for `request_id` (e.g. "handoff_to_response_ms",
   // timed by the emulator from handoff to result, so no process start-up is in it); waits for the

@@ -14,11 +14,20 @@ Endpoints (HEAD gets the same head with no body; unknown paths get 404):
   /close-delimited?n=N       no Content-Length, no Transfer-Encoding, no Connection header; N bytes, close.
   /close-after?n=N           200 "request K\n"; the N-th request on a connection carries
                              `Connection: close` and the connection is really closed.
+  /reset-before-head         reads the request, then RST before any response byte.
+  /reset-mid-head            sends half a response head (`HTTP/1.1 200 OK`, part of a header name), then RST.
   /reset-mid-body?n=N        declares Content-Length N, sends N/2 bytes, then RST (SO_LINGER 0).
+  /truncated-chunked?n=N     chunked, N/2 bytes in 1 KiB chunks, then a clean close (FIN) with no last chunk.
   /slow-headers?ms=M         waits M ms, then 200 "ok".
   /slow-body?ms=M&n=N        head at once, then N bytes, one per M ms.
+  /slow-head?ms=M            a slow-loris head: `200 ok` with Content-Length, one byte of the head per M ms
+                             (default 1000); stops at the first failed write.
   /garbage-status            `HTTP/1.1 abc nonsense` and close.
+  /huge-head?n=N             200 "ok" whose head carries one x-huge header of N bytes (default 70000).
+  /many-headers?n=N          200 "ok" with N x-many-K headers (default 200).
   /never                     reads the request, never answers, holds the socket until the client closes.
+  /ignore-body               reads only the request head, never the body, never answers; holds the socket
+                             (unread bytes and all) until the client closes it or 60 s pass.
   /status?code=C             status C with body "status C\n" (no body for 1xx, 204, 304).
   /set-cookies               three Set-Cookie and two x-multi headers.
   /interim                   100 Continue, 103 Early Hints (with Link), then 200 "ok".
@@ -30,11 +39,22 @@ Endpoints (HEAD gets the same head with no body; unknown paths get 404):
   /big-chunked?n=N           the same in 64 KiB chunks.
   /early-answer?code=C       status C (default 413) "too large" with Connection: close, sent after reading
                              only the head; then the connection is reset with the body unread.
+  /smuggle?shape=S           a canned response with doubtful framing (SMUGGLE_SHAPES below), then close
+                             unless the shape says keep-alive.
+  /idle-then?key=K&do=D      200 "idle K" with keep-alive; then, once K is released (/__release), while the
+                             connection lies idle: D=close closes it (FIN), D=garbage sends an unsolicited
+                             response on it. Counted in /__stats as idle_actions once done.
   /hold?key=K                held (the head not sent) until /__release?key=K, then 200 "released";
                              504 if no release comes within ms=M (default 60000).
   /__held?key=K              JSON {"held": H}: how many /hold requests for K are waiting now.
   /__release?key=K           releases every /hold for K, waiting or still to come; 200 "released N".
-  /__stats                   JSON {"accepted_connections": A, "requests": R} (see below).
+  /__stats                   JSON {"accepted_connections": A, "requests": R, "tls_accepted": T,
+                             "idle_actions": I} (see below).
+  /soak?n=N                  N pattern bytes (as /bytes) for GET; for a request with a body, the body's
+                             length must be N (else 400). x-echo-trace-id carries the X-Amzn-Trace-Id received.
+
+With --tls-cert/--tls-key the same endpoints are also served over TLS on a second port (--tls-port-file);
+tls_accepted counts the TLS handshakes that completed there, and control requests stay on the plain port.
 
 Accounting: every accepted TCP connection counts, except a connection whose first request is a
 control request (/__stats, /__held, /__release), so asking never disturbs the answer. Control
@@ -47,8 +67,10 @@ import base64
 import fcntl
 import json
 import os
+import select
 import signal
 import socket
+import ssl
 import struct
 import sys
 import termios
@@ -64,6 +86,8 @@ _stats_lock = threading.Lock()
 _accepted = 0
 _control = 0
 _requests = 0
+_tls_accepted = 0
+_idle_actions = 0
 _quiet = False
 
 _holds = threading.Condition()
@@ -141,6 +165,12 @@ class Connection:
         self.requests = 0
 
     def _fill(self):
+        # microsocks relays in 1 KiB steps without TCP_NODELAY, so its second step waits for our ACK of the
+        # first: acknowledge at once (Linux clears the flag after a while, so set it before every read).
+        try:
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_QUICKACK, 1)
+        except OSError:
+            pass
         data = self.sock.recv(65536)
         if not data:
             raise ClientGone()
@@ -200,8 +230,8 @@ class Connection:
                 raise BadRequest(400, "bad header line")
             headers.append((name, value.strip(" \t")))
         req = Request(method, target, version, headers, b"")
-        if req.path == "/early-answer":
-            return req  # answered from the head alone; the body is never read
+        if req.path in ("/early-answer", "/ignore-body"):
+            return req  # answered (or held) from the head alone; the body is never read
         chunked = "chunked" in req.header_tokens("transfer-encoding")
         length = req.header("content-length")
         expects_body = chunked or (length is not None and length.strip() != "0")
@@ -335,12 +365,136 @@ def h_reset_mid_body(conn, req):
     n = max(2, req.int_param("n", 1024))
     conn.send(head_bytes(200, octets() + [("Content-Length", str(n))]))
     conn.send(pattern(n // 2))
-    # An RST discards unsent data, so wait until the peer's kernel has everything we wrote.
-    deadline = time.monotonic() + 2
-    while unsent_bytes(conn.sock) and time.monotonic() < deadline:
-        time.sleep(0.001)
+    wait_until_sent(conn.sock)
     reset(conn.sock)
     raise ClientGone()
+
+
+def wait_until_sent(sock, bound_s=2):
+    """An RST discards unsent data, so wait until the peer's kernel has everything we wrote."""
+    deadline = time.monotonic() + bound_s
+    while unsent_bytes(sock) and time.monotonic() < deadline:
+        time.sleep(0.001)
+
+
+def h_reset_before_head(conn, req):
+    reset(conn.sock)
+    raise ClientGone()
+
+
+def h_reset_mid_head(conn, req):
+    conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Len")
+    wait_until_sent(conn.sock)
+    reset(conn.sock)
+    raise ClientGone()
+
+
+def h_truncated_chunked(conn, req):
+    n = max(2, req.int_param("n", 4096))
+    conn.send(head_bytes(200, octets() + [("Transfer-Encoding", "chunked")]))
+    data = pattern(n // 2)
+    for off in range(0, len(data), 1024):
+        piece = data[off : off + 1024]
+        conn.send(b"%x\r\n" % len(piece) + piece + b"\r\n")
+    return False  # a clean close (FIN) where the last chunk should be
+
+
+def h_slow_head(conn, req):
+    ms = max(0, req.int_param("ms", 1000))
+    data = head_bytes(200, [("Content-Type", "text/plain"), ("Content-Length", "2")], req.wants_keep_alive())
+    for i in range(len(data)):
+        time.sleep(ms / 1000)
+        conn.send(data[i : i + 1])
+    conn.send(b"ok")
+    return req.wants_keep_alive()
+
+
+def h_ignore_body(conn, req):
+    # Watch for the client's close without reading: the body stays in the kernel's buffers.
+    poller = select.poll()
+    poller.register(conn.sock, select.POLLRDHUP | select.POLLHUP | select.POLLERR)
+    poller.poll(60000)
+    return False
+
+
+# /smuggle shapes: name -> (raw response, whether the connection stays open afterwards).
+SMUGGLE_SHAPES = {
+    # Both framings; chunked is the valid one (RFC 9112 6.1), in either order.
+    "cl-te": (b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+              b"5\r\nhello\r\n0\r\n\r\n", True),
+    "te-cl": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n"
+              b"5\r\nhello\r\n0\r\n\r\n", True),
+    # Repeated but equal lengths are one length (RFC 9110 8.6).
+    "duplicate-cl": (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nhello", True),
+    "cl-list": (b"HTTP/1.1 200 OK\r\nContent-Length: 5, 5\r\n\r\nhello", True),
+    "conflicting-cl": (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", False),
+    "conflicting-cl-list": (b"HTTP/1.1 200 OK\r\nContent-Length: 5, 6\r\n\r\nhello!", False),
+    "negative-cl": (b"HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\nhello", False),
+    "plus-cl": (b"HTTP/1.1 200 OK\r\nContent-Length: +5\r\n\r\nhello", False),
+    "overflowing-cl": (b"HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551621\r\n\r\nhello", False),
+    "space-before-colon": (b"HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello", True),
+    "negative-chunk": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n", False),
+    "overflowing-chunk": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                          b"10000000000000005\r\nhello\r\n0\r\n\r\n", False),
+    "chunked-not-last": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, identity\r\n\r\n"
+                         b"5\r\nhello\r\n0\r\n\r\n", False),
+    "chunked-twice": (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      b"5\r\nhello\r\n0\r\n\r\n", False),
+    "te-in-http10": (b"HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", False),
+    # A whole second response behind the first: whoever reuses the connection would read it as theirs.
+    "extra-response": (b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"
+                       b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nsmuggled!", True),
+}
+
+
+def h_huge_head(conn, req):
+    value = "h" * max(0, req.int_param("n", 70000))
+    return respond(conn, req, 200, b"ok", [("Content-Type", "text/plain"), ("x-huge", value)])
+
+
+def h_many_headers(conn, req):
+    headers = [(f"x-many-{i}", str(i)) for i in range(max(0, req.int_param("n", 200)))]
+    return respond(conn, req, 200, b"ok", [("Content-Type", "text/plain")] + headers)
+
+
+def h_smuggle(conn, req):
+    shape = SMUGGLE_SHAPES.get(req.query.get("shape", ""))
+    if shape is None:
+        return respond(conn, req, 404, b"unknown shape\n", [("Content-Type", "text/plain")])
+    data, keep = shape
+    conn.send(data)
+    return keep
+
+
+def h_idle_then(conn, req):
+    global _idle_actions
+    key = req.query.get("key", "")
+    action = req.query.get("do", "close")
+    respond(conn, req, 200, f"idle {key}".encode(), [("Content-Type", "text/plain")])
+    deadline = time.monotonic() + 60
+    with _holds:
+        while key not in _released and time.monotonic() < deadline:
+            _holds.wait(timeout=max(0.0, deadline - time.monotonic()))
+    if action == "garbage":
+        conn.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nstale\n")
+        keep = True
+    else:
+        conn.sock.shutdown(socket.SHUT_WR)
+        keep = False
+    with _stats_lock:
+        _idle_actions += 1
+    return keep
+
+
+def h_soak(conn, req):
+    n = max(0, req.int_param("n", 100))
+    if req.body and req.body != pattern(len(req.body)):
+        return respond(conn, req, 400, b"request body is not the pattern\n", [("Content-Type", "text/plain")])
+    headers = octets() + [
+        ("x-echo-trace-id", req.header("x-amzn-trace-id") or ""),
+        ("x-echo-body-length", str(len(req.body))),
+    ]
+    return respond(conn, req, 200, pattern(n), headers)
 
 
 def h_slow_headers(conn, req):
@@ -492,7 +646,8 @@ def h_release(conn, req):
 
 def h_stats(conn, req):
     with _stats_lock:
-        body = json.dumps({"accepted_connections": _accepted - _control, "requests": _requests})
+        body = json.dumps({"accepted_connections": _accepted - _control, "requests": _requests,
+                           "tls_accepted": _tls_accepted, "idle_actions": _idle_actions})
     return respond(conn, req, 200, body.encode() + b"\n", [("Content-Type", "application/json")])
 
 
@@ -506,7 +661,17 @@ ROUTES = {
     "/chunked": h_chunked,
     "/close-delimited": h_close_delimited,
     "/close-after": h_close_after,
+    "/reset-before-head": h_reset_before_head,
+    "/reset-mid-head": h_reset_mid_head,
     "/reset-mid-body": h_reset_mid_body,
+    "/truncated-chunked": h_truncated_chunked,
+    "/slow-head": h_slow_head,
+    "/ignore-body": h_ignore_body,
+    "/smuggle": h_smuggle,
+    "/huge-head": h_huge_head,
+    "/many-headers": h_many_headers,
+    "/idle-then": h_idle_then,
+    "/soak": h_soak,
     "/slow-headers": h_slow_headers,
     "/slow-body": h_slow_body,
     "/garbage-status": h_garbage_status,
@@ -560,11 +725,62 @@ def serve_connection(sock, serial):
         sock.close()
 
 
+def write_port_file(path, port):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(f"{port}\n")
+    os.replace(tmp, path)
+
+
+def listen_on(port):
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind(("127.0.0.1", port))
+    listener.listen(1024)
+    return listener
+
+
+_serial_lock = threading.Lock()
+_serial = 0
+
+
+def next_serial():
+    global _serial
+    with _serial_lock:
+        _serial += 1
+        return _serial
+
+
+def serve_tls_connection(context, sock, serial):
+    global _tls_accepted
+    sock.settimeout(10)  # a client that never finishes its handshake does not hold the thread forever
+    try:
+        tls = context.wrap_socket(sock, server_side=True)
+    except (OSError, ssl.SSLError) as e:
+        log(f"tls conn {serial}: handshake failed: {e}")
+        sock.close()
+        return
+    tls.settimeout(None)
+    with _stats_lock:
+        _tls_accepted += 1
+    serve_connection(tls, serial)
+
+
+def tls_accept_loop(listener, context):
+    while True:
+        sock, _ = listener.accept()
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=serve_tls_connection, args=(context, sock, next_serial()), daemon=True).start()
+
+
 def main():
     global _accepted, _quiet
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
     parser.add_argument("--port-file", help="write the bound port here (atomically) once listening")
+    parser.add_argument("--tls-cert", help="also serve TLS with this certificate (PEM) ...")
+    parser.add_argument("--tls-key", help="... and this key")
+    parser.add_argument("--tls-port-file", help="write the TLS port here, before --port-file is written")
     parser.add_argument("--quiet", action="store_true", help="do not log each request")
     args = parser.parse_args()
     _quiet = args.quiet
@@ -573,27 +789,29 @@ def main():
     # daemons, so the process ends without waiting for idle keep-alive clients.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
 
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", args.port))
-    listener.listen(1024)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        tls_listener = listen_on(0)
+        tls_port = tls_listener.getsockname()[1]
+        threading.Thread(target=tls_accept_loop, args=(tls_listener, context), daemon=True).start()
+        if args.tls_port_file:
+            write_port_file(args.tls_port_file, tls_port)
+        print(f"listening with TLS on 127.0.0.1:{tls_port}", flush=True)
+
+    listener = listen_on(args.port)
     port = listener.getsockname()[1]
     if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(f"{port}\n")
-        os.replace(tmp, args.port_file)
+        write_port_file(args.port_file, port)
     print(f"listening on 127.0.0.1:{port}", flush=True)
 
-    serial = 0
     try:
         while True:
             sock, _ = listener.accept()
-            serial += 1
             with _stats_lock:
                 _accepted += 1
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            threading.Thread(target=serve_connection, args=(sock, serial), daemon=True).start()
+            threading.Thread(target=serve_connection, args=(sock, next_serial()), daemon=True).start()
     except SystemExit:
         print("exiting on SIGTERM", flush=True)
     finally:

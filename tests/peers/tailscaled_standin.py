@@ -9,13 +9,43 @@ with the local address of its outgoing connection on success, then relays both w
 backend is not Running, every CONNECT gets 0x01 too (nothing can be dialled yet).
 
 The LocalAPI listens on a unix socket: GET /localapi/v0/status?peers=false answers a status document
-with "BackendState" (tab-indented JSON, like tailscaled's encoder). Control requests for the tests go to
-a second unix socket (always served): POST /__state?BackendState=Running sets the state; GET /__stats
-answers {"connects": C, "failures": F, "successes": S, "by_target": {"host:port": C, ...}}.
+with "BackendState" (tab-indented JSON, like tailscaled's encoder). It runs in one of two modes.
 
-    tailscaled_standin.py --port-file F --control-socket PATH [--state Starting] [--localapi-socket PATH]
+Test peer (the runtime's tests start it directly):
 
-Without --localapi-socket there is no LocalAPI at all (as when tsproxy is given no socket). Loopback only.
+    tailscaled_standin.py --port-file F --control-socket PATH [--backend-state Starting] [--localapi-socket PATH]
+
+  The SOCKS5 listener takes a free port (written to F). Control requests for the tests go to a second
+  unix socket: POST /__state?BackendState=Running sets the state; GET /__stats answers
+  {"connects": C, "failures": F, "successes": S, "by_target": {"host:port": C, ...}}. Without
+  --localapi-socket there is no LocalAPI at all (as when tsproxy is given no socket).
+
+As tailscaled (the extension starts it through a launcher named tailscaled, with tailscaled's flags):
+
+    tailscaled --tun=userspace-networking --socks5-server=HOST:PORT --socket=PATH --state=mem: --statedir=DIR
+
+  It starts in NoState, then NeedsLogin, like tailscaled without stored state. The LocalAPI also serves
+  what tailscale_cli_standin.py (standing in for the tailscale CLI) asks, on the paths the real CLI uses:
+  POST /localapi/v0/start {"AuthKey", "UpdatePrefs"} logs in (Starting, then Running or an error on the
+  IPN bus); GET /localapi/v0/watch-ipn-bus streams {"State": n} and {"ErrMessage": "..."} lines;
+  PATCH /localapi/v0/prefs sets the exit node; POST /localapi/v0/ping?ip=IP answers a pong relayed
+  through DERP (no direct endpoint) for a known peer and never for any other; POST /localapi/v0/logout
+  logs out (NeedsLogin). Behaviour comes from the environment, which the extension passes on:
+    TSPROXY_STANDIN_RECORD            append one JSON line per event (started, socks5_listening,
+                                      localapi_listening, start, running, ready, socks5_connect with its reply, prefs, ping, logout,
+                                      sigterm) with "t", the CLOCK_MONOTONIC time in ms
+    TSPROXY_STANDIN_VALID_KEYS        comma-separated keys that log in (default: any tskey-auth-... and
+                                      tskey-client-...)
+    TSPROXY_STANDIN_RUNNING_DELAY_MS  from the login to Running (default 0)
+    TSPROXY_STANDIN_SOCKS5_DELAY_MS   from the login to the SOCKS5 listener opening (default: it opens
+                                      at start, as tailscaled's does)
+    TSPROXY_STANDIN_NEEDS_MACHINE_AUTH=1  the login stops at NeedsMachineAuth (a key that is not
+                                      pre-authorized in a tailnet with device approval)
+    TSPROXY_STANDIN_EXIT_AT_START=N   print an error and exit with code N at once
+    TSPROXY_STANDIN_EXIT_AFTER_LOGIN_MS=N  exit with code 1 N ms after the login started
+    TSPROXY_STANDIN_IGNORE_SIGTERM=1  only SIGKILL stops it
+    TSPROXY_STANDIN_PEERS             comma-separated name=ip peers that answer pings
+Loopback only.
 """
 
 import argparse
@@ -27,11 +57,47 @@ import socketserver
 import struct
 import sys
 import threading
+import time
 from urllib.parse import parse_qs, urlsplit
 
-_lock = threading.Lock()
+# ipn.State as tailscaled numbers it on the IPN bus.
+STATES = ["NoState", "InUseOtherUser", "NeedsLogin", "NeedsMachineAuth", "Stopped", "Starting", "Running"]
+
+_lock = threading.Condition()
 _state = "Starting"
+_error = None  # the last login error, for the IPN bus
 _stats = {"connects": 0, "failures": 0, "successes": 0, "by_target": {}}
+_prefs = {}
+_record_path = None
+_socks_ready = threading.Event()
+
+
+def now_ms():
+    return time.clock_gettime(time.CLOCK_MONOTONIC) * 1000.0
+
+
+def record(event, t=None, **fields):
+    """`t` defaults to now; a state that others can observe from a moment on is stamped with a time taken
+    just before that moment, so that an observer's own time is never earlier than the record's."""
+    if not _record_path:
+        return
+    line = json.dumps(dict(event=event, t=now_ms() if t is None else t, **fields)) + "\n"
+    with open(_record_path, "a") as f:
+        f.write(line)
+
+
+def set_state(state, error=None):
+    """Records come before the state is visible: whoever sees the state finds its record already there."""
+    global _state, _error
+    with _lock:
+        t = now_ms()
+        if state == "Running":
+            record("running", t)
+            if _socks_ready.is_set():
+                record("ready", t)
+        _state = state
+        _error = error
+        _lock.notify_all()
 
 
 def read_exact(sock, n):
@@ -106,8 +172,10 @@ class Socks5(socketserver.BaseRequestHandler):
         if upstream is None:
             with _lock:
                 _stats["failures"] += 1
+            record("socks5_connect", target=target, reply=1)
             reply(c, 1)
             return
+        record("socks5_connect", target=target, reply=0)
         with _lock:
             _stats["successes"] += 1
         upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -120,47 +188,172 @@ class Socks5(socketserver.BaseRequestHandler):
 
 
 def http_answer(sock, status, body, content_type="application/json"):
-    reason = {200: "OK", 404: "Not Found", 400: "Bad Request"}.get(status, "OK")
+    reason = {200: "OK", 204: "No Content", 404: "Not Found", 400: "Bad Request"}.get(status, "OK")
     head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
     sock.sendall(head.encode() + body)
 
 
+def peers():
+    out = {}
+    for entry in os.environ.get("TSPROXY_STANDIN_PEERS", "").split(","):
+        if "=" in entry:
+            name, ip = entry.split("=", 1)
+            out[name.strip()] = ip.strip()
+    return out
+
+
+def status_document():
+    with _lock:
+        state = _state
+        prefs = dict(_prefs)
+    running = state == "Running"
+    doc = {"Version": "1.94.2-standin", "TUN": False, "BackendState": state,
+           "HaveNodeKey": running, "AuthURL": "",
+           "TailscaleIPs": ["100.64.0.1"] if running else None,
+           "Self": {"HostName": prefs.get("Hostname") or "tsproxy", "Online": running},
+           "Health": None if running else ["not in map poll"]}
+    if running:
+        doc["Peer"] = {f"nodekey:{i}": {"HostName": name, "DNSName": f"{name}.tailnet.ts.net.",
+                                         "TailscaleIPs": [ip], "ExitNodeOption": True, "Online": True}
+                       for i, (name, ip) in enumerate(peers().items())}
+    return doc
+
+
+def valid_key(key):
+    allowed = os.environ.get("TSPROXY_STANDIN_VALID_KEYS")
+    if allowed:
+        return key in [k.strip() for k in allowed.split(",")]
+    return key.startswith("tskey-auth-") or key.startswith("tskey-client-")
+
+
+def env_ms(name, default):
+    value = os.environ.get(name)
+    return default if value is None or value == "" else int(value)
+
+
+def log_in(options):
+    """What tailscaled does after Start with an auth key: Starting, then Running or a login error."""
+    key = options.get("AuthKey", "")
+    record("start", auth_key=key, prefs=options.get("UpdatePrefs", {}))
+    with _lock:
+        _prefs.update(options.get("UpdatePrefs", {}))
+    if not valid_key(key):
+        set_state("NeedsLogin", "invalid key: unable to validate API key")
+        return
+    set_state("Starting")
+    socks_delay = env_ms("TSPROXY_STANDIN_SOCKS5_DELAY_MS", -1)
+    if socks_delay >= 0:
+        threading.Timer(socks_delay / 1000.0, open_socks5).start()
+    exit_after = env_ms("TSPROXY_STANDIN_EXIT_AFTER_LOGIN_MS", -1)
+    if exit_after >= 0:
+        threading.Timer(exit_after / 1000.0, lambda: os._exit(1)).start()
+    if os.environ.get("TSPROXY_STANDIN_NEEDS_MACHINE_AUTH") == "1":
+        set_state("NeedsMachineAuth")
+        return
+    threading.Timer(env_ms("TSPROXY_STANDIN_RUNNING_DELAY_MS", 0) / 1000.0, set_state, args=("Running",)).start()
+
+
+def read_request(c):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    head, body = data.split(b"\r\n\r\n", 1)
+    lines = head.decode("latin-1").split("\r\n")
+    method, target, _ = lines[0].split(" ", 2)
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    while len(body) < length:
+        chunk = c.recv(4096)
+        if not chunk:
+            break
+        body += chunk
+    return method, target, body
+
+
 class LocalApi(socketserver.BaseRequestHandler):
     def handle(self):
-        global _state
         c = self.request
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = c.recv(4096)
-            if not chunk:
-                return
-            data += chunk
-        line = data.split(b"\r\n", 1)[0].decode("latin-1")
         try:
-            method, target, _ = line.split(" ", 2)
+            request = read_request(c)
         except ValueError:
             http_answer(c, 400, b"bad request\n", "text/plain")
             return
+        if request is None:
+            return
+        method, target, body = request
         url = urlsplit(target)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
-        if method == "GET" and url.path == "/localapi/v0/status" and self.server.localapi:
+        localapi = self.server.localapi
+        daemon = self.server.daemon
+        if method == "GET" and url.path == "/localapi/v0/status" and localapi:
+            http_answer(c, 200, json.dumps(status_document(), indent="\t").encode() + b"\n")
+        elif method == "POST" and url.path == "/localapi/v0/start" and daemon:
+            log_in(json.loads(body or b"{}"))
+            http_answer(c, 200, b"")
+        elif method == "GET" and url.path == "/localapi/v0/watch-ipn-bus" and daemon:
+            self.watch(c)
+        elif method == "PATCH" and url.path == "/localapi/v0/prefs" and daemon:
+            prefs = json.loads(body or b"{}")
             with _lock:
-                doc = {"Version": "1.80.0-standin", "TUN": False, "BackendState": _state,
-                       "HaveNodeKey": _state == "Running", "AuthURL": "",
-                       "TailscaleIPs": ["100.64.0.1"] if _state == "Running" else None,
-                       "Self": {"HostName": "tsproxy", "Online": _state == "Running"}, "Health": []}
-            http_answer(c, 200, json.dumps(doc, indent="\t").encode() + b"\n")
-        elif method == "POST" and url.path == "/__state" and "BackendState" in query and not self.server.localapi:
-            with _lock:
-                _state = query["BackendState"]
+                _prefs.update(prefs)
+            record("prefs", prefs=prefs)
+            http_answer(c, 200, json.dumps(_prefs).encode())
+        elif method == "POST" and url.path == "/localapi/v0/ping" and daemon:
+            self.ping(c, query.get("ip", ""), query.get("type", "disco"))
+        elif method == "POST" and url.path == "/localapi/v0/logout" and daemon:
+            record("logout")
+            set_state("NeedsLogin")
+            http_answer(c, 204, b"")
+        elif method == "POST" and url.path == "/__state" and "BackendState" in query and not localapi:
+            set_state(query["BackendState"])
             http_answer(c, 200, b"{}\n")
-        elif method == "GET" and url.path == "/__stats" and not self.server.localapi:
+        elif method == "GET" and url.path == "/__stats" and not localapi:
             with _lock:
                 body = json.dumps(_stats).encode()
             http_answer(c, 200, body)
         else:
             http_answer(c, 404, b"404 page not found\n", "text/plain")
+
+    @staticmethod
+    def watch(c):
+        c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n")
+        sent = None
+        while True:
+            with _lock:
+                while (_state, _error) == sent:
+                    _lock.wait()
+                sent = (_state, _error)
+                state, error = sent
+            note = {"ErrMessage": error} if error else {"State": STATES.index(state) if state in STATES else 0}
+            try:
+                c.sendall(json.dumps(note).encode() + b"\n")
+            except OSError:
+                return
+
+    @staticmethod
+    def ping(c, ip, kind):
+        record("ping", ip=ip, type=kind)
+        with _lock:
+            running = _state == "Running"
+        names = {v: k for k, v in peers().items()}
+        if running and ip in names:
+            pong = {"IP": ip, "NodeIP": ip, "NodeName": names[ip], "LatencySeconds": 0.012,
+                    "Endpoint": "", "DERPRegionID": 1, "DERPRegionCode": "fra"}
+            http_answer(c, 200, json.dumps(pong).encode())
+            return
+        # No pong ever: the CLI gives up at its own timeout and closes the connection.
+        try:
+            while c.recv(4096):
+                pass
+        except OSError:
+            pass
 
 
 class ThreadingTcp(socketserver.ThreadingMixIn, socketserver.TCPServer):
@@ -172,36 +365,105 @@ class ThreadingUnix(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
     daemon_threads = True
 
 
-def main():
-    global _state
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--port-file", required=True, help="the SOCKS5 port is written here once listening")
-    ap.add_argument("--state", default="Starting", help="initial BackendState")
-    ap.add_argument("--localapi-socket", help="serve the LocalAPI on this unix socket")
-    ap.add_argument("--control-socket", required=True, help="serve the tests' control requests here")
-    args = ap.parse_args()
-    _state = args.state
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+_socks_address = None
 
-    socks = ThreadingTcp(("127.0.0.1", 0), Socks5)
+
+def open_socks5():
+    host, _, port = _socks_address.rpartition(":")
+    host = host.strip("[]")
+    host = "127.0.0.1" if host == "localhost" else host
+    with _lock:  # recorded first: connections are accepted (queued) from the listen() in the constructor on
+        t = now_ms()
+        record("socks5_listening", t)
+        if _state == "Running":
+            record("ready", t)
+        socks = ThreadingTcp((host, int(port)), Socks5)
+        _socks_ready.set()
     threading.Thread(target=socks.serve_forever, daemon=True).start()
-    for path, is_localapi in ((args.localapi_socket, True), (args.control_socket, False)):
-        if not path:
+    return socks
+
+
+def serve_unix(path, localapi, daemon):
+    if os.path.exists(path):
+        os.unlink(path)
+    server = ThreadingUnix(path, LocalApi)
+    server.localapi = localapi
+    server.daemon = daemon
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+
+
+def run_as_tailscaled(args):
+    """The extension's tailscaled: tailscaled's own flags, behaviour from TSPROXY_STANDIN_*."""
+    global _socks_address, _record_path
+    _record_path = os.environ.get("TSPROXY_STANDIN_RECORD")
+    record("started", argv=sys.argv[1:], pid=os.getpid())
+    code = os.environ.get("TSPROXY_STANDIN_EXIT_AT_START")
+    if code:
+        print("tailscaled stand-in: failing at start as asked", flush=True)
+        sys.exit(int(code))
+    # SIGTERM is blocked in every thread (they inherit the mask) and taken by the main thread with
+    # sigwait: a handler runs only in the main thread, and a signal the kernel gives to another thread
+    # would leave the main thread asleep in pause().
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    set_state("NoState")
+    _socks_address = args.socks5_server
+    if env_ms("TSPROXY_STANDIN_SOCKS5_DELAY_MS", -1) < 0:
+        open_socks5()
+    t = now_ms()
+    serve_unix(args.socket, localapi=True, daemon=True)
+    record("localapi_listening", t)
+    set_state("NeedsLogin")
+    print(f"tailscaled stand-in: LocalAPI on {args.socket}, SOCKS5 on {args.socks5_server}", flush=True)
+    ignore_sigterm = os.environ.get("TSPROXY_STANDIN_IGNORE_SIGTERM") == "1"
+    while True:
+        signal.sigwait({signal.SIGTERM})
+        if ignore_sigterm:
+            record("sigterm", ignored=True)
             continue
-        if os.path.exists(path):
-            os.unlink(path)
-        server = ThreadingUnix(path, LocalApi)
-        server.localapi = is_localapi
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        record("sigterm")
+        print("tailscaled stand-in: SIGTERM, exiting", flush=True)
+        os._exit(0)
+
+
+def run_as_test_peer(args):
+    global _socks_address
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})  # taken below, as in run_as_tailscaled
+    set_state(args.backend_state)
+    _socks_address = "127.0.0.1:0"
+    socks = open_socks5()
+    for path, is_localapi in ((args.localapi_socket, True), (args.control_socket, False)):
+        if path:
+            serve_unix(path, localapi=is_localapi, daemon=False)
     tmp = args.port_file + ".tmp"
     with open(tmp, "w") as f:
         f.write(f"{socks.server_address[1]}\n")
     os.replace(tmp, args.port_file)
     print(f"socks5 on 127.0.0.1:{socks.server_address[1]}", flush=True)
-    try:
-        signal.pause()
-    except SystemExit:
-        pass
+    signal.sigwait({signal.SIGTERM})
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # The test peer's own flags.
+    ap.add_argument("--port-file", help="the SOCKS5 port is written here once listening")
+    ap.add_argument("--backend-state", default="Starting", help="initial BackendState")
+    ap.add_argument("--localapi-socket", help="serve the LocalAPI on this unix socket")
+    ap.add_argument("--control-socket", help="serve the tests' control requests here")
+    # tailscaled's flags, as the extension passes them.
+    ap.add_argument("--tun")
+    ap.add_argument("--socks5-server")
+    ap.add_argument("--socket")
+    ap.add_argument("--state")
+    ap.add_argument("--statedir")
+    args = ap.parse_args()
+    if args.socket:
+        if args.tun != "userspace-networking" or not args.socks5_server:
+            ap.error("as tailscaled: --tun=userspace-networking and --socks5-server are required")
+        run_as_tailscaled(args)
+    elif args.port_file and args.control_socket:
+        run_as_test_peer(args)
+    else:
+        ap.error("either --socket (as tailscaled) or --port-file and --control-socket (test peer)")
 
 
 if __name__ == "__main__":

@@ -112,22 +112,25 @@ std::size_t count_open_fds() {
   return count - 1;  // the descriptor opendir itself held
 }
 
-std::size_t count_own_sockets_in_close_wait() {
-  // Socket inodes this process holds: /proc/self/fd/N -> "socket:[INODE]".
+std::vector<tcp_socket_info> tcp_sockets_of(pid_t pid) {
+  // Socket inodes the process holds: /proc/PID/fd/N -> "socket:[INODE]".
+  const std::string fd_dir = pid == 0 ? std::string("/proc/self/fd") : "/proc/" + std::to_string(pid) + "/fd";
   std::vector<std::string> own;
-  DIR* dir = ::opendir("/proc/self/fd");
-  if (dir == nullptr) throw last_error("count_own_sockets_in_close_wait: opendir /proc/self/fd");
+  DIR* dir = ::opendir(fd_dir.c_str());
+  if (dir == nullptr) throw last_error("tcp_sockets_of: opendir " + fd_dir);
   while (const dirent* entry = ::readdir(dir)) {
     char target[64];
-    const std::string link = std::string("/proc/self/fd/") + entry->d_name;
+    const std::string link = fd_dir + "/" + entry->d_name;
     const auto n = ::readlink(link.c_str(), target, sizeof target - 1);
     if (n <= 0) continue;
     const std::string_view t(target, static_cast<std::size_t>(n));
     if (t.starts_with("socket:[") && t.ends_with("]")) own.emplace_back(t.substr(8, t.size() - 9));
   }
   ::closedir(dir);
-  constexpr std::string_view close_wait = "08";  // TCP_CLOSE_WAIT in the kernel's st column
-  std::size_t count = 0;
+  const auto port_of = [](const std::string& address) {  // "0100007F:1F90" (hex, port last)
+    return static_cast<std::uint16_t>(std::stoul(address.substr(address.rfind(':') + 1), nullptr, 16));
+  };
+  std::vector<tcp_socket_info> sockets;
   for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
     std::ifstream in(table);
     std::string line;
@@ -139,10 +142,23 @@ std::size_t count_own_sockets_in_close_wait() {
       if (!(fields >> sl >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >>
             inode))
         continue;
-      if (state == close_wait && std::find(own.begin(), own.end(), inode) != own.end()) ++count;
+      if (std::find(own.begin(), own.end(), inode) == own.end()) continue;
+      tcp_socket_info info;
+      info.state = static_cast<int>(std::stoul(state, nullptr, 16));
+      info.rx_queue = std::stoul(queues.substr(queues.find(':') + 1), nullptr, 16);
+      info.local_port = port_of(local);
+      info.remote_port = port_of(remote);
+      sockets.push_back(info);
     }
   }
-  return count;
+  return sockets;
+}
+
+std::size_t count_own_sockets_in_close_wait() {
+  const auto sockets = tcp_sockets_of(0);
+  return static_cast<std::size_t>(std::count_if(sockets.begin(), sockets.end(), [](const tcp_socket_info& s) {
+    return s.state == tcp_socket_info::close_wait;
+  }));
 }
 
 bool ipv6_loopback_available() {

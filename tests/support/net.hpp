@@ -2,6 +2,8 @@
 // Loopback networking helpers for tests: ports, descriptor counting and a blocking HTTP/1.1 GET used to
 // talk to peers directly (never through the code under test).
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -48,6 +50,19 @@ std::size_t count_open_fds();
 // closed here (CLOSE_WAIT, from /proc/net/tcp and tcp6 matched to /proc/self/fd). A test waits on
 // it to know that a server's close of an idle connection has reached the client's kernel.
 std::size_t count_own_sockets_in_close_wait();
+
+// One TCP socket of a process, from /proc/net/tcp and tcp6 matched to /proc/PID/fd.
+struct tcp_socket_info {
+  static constexpr int established = 0x01;  // the kernel's TCP_ESTABLISHED
+  static constexpr int close_wait = 0x08;   // the peer's FIN arrived, not yet closed here
+  int state = 0;
+  std::size_t rx_queue = 0;  // bytes received and not yet read by the process
+  std::uint16_t local_port = 0;
+  std::uint16_t remote_port = 0;
+};
+// The TCP sockets process `pid` holds (0: this process). Lets a test wait until a server's close or its
+// unsolicited bytes have reached the process under test, without reading them.
+std::vector<tcp_socket_info> tcp_sockets_of(pid_t pid);
 
 // Whether ::1 can be bound here, so IPv6 tests can be skipped on hosts without it.
 bool ipv6_loopback_available();

@@ -18,15 +18,23 @@
 
 namespace tsproxy::test {
 
+struct python_upstream_options {
+  // When both are set, the same endpoints are also served over TLS with this certificate on tls_port().
+  std::filesystem::path tls_cert;
+  std::filesystem::path tls_key;
+};
+
 class python_upstream {
  public:
   // Starts the script and returns once it accepts connections. Throws std::runtime_error with the
   // log tail if it does not start.
   python_upstream();
+  explicit python_upstream(python_upstream_options options);
 
   std::string host() const { return loopback_ipv4; }
   std::uint16_t port() const noexcept { return port_; }
-  std::string url(std::string_view target) const;  // "http://127.0.0.1:<port><target>"
+  std::uint16_t tls_port() const noexcept { return tls_port_; }  // 0 without a certificate
+  std::string url(std::string_view target) const;                // "http://127.0.0.1:<port><target>"
 
   // TCP connections accepted so far, not counting the control connections these calls open (each asks
   // GET /__stats on a fresh connection, which the server leaves out of every count). A connection whose
@@ -37,6 +45,9 @@ class python_upstream {
   // /hold?key=K requests waiting now, and releasing them (and any later ones for K); control requests too.
   std::size_t held(std::string_view key) const;
   void release(std::string_view key) const;
+  // TLS handshakes completed on tls_port(); /idle-then actions carried out (a close or unsolicited bytes).
+  std::size_t tls_accepted() const;
+  std::size_t idle_actions() const;
 
   const std::filesystem::path& script() const noexcept { return script_; }
   const child_process& process() const noexcept { return process_; }
@@ -48,6 +59,7 @@ class python_upstream {
   temp_dir dir_;  // declared first so the process stops before its files are deleted
   std::filesystem::path script_;
   std::uint16_t port_ = 0;
+  std::uint16_t tls_port_ = 0;
   child_process process_;
 };
 

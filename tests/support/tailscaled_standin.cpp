@@ -32,7 +32,7 @@ tailscaled_standin::tailscaled_standin(tailscaled_options options)
       (std::filesystem::path(TSPROXY_TEST_PEERS_DIR) / "tailscaled_standin.py").string(),
       "--port-file",
       port_file.string(),
-      "--state",
+      "--backend-state",
       options.state,
       "--control-socket",
       (dir_ / "control.sock").string()};
