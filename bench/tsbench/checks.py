@@ -5,7 +5,7 @@ import math
 import os
 
 from . import samples
-from .config import PER_REQUEST_SIZES, SYSTEMS
+from .config import COLD_START_SYSTEMS, PER_REQUEST_SIZES, SYSTEMS
 from .stats import get
 
 
@@ -21,7 +21,7 @@ def missing_metrics(res, out_dir, plots):
         checks.append(("relays.microsocks", None))
     for relay, rr in res.get("relays", {}).items():
         pre = f"relays.{relay}."
-        for s, _ in SYSTEMS:
+        for s, _ in COLD_START_SYSTEMS:
             for k in ("init_duration_ms", "spawn_to_first_200_ms", "first_handoff_ms"):
                 for p in ("p50", "p90"):
                     checks.append((pre + f"cold_start.{s}.{k}.{p}", get(rr, "cold_start", s, k, p)))
@@ -45,7 +45,8 @@ def missing_metrics(res, out_dir, plots):
                 checks.append((pre + f"memory.{s}.{k}", get(rr, "memory", s, k)))
         v = rr.get("variants", {})
         want = {("tsproxy", 1), ("tsproxy", 8), ("tsproxy", 64), ("node", 1), ("node", 8), ("node", 64),
-                ("tsproxy pool off", 8), ("tsproxy max idle 64", 64)}
+                ("tsproxy pool off", 8), ("tsproxy max idle 64", 64), ("tsproxy 2 threads", 8),
+                ("tsproxy 2 threads", 64)}
         if "skipped" not in v.get("io_uring", {"skipped": 1}):
             want.add(("tsproxy io_uring", 8))
             for name in ("100b", "10k"):
@@ -55,6 +56,9 @@ def missing_metrics(res, out_dir, plots):
             t = [x for x in rr.get("throughput", []) if x["system"] == s and x["concurrency"] == c]
             ok = t and t[0]["requests"] > 0
             checks.append((pre + f"throughput.{s}.c{c}.req_per_s", t[0]["req_per_s"] if ok else None))
+            if s in ("tsproxy", "tsproxy 2 threads") and c > 1:
+                checks.append((pre + f"throughput.{s}.c{c}.cpu_ms_per_request",
+                               t[0].get("cpu_ms_per_request") if ok else None))
         for p in ("p50", "p99"):
             checks.append((pre + f"variants.pool_off.100b.{p}", get(v, "pool_off", "100b", p)))
         for k in ("idle_timeout_250ms", "idle_timeout_4000ms"):

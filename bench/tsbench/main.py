@@ -32,6 +32,9 @@ def parse_args():
     ap.add_argument("--out", help="output directory (default: bench/results/<date>-<host>; smoke: a temp dir)")
     ap.add_argument("--build-dir", default=os.path.join(REPO, "build", "release"),
                     help="CMake build directory with the binaries (default build/release)")
+    ap.add_argument("--static-build-dir", default=os.path.join(REPO, "build", "lambda-x86_64"),
+                    help="build directory of the static Lambda bootstrap measured in the cold start "
+                         "(default build/lambda-x86_64)")
     ap.add_argument("--keep-work", action="store_true",
                     help="keep the temporary work directory (logs, configs, gnuplot scripts)")
     return ap.parse_args()
@@ -45,7 +48,7 @@ def default_out_dir(smoke):
 
 
 def measure_and_report(args, out_dir):
-    rig = Rig(args.build_dir, args.smoke)
+    rig = Rig(args.build_dir, args.static_build_dir, args.smoke)
     try:
         doc = live.measure(rig)
         os.makedirs(out_dir, exist_ok=True)

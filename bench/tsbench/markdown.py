@@ -2,8 +2,9 @@
 
 import os
 
-from .config import LABEL_OF, MIB, PER_REQUEST_SIZES, SYSTEMS
-from .stats import get
+from .config import COLD_START_SYSTEMS, LABEL_OF, MIB, PER_REQUEST_SIZES, SYSTEMS
+from .results import above_floor
+from .stats import get, ratio
 
 
 def fmt(v, unit=""):
@@ -93,17 +94,32 @@ def write_markdown(res, out_dir, plots):
              "(emulator start-up + bootstrap exec + init + the first invocation, on a cold SOCKS5 connection). "
              "`first handoff` is that first invocation's handoff_to_response_ms. "
              f"{p['cold_runs']} runs per runtime and relay, after one discarded warm-up spawn (the page cache is "
-             "warm; a real Lambda cold start also loads the package).\n")
+             "warm; a real Lambda cold start also loads the package). Runtimes: `tsproxy` is the release "
+             "build's bootstrap (dynamically linked, as the tests run it), `tsproxy-static` the deployable one "
+             "from the `lambda-x86_64` preset (the bootstrap in the function zip), `null` a static C program "
+             "that only answers the Runtime API with an empty 200 (the floor of any runtime under this "
+             "emulator; its first 200 fetches nothing), `node` the Node.js design tsproxy replaces.\n")
     rows = []
     for relay in relays:
         cs = res["relays"][relay]["cold_start"]
-        for system, _ in SYSTEMS:
+        for system in [s for s, _ in COLD_START_SYSTEMS if s in cs]:
             for key, label in (("init_duration_ms", "init"), ("spawn_to_ready_ms", "spawn → ready line"),
                                ("spawn_to_first_200_ms", "spawn → first 200"),
                                ("first_handoff_ms", "first handoff")):
                 s = cs[system][key] or {}
                 rows.append([relay, system, label, fmt(s.get("p50")), fmt(s.get("p90")), fmt(s.get("max"))])
     L.append(table(["relay", "runtime", "ms", "median", "p90", "max"], rows))
+    rows = []
+    for relay in relays:
+        cs = res["relays"][relay]["cold_start"]
+        if "null" in cs and "tsproxy-static" in cs:
+            rows.append([relay, fmt(above_floor(cs, "init_duration_ms")), fmt(above_floor(cs, "spawn_to_first_200_ms")),
+                         fmt_ratio(ratio(get(cs, "node", "init_duration_ms", "p50"),
+                                         get(cs, "tsproxy-static", "init_duration_ms", "p50")))])
+    if rows:
+        L.append("The static bootstrap against the floor (median minus the null bootstrap's median; the first 200 "
+                 "also includes tsproxy's cold SOCKS5 connection and the upstream fetch) and against Node:\n")
+        L.append(table(["relay", "init over null, ms", "first 200 over null, ms", "Node/static init"], rows))
     rows = []
     for relay in relays:
         pw = res["relays"][relay]["prewarm"]
@@ -186,9 +202,29 @@ def write_markdown(res, out_dir, plots):
             rows.append([relay, t["system"], t["concurrency"], fmt(t["req_per_s"]), fmt(t["latency_ms"]["p50"]),
                          fmt(t["latency_ms"]["p99"]), fmt(t["errors_total"]) + (f" ({causes})" if causes else ""),
                          fmt(t["upstream"]["connections"]),
-                         fmt(t["upstream"]["requests"]), fmt(t["peak_rss_mib"])])
+                         fmt(t["upstream"]["requests"]), fmt(t["peak_rss_mib"]), fmt(t.get("cpu_ms_per_request"))])
     L.append(table(["relay", "runtime", "concurrency", "req/s", "p50 ms", "p99 ms", "errors", "upstream conns",
-                    "upstream reqs", "runtime peak RSS MiB"], rows))
+                    "upstream reqs", "runtime peak RSS MiB", "runtime CPU ms/req"], rows))
+    rows = []
+    for relay in relays:
+        for conc in (8, 64):
+            for system, threads in (("tsproxy", 1), ("tsproxy 2 threads", 2)):
+                t = [x for x in res["relays"][relay]["throughput"] if x["system"] == system and x["concurrency"] == conc]
+                if not t:
+                    continue
+                cpu = t[0].get("cpu_ms_per_request")
+                rows.append([relay, conc, threads, fmt(t[0]["req_per_s"]), fmt(cpu),
+                             fmt(None if not cpu else round(1000.0 / cpu)), fmt(t[0]["latency_ms"]["p50"]),
+                             fmt(t[0]["latency_ms"]["p99"])])
+    if rows:
+        L.append("Event-loop threads (`TSPROXY_THREADS`), 1 against 2. `runtime CPU ms/req` is the runtime's user + "
+                 "system time (/proc/<pid>/stat, all threads) over the wrk run divided by the requests; its inverse "
+                 "is what one vCPU could serve if the runtime had it to itself. On this 2-core machine the relay, "
+                 "nginx, wrk and tsproxy-local share the same cores, so a second thread can add little throughput "
+                 "here; the CPU per request is the number that carries over to a Managed Instances environment "
+                 "with vCPUs to spare.\n")
+        L.append(table(["relay", "concurrency", "threads", "req/s", "runtime CPU ms/req", "req/s per vCPU (from CPU)",
+                        "p50 ms", "p99 ms"], rows))
 
     L.append("## Streaming\n")
     name = res["relays"][relays[0]]["streaming"]["file"]

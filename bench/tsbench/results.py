@@ -91,6 +91,14 @@ def prewarm(s):
     return {k: cold_start(v) for k, v in s.items()}
 
 
+def cpu_ms_per_request(t, requests):
+    """The runtime's user+system CPU time over the wrk run, per request (None in runs from before it was read)."""
+    cpu = t.get("runtime_cpu_s") or {}
+    if cpu.get("before") is None or cpu.get("after") is None or not requests:
+        return None
+    return round((cpu["after"] - cpu["before"]) * 1000.0 / requests, 4)
+
+
 def throughput(rows):
     out = []
     for t in rows:
@@ -104,7 +112,8 @@ def throughput(rows):
                     "latency_ms": {"p50": p["50"] / 1000, "p90": p["90"] / 1000, "p99": p["99"] / 1000},
                     "upstream": upstream_delta(t["nginx"]), "non_200_by_status": t["non_200_by_status"],
                     "upstream_errors": t["upstream_errors"], "waited_for_port_space_s": t["waited_for_port_space_s"],
-                    "peak_rss_mib": kib_to_mib((t["runtime_end_kib"] or {}).get("VmHWM")), "env": t["env"]})
+                    "peak_rss_mib": kib_to_mib((t["runtime_end_kib"] or {}).get("VmHWM")), "env": t["env"],
+                    "cpu_ms_per_request": cpu_ms_per_request(t, report["requests"])})
     return out
 
 
@@ -155,6 +164,12 @@ def ratios(relays):
             get(cs, "node", "init_duration_ms", "p50"), get(cs, "tsproxy", "init_duration_ms", "p50"), 50)
         add("cold_start_first_200", relay, "cold start: spawn → first 200, median",
             get(cs, "node", "spawn_to_first_200_ms", "p50"), get(cs, "tsproxy", "spawn_to_first_200_ms", "p50"))
+        if "tsproxy-static" in cs:
+            add("cold_start_init_static", relay, "cold start, static bootstrap: init (exec → first next), median",
+                get(cs, "node", "init_duration_ms", "p50"), get(cs, "tsproxy-static", "init_duration_ms", "p50"), 50)
+            add("cold_start_first_200_static", relay, "cold start, static bootstrap: spawn → first 200, median",
+                get(cs, "node", "spawn_to_first_200_ms", "p50"),
+                get(cs, "tsproxy-static", "spawn_to_first_200_ms", "p50"))
         for name in ("100b", "10k"):
             for p in ("p50", "p99"):
                 add(f"per_request_{name}_{p}", relay, f"per-request overhead {LABEL_OF[name]} {p}",
@@ -168,6 +183,12 @@ def ratios(relays):
     return rows
 
 
+def above_floor(cs, key):
+    """How much longer than the null bootstrap the static bootstrap takes, median against median (ms)."""
+    static, null = get(cs, "tsproxy-static", key, "p50"), get(cs, "null", key, "p50")
+    return None if static is None or null is None else round(static - null, 3)
+
+
 def targets(relays, ratio_rows):
     out = []
     for row in ratio_rows:
@@ -176,6 +197,11 @@ def targets(relays, ratio_rows):
                         "target": f"{row['metric']}: Node/tsproxy ≥ {row['target_ratio']}×",
                         "value": row["ratio"], "unit": "×", "pass": row["pass"]})
     for relay, rr in relays.items():
+        if "null" in rr["cold_start"]:
+            floor = above_floor(rr["cold_start"], "init_duration_ms")
+            out.append({"relay": relay, "key": "cold_start_static_over_null",
+                        "target": "static bootstrap init within 0.8 ms of the null bootstrap (medians)",
+                        "value": floor, "unit": "ms", "pass": floor is not None and floor <= 0.8})
         idle = get(rr, "memory", "tsproxy", "idle_rss_mib")
         out.append({"relay": relay, "key": "idle_rss", "target": "tsproxy idle RSS ≤ 8 MB (taken as 8 MiB)",
                     "value": idle, "unit": "MiB", "pass": idle is not None and idle <= 8.0})

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import tempfile
 
-from .config import BUILD_COMMAND, FULL, NODE_DIR, SMOKE, BenchError
+from .config import BUILD_COMMAND, FULL, NODE_DIR, SMOKE, STATIC_BUILD_COMMAND, BenchError
 from .emulator import Emulator
 from .log import log
 from .peers import Peers
@@ -16,7 +16,7 @@ from .procfs import wait_for_port_space
 
 
 class Rig:
-    def __init__(self, build_dir, smoke):
+    def __init__(self, build_dir, static_build_dir, smoke):
         self.cfg = SMOKE if smoke else FULL
         self.smoke = smoke
         self.build = os.path.abspath(build_dir)
@@ -24,6 +24,8 @@ class Rig:
             "tsproxy-local": os.path.join(self.build, "lambda", "local", "tsproxy-local"),
             "bootstrap": os.path.join(self.build, "lambda", "runtime", "bootstrap"),
             "bootstrap-uring": os.path.join(self.build, "lambda", "runtime", "bootstrap-uring"),
+            "bootstrap-static": os.path.join(os.path.abspath(static_build_dir), "lambda", "runtime", "bootstrap"),
+            "null-bootstrap": os.path.join(self.build, "bench", "null-bootstrap"),
             "tsproxy-fetch": os.path.join(self.build, "engine", "tsproxy-fetch"),
             "micro": os.path.join(self.build, "bench", "tsproxy_micro_bench"),
             "node-bootstrap": os.path.join(NODE_DIR, "bootstrap"),
@@ -36,13 +38,14 @@ class Rig:
         self.danted_bin = None
 
     def check_prerequisites(self):
-        missing = [k for k in ("tsproxy-local", "bootstrap", "tsproxy-fetch", "micro")
-                   if not os.access(self.bin[k], os.X_OK)]
-        if missing:
+        for keys, command in ((("tsproxy-local", "bootstrap", "tsproxy-fetch", "micro", "null-bootstrap"), BUILD_COMMAND),
+                              (("bootstrap-static",), STATIC_BUILD_COMMAND)):
+            missing = [k for k in keys if not os.access(self.bin[k], os.X_OK)]
             for k in missing:
                 print(f"bench/run: missing {self.bin[k]}", file=sys.stderr)
-            print(f"bench/run: build first: {BUILD_COMMAND}", file=sys.stderr)
-            raise SystemExit(2)
+            if missing:
+                print(f"bench/run: build first: {command}", file=sys.stderr)
+                raise SystemExit(2)
         tools = ["microsocks", "nginx", "wrk", "curl", "gnuplot", "node", "npm"]
         absent = [t for t in tools if not find_tool(t)]
         if absent:
