@@ -36,6 +36,8 @@ struct head_features {
   bool lengths_differ = false;       // elements that are not all one number
   bool many_fields = false;          // more than tsproxy's 128 fields in a head
   bool no_final_head = false;        // the bytes end before a final head does
+  bool interim_odd_length = false;   // a 1xx head's Content-Length is no plain number, or is repeated
+  int interim_lengths = 0;           // Content-Length fields in the 1xx head being read
   // The chunked body after a final head with Transfer-Encoding, read loosely the same way.
   bool chunk_bare_lf = false;    // a chunk line ends in LF alone
   bool chunk_long_size = false;  // a chunk size of more than 15 hex digits (leading zeros included)
@@ -77,6 +79,11 @@ void read_field_line(std::string_view line, head_features& f, int& fields, bool 
   if (iequals(name, "connection"))
     for_each_list_element(value,
                           [&](std::string_view e) { f.odd_connection = f.odd_connection || !is_token(e); });
+  if (!final_head && iequals(name, "content-length")) {
+    const bool digits = !value.empty() && value.size() <= 18 &&
+                        value.find_first_not_of("0123456789") == std::string_view::npos;
+    if (!digits || ++f.interim_lengths > 1) f.interim_odd_length = true;
+  }
   if (final_head && iequals(name, "content-length")) {
     ++f.content_lengths;
     const auto raw = line.substr(colon + 1);
@@ -140,6 +147,7 @@ int read_head(std::string_view& bytes, head_features& f) {
     lines.push_back(line);
   }
   const bool final_head = status < 100 || status >= 200;
+  f.interim_lengths = 0;
   for (const auto line : lines) read_field_line(line, f, fields, final_head);
   if (fields > 128) f.many_fields = true;
   return status;
@@ -254,6 +262,7 @@ std::string_view explained_difference(std::string_view bytes, const framing_verd
   }
   if (!theirs.complete) {
     // tsproxy reads what the other parser refused.
+    if (f.interim_odd_length) return "a 1xx response's Content-Length is not read";
     // libhttp-parser 2.9 takes only SP, not HTAB, as whitespace after a Content-Length value.
     if (who == oracle::http_parser && f.length_htab) return "HTAB after a Content-Length value is OWS";
     if (f.space_before_colon) return "space before colon is removed";
