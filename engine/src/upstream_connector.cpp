@@ -74,6 +74,10 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
       out = std::make_unique<transport>(std::move(socket));
       break;
     }
+    // A retry that the request's deadline cut short leaves the listener's last answer standing: the
+    // caller learns that Tailscale was not ready, not merely that time ran out.
+    if (attempt > 0 && ec == engine_error::request_deadline)
+      co_return make_error_code(engine_error::socks5_general_failure);
     if (ec != engine_error::socks5_general_failure) co_return ec;  // every other answer is final
     if (!co_await may_be_starting(deadline))
       co_return make_error_code(engine_error::socks5_target_unreachable);

@@ -251,6 +251,24 @@ TEST_F(Socks5, GeneralFailureWhileTheProbeSaysStartingIsRetriedUntilTheDeadline)
   EXPECT_GE(r.connects, 2) << "the probe, not the (empty) window, decides";
 }
 
+TEST_F(Socks5, ARetryCutShortByTheDeadlineReportsTheListenersLastAnswer) {
+  // 0x01 once, then a CONNECT that is never answered: the retry is still waiting when time runs out.
+  fake_socks5_server listener(io_, 1, 0x01, fake_socks5_server::then::hang);
+  auto config = config_via(test::loopback_ipv4, listener.port());
+  config.socks5.not_ready_window = 30s;
+  config.timeouts.socks5 = 60s;  // the request's deadline, not the phase's, ends the wait
+  tls_client_context tls_context(config.tls);
+  upstream_connector connector(config, tls_context);
+  std::unique_ptr<transport> stream;
+  const auto ec = run([&]() -> asio::awaitable<std::error_code> {
+    co_return co_await connector.open(http_target(peers_.nginx.http_port()), steady_clock::now() + 1500ms,
+                                      stream);
+  }());
+  EXPECT_EQ(ec, engine_error::socks5_general_failure) << describe(ec);
+  EXPECT_EQ(listener.connects_seen(), 2) << "the refused CONNECT and the retry that hung";
+  EXPECT_FALSE(stream);
+}
+
 TEST_F(Socks5, GeneralFailureWithAnUnknownStateFollowsTheWindow) {
   const auto closed = open_through_failing_listener(io_, http_target(peers_.nginx.http_port()),
                                                     answering(listener_state::unknown), 0ms, 5s);

@@ -205,6 +205,7 @@ struct fake_socks5_server::state {
   tcp::acceptor acceptor;
   int failures = 0;
   std::uint8_t failure_code = 0x01;
+  fake_socks5_server::then after = fake_socks5_server::then::relay;
   int connects = 0;
   int failures_sent = 0;
 };
@@ -253,6 +254,10 @@ asio::awaitable<void> serve_socks(std::shared_ptr<fake_socks5_server::state> s, 
     co_await asio::async_write(client, asio::buffer(refused), use_tuple);
     co_return;  // closes the connection, as real servers do after a failure reply
   }
+  if (s->after == fake_socks5_server::then::hang) {
+    co_await client.async_read_some(asio::buffer(buffer), use_tuple);  // until the client gives up
+    co_return;
+  }
   const asio::ip::address_v4 address({buffer[4], buffer[5], buffer[6], buffer[7]});
   const std::uint16_t port = static_cast<std::uint16_t>(buffer[8] << 8 | buffer[9]);
   auto upstream = std::make_shared<tcp::socket>(client.get_executor());
@@ -276,10 +281,12 @@ asio::awaitable<void> socks_accept_loop(std::shared_ptr<fake_socks5_server::stat
 
 }  // namespace
 
-fake_socks5_server::fake_socks5_server(asio::io_context& io, int failures, std::uint8_t failure_code)
+fake_socks5_server::fake_socks5_server(asio::io_context& io, int failures, std::uint8_t failure_code,
+                                       then after)
     : state_(std::make_shared<state>(io)) {
   state_->failures = failures;
   state_->failure_code = failure_code;
+  state_->after = after;
   spawn_server(io, socks_accept_loop(state_));
 }
 

@@ -173,7 +173,10 @@ class full_backlog_listener {
 // reply `failure_code` and a close (failures < 0: every CONNECT); later ones are dialled and relayed.
 class fake_socks5_server {
  public:
-  fake_socks5_server(asio::io_context& io, int failures, std::uint8_t failure_code = 0x01);
+  // What a CONNECT gets once the failures are spent: relayed, or read and never answered.
+  enum class then { relay, hang };
+  fake_socks5_server(asio::io_context& io, int failures, std::uint8_t failure_code = 0x01,
+                     then after = then::relay);
   ~fake_socks5_server();
   std::uint16_t port() const;
   int connects_seen() const;  // CONNECT requests received, answered or refused
