@@ -48,14 +48,14 @@ asio::awaitable<std::error_code> upstream_connector::open_tunnel(const upstream_
 }
 
 asio::awaitable<bool> upstream_connector::may_be_starting(time_point deadline) {
-  if (listener_up_) co_return false;
+  if (readiness_->up()) co_return false;
   if (probe_) {
     // A bounded question: the answer must leave time to retry or to report.
     const auto state = co_await probe_(std::min(deadline, steady_clock::now() + std::chrono::seconds(1)));
     if (state == listener_state::up) {
       // The 0x01 may have been answered just before Tailscale came up: the first time it is seen up,
-      // one more attempt decides. From then on (listener_up_) a 0x01 is final.
-      listener_up_ = true;
+      // one more attempt decides. From then on (readiness_) a 0x01 is final.
+      readiness_->mark_up();
       co_return true;
     }
     if (state != listener_state::unknown) co_return state == listener_state::starting;
@@ -70,7 +70,7 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
     asio::ip::tcp::socket socket(executor);
     const auto ec = co_await open_tunnel(target, deadline, socket);
     if (!ec) {
-      listener_up_ = true;
+      readiness_->mark_up();
       out = std::make_unique<transport>(std::move(socket));
       break;
     }

@@ -17,8 +17,8 @@ proxy_runtime::proxy_runtime(runtime_config config)
   for (unsigned t = 0; t < config_.threads; ++t) {
     auto share = config_for_thread(config_, t);
     const unsigned loops = share.concurrency;
-    workers_.push_back(
-        std::make_unique<runtime_worker>(std::move(share), first_loop, liveness_, [this] { give_up(); }));
+    workers_.push_back(std::make_unique<runtime_worker>(std::move(share), first_loop, liveness_,
+                                                        listener_readiness_, [this] { give_up(); }));
     first_loop += loops;
   }
 }

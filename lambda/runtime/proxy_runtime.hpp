@@ -1,7 +1,8 @@
 #pragma once
 // The runtime: AWS_LAMBDA_MAX_CONCURRENCY invocation loops (else one) spread over TSPROXY_THREADS
 // event-loop threads (default: one per CPU, never more than the loops), shared-nothing: each thread is a
-// runtime_worker with its own io_context, loops and warm pool. Standard Lambda (concurrency 1) runs one
+// runtime_worker with its own io_context, loops and warm pool; only what is learnt about the process's
+// environment is shared (Lambda gone, the SOCKS5 listener up). Standard Lambda (concurrency 1) runs one
 // worker on the main thread, as a single-threaded process.
 
 #include <atomic>
@@ -34,6 +35,7 @@ class proxy_runtime {
 
   runtime_config config_;
   runtime_liveness liveness_;
+  std::shared_ptr<listener_readiness> listener_readiness_ = std::make_shared<listener_readiness>();
   std::vector<std::unique_ptr<runtime_worker>> workers_;
   std::atomic<int> exit_status_{0};
 };

@@ -16,13 +16,14 @@ constexpr auto held_next = std::chrono::seconds(1);
 }  // namespace
 
 runtime_worker::runtime_worker(runtime_config config, unsigned first_loop, runtime_liveness& liveness,
-                               std::function<void()> give_up)
+                               std::shared_ptr<listener_readiness> readiness, std::function<void()> give_up)
     : config_(std::move(config)),
       first_loop_(first_loop),
       liveness_(liveness),
       give_up_(std::move(give_up)),
       upstream_(config_.engine),
       handler_(config_, upstream_) {
+  upstream_.share_listener_readiness(std::move(readiness));
   if (!config_.tailscale_socket.empty()) {
     upstream_.set_listener_probe([this](time_point until) {
       return tailscale_backend_state(io_.get_executor(), config_.tailscale_socket, until);

@@ -1,12 +1,13 @@
 #pragma once
 // One event-loop thread's share of the runtime: its own io_context, its invocation loops (as coroutines),
 // and its own upstream client, so its own warm pool. Nothing here is shared with another worker but the
-// read-only configuration and the process's runtime_liveness. Each loop owns its Runtime API connection
-// and its event buffers.
+// read-only configuration, the process's runtime_liveness and whether the SOCKS5 listener is known up. Each
+// loop owns its Runtime API connection and its event buffers.
 
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 #include <functional>
+#include <memory>
 
 #include "runtime/proxy_handler.hpp"
 #include "runtime/runtime_config.hpp"
@@ -18,9 +19,10 @@ namespace tsproxy::lambda {
 class runtime_worker {
  public:
   // `config`: this thread's share (config_for_thread); `first_loop`: the process-wide index of its first
-  // loop, for logs. `give_up` is called (on this worker's thread) when Lambda is gone.
+  // loop, for logs. `readiness`: shared by every worker's connector. `give_up` is called (on this
+  // worker's thread) when Lambda is gone.
   runtime_worker(runtime_config config, unsigned first_loop, runtime_liveness& liveness,
-                 std::function<void()> give_up);
+                 std::shared_ptr<listener_readiness> readiness, std::function<void()> give_up);
 
   asio::io_context& io() noexcept { return io_; }
   // Starts the loops; `prewarm`: this worker opens the configured prewarm connections once its first

@@ -293,6 +293,37 @@ TEST_F(Socks5, GeneralFailureAfterASuccessfulConnectIsFinal) {
   EXPECT_TRUE(connector.listener_up());
 }
 
+TEST_F(Socks5, WhatOneConnectorLearnsHoldsForEveryConnectorSharingItsReadiness) {
+  // Two event-loop threads' connectors: one CONNECT succeeds through the first, so a 0x01 to the
+  // second is final at once, without asking the probe or trying again.
+  auto readiness = std::make_shared<listener_readiness>();
+  fake_socks5_server relaying(io_, 0);
+  fake_socks5_server refusing(io_, -1);
+  auto relaying_config = config_via(test::loopback_ipv4, relaying.port());
+  auto refusing_config = config_via(test::loopback_ipv4, refusing.port());
+  refusing_config.socks5.not_ready_window = 30s;
+  tls_client_context tls_context(relaying_config.tls);
+  upstream_connector first(relaying_config, tls_context);
+  upstream_connector second(refusing_config, tls_context);
+  first.share_readiness(readiness);
+  second.share_readiness(readiness);
+  int asked = 0;
+  second.set_listener_probe(answering(listener_state::starting, &asked));
+  const auto target = http_target(peers_.nginx.http_port());
+  std::unique_ptr<transport> stream;
+  ASSERT_FALSE(run([&]() -> asio::awaitable<std::error_code> {
+    co_return co_await first.open(target, steady_clock::now() + 5s, stream);
+  }()));
+  EXPECT_TRUE(second.listener_up());
+  std::unique_ptr<transport> refused;
+  const auto ec = run([&]() -> asio::awaitable<std::error_code> {
+    co_return co_await second.open(target, steady_clock::now() + 5s, refused);
+  }());
+  EXPECT_EQ(ec, engine_error::socks5_target_unreachable) << describe(ec);
+  EXPECT_EQ(refusing.connects_seen(), 1);
+  EXPECT_EQ(asked, 0) << "the listener is known up: nothing to ask";
+}
+
 TEST_F(Socks5, GeneralFailureForeverEndsByTheDeadline) {
   fake_socks5_server listener(io_, -1);
   upstream_client client(config_via(test::loopback_ipv4, listener.port()));

@@ -42,6 +42,9 @@ class upstream_client {
 
   // How a SOCKS5 0x01 answer is told apart: "not ready yet" or "target unreachable" (upstream_connector.hpp).
   void set_listener_probe(listener_probe probe) { connector_.set_listener_probe(std::move(probe)); }
+  void share_listener_readiness(std::shared_ptr<listener_readiness> shared) {
+    connector_.share_readiness(std::move(shared));
+  }
 
   const engine_config& config() const noexcept { return config_; }
   pool_stats stats() const;

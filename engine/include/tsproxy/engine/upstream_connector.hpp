@@ -12,10 +12,13 @@
 //    starting -> retry; up -> the listener is up from now on, and one more attempt decides (that 0x01
 //    may predate the change); unknown -> the window rule;
 //  - the window rule: retry only within socks5.not_ready_window of the connector's creation.
+// What one connector learns (the listener is up) holds for every connector sharing its
+// listener_readiness: one per process, so every event-loop thread knows it at once.
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/ip/tcp.hpp>
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <random>
@@ -35,6 +38,16 @@ enum class listener_state { up, starting, unknown };
 // Asked after a 0x01 while the listener has not proven itself up; must finish by `until`.
 using listener_probe = std::function<asio::awaitable<listener_state>(time_point until)>;
 
+// Whether the SOCKS5 listener has proven itself up: a CONNECT through it succeeded, or the probe said so.
+class listener_readiness {
+ public:
+  bool up() const noexcept { return up_.load(std::memory_order_relaxed); }
+  void mark_up() noexcept { up_.store(true, std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> up_{false};
+};
+
 class upstream_connector {
  public:
   upstream_connector(const engine_config& config, tls_client_context& tls);
@@ -43,9 +56,11 @@ class upstream_connector {
                                         std::unique_ptr<transport>& out);
 
   void set_listener_probe(listener_probe probe) { probe_ = std::move(probe); }
+  // Replaces this connector's own readiness with one shared by other connectors (other threads').
+  void share_readiness(std::shared_ptr<listener_readiness> shared) { readiness_ = std::move(shared); }
 
   std::uint64_t not_ready_retries() const noexcept { return not_ready_retries_; }
-  bool listener_up() const noexcept { return listener_up_; }
+  bool listener_up() const noexcept { return readiness_->up(); }
 
  private:
   asio::awaitable<std::error_code> open_tunnel(const upstream_target& target, time_point deadline,
@@ -59,7 +74,7 @@ class upstream_connector {
   asio::ip::tcp::endpoint listener_;
   time_point created_ = steady_clock::now();
   listener_probe probe_;
-  bool listener_up_ = false;
+  std::shared_ptr<listener_readiness> readiness_ = std::make_shared<listener_readiness>();
   std::minstd_rand jitter_;
   std::uint64_t not_ready_retries_ = 0;
 };
