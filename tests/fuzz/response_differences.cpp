@@ -30,7 +30,7 @@ struct head_features {
   bool http10 = false;               // the final response is HTTP/1.0
   int content_lengths = 0;           // Content-Length fields in the final head
   bool odd_content_length = false;   // a Content-Length value other than digits
-  bool length_htab = false;          // HTAB inside or after a Content-Length value (OWS is SP or HTAB)
+  bool framing_htab = false;         // HTAB inside or after a Content-Length or Transfer-Encoding value
   bool length_list = false;          // Content-Length values that are lists or repeats of one number
   std::string_view length_value;     // that number (the first element seen)
   bool lengths_differ = false;       // elements that are not all one number
@@ -70,6 +70,12 @@ void read_field_line(std::string_view line, head_features& f, int& fields, bool 
   name = trim_ows(name);
   if (!is_token(name)) f.odd_bytes = true;
   const auto value = trim_ows(line.substr(colon + 1));
+  if (iequals(name, "transfer-encoding") || iequals(name, "content-length")) {
+    const auto raw = line.substr(colon + 1);
+    const auto first = raw.find_first_not_of(" \t");
+    if (first != std::string_view::npos && raw.find('\t', first) != std::string_view::npos)
+      f.framing_htab = true;
+  }
   if (iequals(name, "transfer-encoding")) {
     f.transfer_encoding = true;
     if (!iequals(value, "chunked")) f.chunked_in_list = true;
@@ -86,10 +92,6 @@ void read_field_line(std::string_view line, head_features& f, int& fields, bool 
   }
   if (final_head && iequals(name, "content-length")) {
     ++f.content_lengths;
-    const auto raw = line.substr(colon + 1);
-    const auto first = raw.find_first_not_of(" \t");
-    if (first != std::string_view::npos && raw.find('\t', first) != std::string_view::npos)
-      f.length_htab = true;
     if (value.empty() || value.find_first_not_of("0123456789") != std::string_view::npos)
       f.odd_content_length = true;
     if (value.size() > 18) f.odd_content_length = true;  // beyond tsproxy's 2^62 bound or near it
@@ -240,6 +242,8 @@ std::string_view explained_difference(std::string_view bytes, const framing_verd
     // field, and chunked only when it is the whole Transfer-Encoding value.
     if (f.framing_name_prefix) return "framing field names are whole names";
     if (f.chunked_in_list) return "Transfer-Encoding is a list";
+    // It takes only SP, not HTAB, as whitespace after a Content-Length or Transfer-Encoding value.
+    if (f.framing_htab) return "HTAB after a framing field's value is OWS";
   }
   if (!ours.complete) {
     // tsproxy refuses what the other parser read: a deliberate strictness.
@@ -263,8 +267,6 @@ std::string_view explained_difference(std::string_view bytes, const framing_verd
   if (!theirs.complete) {
     // tsproxy reads what the other parser refused.
     if (f.interim_odd_length) return "a 1xx response's Content-Length is not read";
-    // libhttp-parser 2.9 takes only SP, not HTAB, as whitespace after a Content-Length value.
-    if (who == oracle::http_parser && f.length_htab) return "HTAB after a Content-Length value is OWS";
     if (f.space_before_colon) return "space before colon is removed";
     if (f.odd_connection) return "Connection elements tsproxy does not know are ignored";
     if (f.no_reason_space) return "the SP before an empty reason may be missing";
