@@ -219,7 +219,7 @@ void read_chunks(std::string_view bytes, head_features& f) {
 
 head_features features_of(std::string_view bytes) {
   head_features f;
-  for (int heads = 0; heads < 64; ++heads) {
+  for (;;) {  // every head, however many 1xx come first: each read consumes at least a line
     const int status = read_head(bytes, f);
     if (status < 0) {
       f.no_final_head = true;
