@@ -37,6 +37,7 @@ struct head_features {
   bool many_fields = false;          // more than tsproxy's 128 fields in a head
   bool no_final_head = false;        // the bytes end before a final head does
   bool interim_odd_length = false;   // a 1xx head's Content-Length is no plain number, or is repeated
+  bool interim_length = false;       // a 1xx head has a Content-Length other than 0
   int interim_lengths = 0;           // Content-Length fields in the 1xx head being read
   // The chunked body after a final head with Transfer-Encoding, read loosely the same way.
   bool chunk_bare_lf = false;    // a chunk line ends in LF alone
@@ -89,6 +90,7 @@ void read_field_line(std::string_view line, head_features& f, int& fields, bool 
     const bool digits = !value.empty() && value.size() <= 18 &&
                         value.find_first_not_of("0123456789") == std::string_view::npos;
     if (!digits || ++f.interim_lengths > 1) f.interim_odd_length = true;
+    if (value.find_first_not_of('0') != std::string_view::npos) f.interim_length = true;
   }
   if (final_head && iequals(name, "content-length")) {
     ++f.content_lengths;
@@ -244,6 +246,8 @@ std::string_view explained_difference(std::string_view bytes, const framing_verd
     if (f.chunked_in_list) return "Transfer-Encoding is a list";
     // It takes only SP, not HTAB, as whitespace after a Content-Length or Transfer-Encoding value.
     if (f.framing_htab) return "HTAB after a framing field's value is OWS";
+    // It reads a body of a 1xx response's Content-Length, as of a 304's.
+    if (f.interim_length) return "a 1xx response's Content-Length is not read";
   }
   if (!ours.complete) {
     // tsproxy refuses what the other parser read: a deliberate strictness.
