@@ -13,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <stdexcept>
 
@@ -86,19 +87,34 @@ void unique_fd::reset(int fd) noexcept {
   fd_ = fd;
 }
 
+namespace {
+
+// The lowest port the kernel hands out to connections that bind none (ip_local_port_range).
+int ephemeral_low() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  range >> low;
+  return low;
+}
+
+}  // namespace
+
 std::uint16_t free_tcp_port() {
-  unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!fd) throw last_error("free_tcp_port: socket");
-  sockaddr_storage storage{};
-  socklen_t len = make_address("127.0.0.1", 0, storage);
-  if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), len) != 0)
-    throw last_error("free_tcp_port: bind");
-  sockaddr_in bound{};
-  socklen_t bound_len = sizeof bound;
-  if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&bound), &bound_len) != 0) {
-    throw last_error("free_tcp_port: getsockname");
+  // Chosen below the ephemeral range, so none of the many connections the suites open can take the
+  // port between this check and the caller's bind; randomly, so parallel tests rarely pick the same.
+  static const int high = ephemeral_low() - 1;
+  constexpr int low = 10000;
+  static std::mt19937 pick(std::random_device{}() ^ static_cast<unsigned>(::getpid()));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const auto port = static_cast<std::uint16_t>(std::uniform_int_distribution<int>(low, high)(pick));
+    unique_fd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+    if (!fd) throw last_error("free_tcp_port: socket");
+    sockaddr_storage storage{};
+    socklen_t len = make_address("127.0.0.1", port, storage);
+    if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&storage), len) == 0) return port;
+    if (errno != EADDRINUSE) throw last_error("free_tcp_port: bind");
   }
-  return ntohs(bound.sin_port);
+  throw std::runtime_error("free_tcp_port: no free port below the ephemeral range");
 }
 
 std::size_t count_open_fds() {

@@ -38,8 +38,9 @@ class unique_fd {
   int fd_ = -1;
 };
 
-// A port that was free on 127.0.0.1 a moment ago (bind to port 0, read it, close). Another process may
-// take it before the caller binds it; servers started on it should use retry_start().
+// A port that was free on 127.0.0.1 a moment ago, chosen at random below the kernel's ephemeral range
+// (so no outgoing connection takes it meanwhile). Another test may still pick it before the caller
+// binds it; servers started on it should use retry_start().
 std::uint16_t free_tcp_port();
 
 // Open descriptors of this process (entries of /proc/self/fd, not counting the one used to list it).
