@@ -111,6 +111,15 @@ class FunctionUrlAuth : public ::testing::Test {
     return {"ts-target-ip: " + python_.host(), "ts-target-port: " + std::to_string(python_.port())};
   }
 
+  // A signed GET of /echo at the upstream, as most cases start from.
+  signed_call echo_call(const signer_key& key) const {
+    signed_call c;
+    c.target = "/echo";
+    c.headers = route();
+    c.key = key;
+    return c;
+  }
+
   // Sends `c`, expecting the Function URL's refusal for `reason` and no request at the upstream.
   void expect_forbidden(const local_stack& stack, const signed_call& c, std::string_view reason) {
     const auto before = python_.requests_served();
@@ -166,10 +175,7 @@ TEST_F(FunctionUrlAuth, ASignedPostWithABinaryBodyAndAQueryIsProxiedByteExact) {
 TEST_F(FunctionUrlAuth, AWrongSecretKeyIsForbidden) {
   const signer_key key;
   auto stack = stack_for(key);
-  signed_call c;
-  c.target = "/echo";
-  c.headers = route();
-  c.key = key;
+  auto c = echo_call(key);
   c.key.secret_access_key.back() = c.key.secret_access_key.back() == '0' ? '1' : '0';
   expect_forbidden(stack, c, "SignatureMismatch");
 }
@@ -187,10 +193,7 @@ TEST_F(FunctionUrlAuth, AnotherAccessKeyIsForbidden) {
 TEST_F(FunctionUrlAuth, ADateOutsideFifteenMinutesIsForbidden) {
   const signer_key key;
   auto stack = stack_for(key);
-  signed_call c;
-  c.target = "/echo";
-  c.headers = route();
-  c.key = key;
+  auto c = echo_call(key);
   c.date_offset_s = -16 * 60;
   expect_forbidden(stack, c, "DateOutOfWindow");
   c.date_offset_s = 16 * 60;
@@ -202,10 +205,7 @@ TEST_F(FunctionUrlAuth, ADateOutsideFifteenMinutesIsForbidden) {
 TEST_F(FunctionUrlAuth, ATamperedSignedHeaderIsForbidden) {
   const signer_key key;
   auto stack = stack_for(key);
-  signed_call c;
-  c.target = "/echo";
-  c.headers = route();
-  c.key = key;
+  auto c = echo_call(key);
   // Another target port after signing: exactly what a signature must prevent.
   c.after_signing = {"ts-target-port: 1"};
   expect_forbidden(stack, c, "SignatureMismatch");
@@ -227,10 +227,7 @@ TEST_F(FunctionUrlAuth, ATamperedBodyIsForbidden) {
 TEST_F(FunctionUrlAuth, AMissingSignatureIsForbidden) {
   const signer_key key;
   auto stack = stack_for(key);
-  signed_call c;
-  c.target = "/echo";
-  c.headers = route();
-  c.key = key;
+  auto c = echo_call(key);
   c.drop_after_signing = {"Authorization"};
   expect_forbidden(stack, c, "MissingAuthorization");
   // An unsigned curl request, as from a caller that forgot to sign.
@@ -243,10 +240,7 @@ TEST_F(FunctionUrlAuth, SessionTokensMustMatchTheOneGiven) {
   signer_key key;
   key.session_token = "IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN//////////wEaCXVzLWVhc3QtMSJ=";
   auto stack = stack_for(key);
-  signed_call c;
-  c.target = "/echo";
-  c.headers = route();
-  c.key = key;
+  auto c = echo_call(key);
   ASSERT_EQ(call(stack, c).status, 200) << stack.log();
   c.key.session_token = "IQoJb3JpZ2luX2VjEXAMPLEOTHERTOKEN";
   expect_forbidden(stack, c, "SessionTokenMismatch");
@@ -262,10 +256,7 @@ TEST_F(FunctionUrlAuth, TheKeyMayComeFromTheEnvironment) {
                  {"AWS_SECRET_ACCESS_KEY", key.secret_access_key},
                  {"AWS_REGION", "eu-west-1"}};
   local_stack stack(socks_.host() + ":" + std::to_string(socks_.port()), options);
-  signed_call c;
-  c.target = "/echo";
-  c.headers = route();
-  c.key = key;
+  auto c = echo_call(key);
   c.region = "eu-west-1";  // the function's region is the default
   ASSERT_EQ(call(stack, c).status, 200) << stack.log();
   c.region = "us-east-1";
