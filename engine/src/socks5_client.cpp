@@ -47,7 +47,7 @@ asio::awaitable<std::error_code> read_reply(asio::ip::tcp::socket& socket, std::
 
 asio::awaitable<std::error_code> socks5_handshake(asio::ip::tcp::socket& socket,
                                                   const socks5_settings& settings, const std::string& host,
-                                                  std::uint16_t port) {
+                                                  std::uint16_t port, asio::ip::address* bound) {
   const bool use_password = !settings.username.empty();
   std::string out;
   out.reserve(3 + 4 + 256 + 2);
@@ -75,7 +75,11 @@ asio::awaitable<std::error_code> socks5_handshake(asio::ip::tcp::socket& socket,
   if (!pipeline) {
     if (auto [ec, n] = co_await asio::async_write(socket, asio::buffer(connect), use_tuple); ec) co_return ec;
   }
-  co_return co_await read_reply(socket, 5, socks5::parse_connect_reply);
+  co_return co_await read_reply(socket, 5, [bound](std::string_view in) {
+    const auto r = socks5::parse_connect_reply(in);
+    if (bound != nullptr && r.consumed > 0) *bound = socks5::connect_reply_bound_address(in);
+    return r;
+  });
 }
 
 }  // namespace tsproxy

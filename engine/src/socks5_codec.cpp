@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <array>
+#include <cstring>
 
 #include "tsproxy/engine/errors.hpp"
 
@@ -110,6 +111,20 @@ parse_result parse_connect_reply(std::string_view in) {
   const std::size_t total = 4 + address_length + 2;
   if (in.size() < total) return {};
   return {total, {}};
+}
+
+asio::ip::address connect_reply_bound_address(std::string_view reply) {
+  if (reply.size() >= 4 + 4 && byte_at(reply, 3) == ipv4) {
+    asio::ip::address_v4::bytes_type bytes{};
+    std::memcpy(bytes.data(), reply.data() + 4, bytes.size());
+    return asio::ip::address_v4(bytes);
+  }
+  if (reply.size() >= 4 + 16 && byte_at(reply, 3) == ipv6) {
+    asio::ip::address_v6::bytes_type bytes{};
+    std::memcpy(bytes.data(), reply.data() + 4, bytes.size());
+    return asio::ip::address_v6(bytes);
+  }
+  return {};
 }
 
 std::error_code reply_code_error(std::uint8_t code) noexcept {

@@ -38,13 +38,14 @@ std::chrono::milliseconds upstream_connector::backoff(int attempt) {
                                    static_cast<long>(jitter_() % static_cast<unsigned>(ceiling / 2 + 1)));
 }
 
-asio::awaitable<std::error_code> upstream_connector::open_tunnel(const upstream_target& target,
+asio::awaitable<std::error_code> upstream_connector::open_tunnel(const std::string& host, std::uint16_t port,
                                                                  time_point deadline,
-                                                                 asio::ip::tcp::socket& socket) {
+                                                                 asio::ip::tcp::socket& socket,
+                                                                 asio::ip::address& bound) {
   auto connect_bound = bound_phase(deadline, config_.timeouts.connect, engine_error::connect_timeout);
   if (auto ec = co_await within(connect_bound, connect_socket(socket, listener_))) co_return ec;
   auto socks_bound = bound_phase(deadline, config_.timeouts.socks5, engine_error::socks5_timeout);
-  co_return co_await within(socks_bound, socks5_handshake(socket, config_.socks5, target.host, target.port));
+  co_return co_await within(socks_bound, socks5_handshake(socket, config_.socks5, host, port, &bound));
 }
 
 asio::awaitable<bool> upstream_connector::may_be_starting(time_point deadline) {
@@ -66,10 +67,18 @@ asio::awaitable<bool> upstream_connector::may_be_starting(time_point deadline) {
 asio::awaitable<std::error_code> upstream_connector::open(const upstream_target& target, time_point deadline,
                                                           std::unique_ptr<transport>& out) {
   auto executor = co_await asio::this_coro::executor;
+  std::string dial_host = target.host;
+  if (policy_ && !is_ip_literal(target.host)) {
+    if (auto ec = co_await policy_->choose_address(target, deadline, dial_host)) co_return ec;
+  }
   for (int attempt = 0;; ++attempt) {
     asio::ip::tcp::socket socket(executor);
-    const auto ec = co_await open_tunnel(target, deadline, socket);
+    asio::ip::address bound;
+    const auto ec = co_await open_tunnel(dial_host, target.port, deadline, socket, bound);
     if (!ec) {
+      if (policy_) {
+        if (auto refused = policy_->check_bound(dial_host, bound)) co_return refused;
+      }
       readiness_->mark_up();
       out = std::make_unique<transport>(std::move(socket));
       break;

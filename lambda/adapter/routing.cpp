@@ -294,7 +294,42 @@ void build_host_value(const upstream_target& target, std::string_view target_nam
   }
 }
 
+routing_error not_allowed(const upstream_target& target) {
+  return {403, "TargetNotAllowed", target.describe() + " is not in the proxy's allow-list"};
+}
+
+// The sandbox's own addresses are never a target unless the operator named them (docs/PROTOCOLS.md 5.3).
+routing_error inside_sandbox(const upstream_target& target, std::string_view address = {}) {
+  std::string where = target.describe();
+  if (!address.empty()) where += " (resolved to " + std::string(address) + ")";
+  return {403, "SandboxTargetNotAllowed",
+          where +
+              " is inside the Lambda sandbox (loopback, link-local or unspecified); "
+              "name it in TSPROXY_ALLOWED_TARGETS to allow it"};
+}
+
 }  // namespace
+
+std::optional<routing_error> check_resolved_address(const upstream_target& target, const std::string& address,
+                                                    const allow_list* allowed) {
+  upstream_target dialled = target;
+  dialled.host = address;
+  if (is_sandbox_host(address) && (allowed == nullptr || !allowed->names_sandbox_target(dialled)))
+    return inside_sandbox(target, address);
+  if (allowed != nullptr && !allowed->allows(target) && !allowed->allows(dialled)) return not_allowed(target);
+  return std::nullopt;
+}
+
+std::optional<routing_error> check_bound_address(const upstream_target& target, const std::string& dialled,
+                                                 const asio::ip::address& bound) {
+  // A loopback local address means the listener connected to its own host. That was asked for only when
+  // the dialled address is loopback itself, which the checks before the dial admitted explicitly.
+  if (!bound.is_loopback()) return std::nullopt;
+  std::error_code ec;
+  if (const auto address = asio::ip::make_address(dialled, ec); !ec && address.is_loopback())
+    return std::nullopt;
+  return inside_sandbox(target, bound.to_string());
+}
 
 std::optional<routing_error> route_request(const function_url_request& request, const allow_list* allowed,
                                            routed_request& out) {
@@ -318,17 +353,13 @@ std::optional<routing_error> route_request(const function_url_request& request, 
 
   std::string target_name;
   if (auto error = resolve_target(found, out.target, target_name)) return error;
-  if (allowed != nullptr && !allowed->allows(out.target)) {
-    return routing_error{403, "TargetNotAllowed",
-                         out.target.describe() + " is not in the proxy's allow-list"};
-  }
-  // The sandbox's own addresses are never a target unless the operator named them (docs/PROTOCOLS.md 5.3).
+  // A DNS name is checked again, address by address, once it is resolved for a new connection
+  // (check_resolved_address): a name entry may admit it here, an address entry only its addresses there.
+  const bool named = !is_ip_literal(out.target.host);
+  if (allowed != nullptr && !named && !allowed->allows(out.target)) return not_allowed(out.target);
   if (is_sandbox_host(out.target.host) &&
       (allowed == nullptr || !allowed->names_sandbox_target(out.target))) {
-    return routing_error{403, "SandboxTargetNotAllowed",
-                         out.target.describe() +
-                             " is inside the Lambda sandbox (loopback, link-local or unspecified); "
-                             "name it in TSPROXY_ALLOWED_TARGETS to allow it"};
+    return inside_sandbox(out.target);
   }
 
   if (found.has_connection) remove_connection_listed(request, out.headers);

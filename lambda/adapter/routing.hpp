@@ -31,6 +31,7 @@
 // Every event header is checked first: a name that is not an RFC 9110 token is rejected (400
 // InvalidHeaderName), a value or cookie containing CR, LF or NUL is rejected (400 HeaderInjection).
 
+#include <asio/ip/address.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -86,7 +87,25 @@ struct routed_request {
 // InvalidHttps (all 400), TargetNotAllowed (403: the allow-list does not admit the target),
 // SandboxTargetNotAllowed (403: a loopback, link-local or unspecified address, or localhost, that no
 // allow-list entry inside those blocks names — a broad entry such as 0.0.0.0/0 does not count).
+// A target named by DNS name is not refused here for the allow-list's sake: whether a name entry admits
+// it or address entries admit its addresses is decided by check_resolved_address.
 std::optional<routing_error> route_request(const function_url_request& request, const allow_list* allowed,
                                            routed_request& out);
+
+// The policy on the address that is dialled (docs/PROTOCOLS.md 5.3). A target named by DNS name is
+// resolved for each new connection, and every address it resolves to is checked before one is dialled:
+// SandboxTargetNotAllowed (403) when the address is inside the sandbox and no allow-list entry inside the
+// sandbox names it (a name entry for the target does not count: a DNS record is not the operator's word);
+// TargetNotAllowed (403) when an allow-list is set and neither a name entry admits the name nor an
+// address entry the address.
+std::optional<routing_error> check_resolved_address(const upstream_target& target, const std::string& address,
+                                                    const allow_list* allowed);
+
+// After the SOCKS5 listener connected to `dialled` (an IP literal): its reply's bound address, the local
+// address of its outgoing connection. A loopback one means the connection went to the listener's own host,
+// which is refused (SandboxTargetNotAllowed) unless `dialled` was a loopback address admitted before the
+// dial.
+std::optional<routing_error> check_bound_address(const upstream_target& target, const std::string& dialled,
+                                                 const asio::ip::address& bound);
 
 }  // namespace tsproxy::lambda

@@ -46,8 +46,10 @@ class tailscale_extension {
   static constexpr std::chrono::milliseconds report_timeout{2000};   // init/error, exit/error
   static constexpr std::chrono::milliseconds failure_cleanup{1500};  // logout and stop after a failure
   static constexpr std::chrono::milliseconds signal_cleanup{1500};   // on SIGTERM/SIGINT
-  // SHUTDOWN: everything ends this long before the event's deadline, and never takes longer than max.
-  static constexpr std::chrono::milliseconds shutdown_margin{50};
+  // SHUTDOWN: tailscaled is killed this long before the event's deadline, which leaves the time to reap
+  // it, log and exit (a sanitizer's leak check at exit among it) before Lambda kills what is left; and
+  // the whole stop never takes longer than max. Of Lambda's 2,000 ms, 1,600 remain for logout and stop.
+  static constexpr std::chrono::milliseconds shutdown_margin{400};
   static constexpr std::chrono::milliseconds min_shutdown{100};
   static constexpr std::chrono::milliseconds max_shutdown{10'000};
   static constexpr std::chrono::milliseconds default_shutdown{2000};  // an event without deadlineMs

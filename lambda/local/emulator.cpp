@@ -234,16 +234,24 @@ asio::awaitable<void> emulator::shutdown() {
   url_listener_.stop();
   queue_.fail({502, "Sandbox.Shutdown", error_json("Sandbox.Shutdown", "the function is shutting down")});
   queue_.close();
-  const auto deadline = clock::now() + options_.shutdown_grace;
+  const auto began = clock::now();
+  const auto deadline = began + options_.shutdown_grace;
   extensions_.deliver_shutdown(epoch_ms_now() + options_.shutdown_grace.count(), "spindown");
   if (runtime_pid_ > 0) supervisor_.signal_group(runtime_pid_, SIGTERM);
   while (clock::now() < deadline && (!supervisor_.all_exited() || url_listener_.active_requests() > 0)) {
     co_await sleep_for(std::chrono::milliseconds(10));
   }
   const bool clean = supervisor_.all_exited();
+  const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - began);
   supervisor_.kill_all();
   runtime_server_.stop();
-  log_line("shutdown").num("exit_code", exit_code_).boolean("killed", !clean).emit();
+  // How long the processes took to exit, against the grace they had: a test can see the margin they left.
+  log_line("shutdown")
+      .num("exit_code", exit_code_)
+      .boolean("killed", !clean)
+      .num("ms", took.count())
+      .num("grace_ms", options_.shutdown_grace.count())
+      .emit();
 }
 
 }  // namespace tsproxy::local

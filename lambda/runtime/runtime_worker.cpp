@@ -3,6 +3,7 @@
 #include <asio/post.hpp>
 
 #include "common/log.hpp"
+#include "runtime/dialled_address_policy.hpp"
 #include "runtime/tailscale_status.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/spawn.hpp"
@@ -24,6 +25,9 @@ runtime_worker::runtime_worker(runtime_config config, unsigned first_loop, runti
       upstream_(config_.engine),
       handler_(config_, upstream_) {
   upstream_.share_listener_readiness(std::move(readiness));
+  upstream_.set_dial_policy(std::make_shared<dialled_address_policy>(
+      config_.tailscale_socket, config_.allowed_targets ? &*config_.allowed_targets : nullptr,
+      dns_settings{}));
   if (!config_.tailscale_socket.empty()) {
     upstream_.set_listener_probe([this](time_point until) {
       return tailscale_backend_state(io_.get_executor(), config_.tailscale_socket, until);

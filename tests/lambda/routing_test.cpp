@@ -454,15 +454,68 @@ TEST(Routing, TargetOutsideTheAllowListIs403) {
   const auto list = *allow_list::parse("100.64.0.0/10:443", error);
   expect_error(make_request({{"ts-target-ip", "100.128.0.1"}, {"ts-target-port", "443"}}), 403,
                "TargetNotAllowed", &list);
-  expect_error(make_request({{"ts-target-host", "a.ts.net"}, {"ts-target-port", "443"}}), 403,
-               "TargetNotAllowed", &list);
   routed_request out;
   EXPECT_FALSE(
       route_request(make_request({{"ts-target-ip", "100.127.0.1"}, {"ts-target-port", "443"}}), &list, out));
+  // A name is judged by the addresses it resolves to, once resolved (check_resolved_address).
+  EXPECT_FALSE(
+      route_request(make_request({{"ts-target-host", "a.ts.net"}, {"ts-target-port", "443"}}), &list, out));
   // A mapped address cannot sidestep an IPv4 list: it is folded to IPv4 before the check.
   const auto v6_only = *allow_list::parse("[::/0]:*", error);
   expect_error(make_request({{"ts-target-ip", "::ffff:100.64.0.1"}, {"ts-target-port", "443"}}), 403,
                "TargetNotAllowed", &v6_only);
+}
+
+upstream_target named(std::string name, std::uint16_t port) {
+  return {std::move(name), port};
+}
+
+TEST(ResolvedAddress, AnAddressInsideTheSandboxIsRefusedWhateverTheNameSays) {
+  std::string error;
+  const auto by_name = *allow_list::parse("evil.example:9001", error);
+  for (const std::string_view address :
+       {"127.0.0.1", "::1", "::ffff:127.0.0.1", "169.254.169.254", "0.0.0.0"}) {
+    for (const allow_list* allowed : {static_cast<const allow_list*>(nullptr), &by_name}) {
+      const auto refusal = check_resolved_address(named("evil.example", 9001), std::string(address), allowed);
+      ASSERT_TRUE(refusal) << address;
+      EXPECT_EQ(refusal->status, 403);
+      EXPECT_EQ(refusal->name, "SandboxTargetNotAllowed") << address;
+      EXPECT_NE(refusal->message.find("resolved to"), std::string::npos) << refusal->message;
+    }
+  }
+  // Named by address inside the sandbox, the operator's word admits it.
+  const auto loopback = *allow_list::parse("127.0.0.1:9001", error);
+  EXPECT_FALSE(check_resolved_address(named("evil.example", 9001), "127.0.0.1", &loopback));
+  EXPECT_TRUE(check_resolved_address(named("evil.example", 9002), "127.0.0.1", &loopback));
+}
+
+TEST(ResolvedAddress, ANameEntryOrAnAddressEntryAdmitsAResolvedName) {
+  std::string error;
+  const auto list = *allow_list::parse("grafana.tailnet.ts.net:443,100.64.0.0/10:8080", error);
+  EXPECT_FALSE(check_resolved_address(named("grafana.tailnet.ts.net", 443), "100.101.0.1", &list));
+  EXPECT_FALSE(check_resolved_address(named("grafana.tailnet.ts.net", 443), "8.8.8.8", &list))
+      << "a name entry admits the name wherever it leads outside the sandbox";
+  EXPECT_FALSE(check_resolved_address(named("db.tailnet.ts.net", 8080), "100.101.0.2", &list));
+  const auto outside = check_resolved_address(named("db.tailnet.ts.net", 8080), "203.0.113.9", &list);
+  ASSERT_TRUE(outside);
+  EXPECT_EQ(outside->name, "TargetNotAllowed");
+  const auto wrong_port = check_resolved_address(named("db.tailnet.ts.net", 443), "100.101.0.2", &list);
+  ASSERT_TRUE(wrong_port);
+  EXPECT_EQ(wrong_port->name, "TargetNotAllowed");
+  EXPECT_FALSE(check_resolved_address(named("anything.example", 80), "203.0.113.9", nullptr));
+}
+
+TEST(BoundAddress, ALoopbackLocalAddressIsRefusedUnlessLoopbackWasDialled) {
+  const auto loopback = asio::ip::make_address("127.0.0.1");
+  const auto refusal = check_bound_address(named("100.64.0.5", 80), "100.64.0.5", loopback);
+  ASSERT_TRUE(refusal);
+  EXPECT_EQ(refusal->name, "SandboxTargetNotAllowed");
+  EXPECT_TRUE(check_bound_address(named("100.64.0.5", 80), "100.64.0.5", asio::ip::make_address("::1")));
+  EXPECT_FALSE(check_bound_address(named("127.0.0.1", 80), "127.0.0.1", loopback));
+  EXPECT_FALSE(
+      check_bound_address(named("100.64.0.5", 80), "100.64.0.5", asio::ip::make_address("100.64.0.1")));
+  EXPECT_FALSE(check_bound_address(named("100.64.0.5", 80), "100.64.0.5", asio::ip::address{}))
+      << "a listener that names no bound address (0.0.0.0) says nothing";
 }
 
 }  // namespace

@@ -9,7 +9,10 @@ with the local address of its outgoing connection on success, then relays both w
 backend is not Running, every CONNECT gets 0x01 too (nothing can be dialled yet).
 
 The LocalAPI listens on a unix socket: GET /localapi/v0/status?peers=false answers a status document
-with "BackendState" (tab-indented JSON, like tailscaled's encoder). It runs in one of two modes.
+with "BackendState" (tab-indented JSON, like tailscaled's encoder); GET /localapi/v0/dns-query?name=N&type=A
+answers {"Bytes": base64 DNS message, "Resolvers": null} from the names below. Names, in a CONNECT as in
+dns-query, are a peer's MagicDNS name, then TSPROXY_STANDIN_DNS (name=ip,...: the host's DNS, which may
+point a public name anywhere, loopback included). It runs in one of two modes.
 
 Test peer (the runtime's tests start it directly):
 
@@ -49,6 +52,7 @@ Loopback only.
 """
 
 import argparse
+import base64
 import json
 import os
 import signal
@@ -59,6 +63,8 @@ import sys
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
+
+TAILNET_DOMAIN = "tailnet.ts.net"
 
 # ipn.State as tailscaled numbers it on the IPN bus.
 STATES = ["NoState", "InUseOtherUser", "NeedsLogin", "NeedsMachineAuth", "Stopped", "Starting", "Running"]
@@ -163,9 +169,10 @@ class Socks5(socketserver.BaseRequestHandler):
             _stats["by_target"][target] = _stats["by_target"].get(target, 0) + 1
             running = _state == "Running"
         upstream = None
-        if running:
+        dial_host = host if atyp != 3 else (lookup(host) or [None])[0]
+        if running and dial_host:
             try:
-                upstream = socket.create_connection((host, port), timeout=5)
+                upstream = socket.create_connection((dial_host, port), timeout=5)
                 upstream.settimeout(None)
             except OSError:
                 upstream = None
@@ -179,6 +186,8 @@ class Socks5(socketserver.BaseRequestHandler):
         with _lock:
             _stats["successes"] += 1
         upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        # BND is the outgoing connection's local address: tailscale/tailscale@v1.102.3
+        # net/socks5/socks5.go:224-237 (0.0.0.0:0 with every failure, 563 and 664-666).
         reply(c, 0, upstream.getsockname()[:2])
         t = threading.Thread(target=pump, args=(upstream, c), daemon=True)
         t.start()
@@ -203,6 +212,53 @@ def peers():
     return out
 
 
+def host_dns():
+    """TSPROXY_STANDIN_DNS (name=ip,...): what the host's DNS would answer, a public record that points
+    anywhere (loopback included) among it."""
+    out = {"localhost": ["127.0.0.1", "::1"]}  # the host's /etc/hosts
+    for entry in os.environ.get("TSPROXY_STANDIN_DNS", "").split(","):
+        if "=" in entry:
+            name, ip = entry.split("=", 1)
+            out.setdefault(name.strip().lower().rstrip("."), []).append(ip.strip())
+    return out
+
+
+def lookup(name):
+    """The addresses of `name` as tailscaled finds them: a peer's MagicDNS name (its FQDN or its base
+    name, any case, with or without the final dot) first, then the host's DNS; None when neither knows it.
+    The SOCKS5 dialer: tailscale/tailscale@v1.102.3 net/tsdial/tsdial.go:380-394 and 402-469, names
+    keyed by net/tsdial/dnsmap.go:16-18, the netmap's FQDN and short names ipn/ipnlocal/node_backend.go:141-145.
+    dns-query: MagicDNS first, else forwarded upstream (net/dns/resolver/tsdns.go:420-431)."""
+    name = name.lower().rstrip(".")
+    for peer, ip in peers().items():
+        if name in (peer.lower(), f"{peer.lower()}.{TAILNET_DOMAIN}"):
+            return [ip]
+    return host_dns().get(name)
+
+
+def encode_name(name):
+    return b"".join(bytes([len(label)]) + label.encode("ascii") for label in name.split(".") if label) + b"\0"
+
+
+def dns_response(name, qtype):
+    """The DNS message tailscaled's dns-query returns in "Bytes": its own query's id (1) and question
+    for the name made an FQDN (tailscale/tailscale@v1.102.3 ipn/ipnlocal/local.go:938-965), then one
+    record per address of the asked type; NXDOMAIN (rcode 3) for a name nobody knows."""
+    addresses = lookup(name)
+    family = socket.AF_INET if qtype == 1 else socket.AF_INET6
+    records = []
+    for ip in addresses or []:
+        try:
+            records.append(socket.inet_pton(family, ip))
+        except OSError:
+            continue  # the other family's record
+    rcode = 3 if addresses is None else 0
+    header = struct.pack(">HHHHHH", 1, 0x8180 | rcode, 1, len(records), 0, 0)
+    question = encode_name(name) + struct.pack(">HH", qtype, 1)
+    answers = b"".join(b"\xc0\x0c" + struct.pack(">HHIH", qtype, 1, 600, len(r)) + r for r in records)
+    return header + question + answers
+
+
 def status_document():
     with _lock:
         state = _state
@@ -214,7 +270,7 @@ def status_document():
            "Self": {"HostName": prefs.get("Hostname") or "tsproxy", "Online": running},
            "Health": None if running else ["not in map poll"]}
     if running:
-        doc["Peer"] = {f"nodekey:{i}": {"HostName": name, "DNSName": f"{name}.tailnet.ts.net.",
+        doc["Peer"] = {f"nodekey:{i}": {"HostName": name, "DNSName": f"{name}.{TAILNET_DOMAIN}.",
                                          "TailscaleIPs": [ip], "ExitNodeOption": True, "Online": True}
                        for i, (name, ip) in enumerate(peers().items())}
     return doc
@@ -294,6 +350,8 @@ class LocalApi(socketserver.BaseRequestHandler):
         daemon = self.server.daemon
         if method == "GET" and url.path == "/localapi/v0/status" and localapi:
             http_answer(c, 200, json.dumps(status_document(), indent="\t").encode() + b"\n")
+        elif url.path == "/localapi/v0/dns-query" and localapi:
+            self.dns_query(c, method, query.get("name", ""), query.get("type", ""))
         elif method == "POST" and url.path == "/localapi/v0/start" and daemon:
             log_in(json.loads(body or b"{}"))
             http_answer(c, 200, b"")
@@ -336,6 +394,22 @@ class LocalApi(socketserver.BaseRequestHandler):
                 c.sendall(json.dumps(note).encode() + b"\n")
             except OSError:
                 return
+
+    @staticmethod
+    def dns_query(c, method, name, kind):
+        """tailscale/tailscale@v1.102.3 ipn/localapi/localapi.go:1741-1779: GET only (405), the record
+        type by name in any case, A when absent (400 for an unknown one, numbers included: 1783-1816), the
+        answer as apitype.DNSQueryResponse (client/tailscale/apitype/apitype.go:90-96)."""
+        if method != "GET":
+            http_answer(c, 405, b"only GET allowed\n", "text/plain")
+            return
+        qtype = {"A": 1, "AAAA": 28}.get((kind or "A").upper())
+        record("dns_query", name=name, type=kind)
+        if qtype is None:
+            http_answer(c, 400, f"unknown DNS message type: {kind}\n".encode(), "text/plain")
+            return
+        answer = {"Bytes": base64.b64encode(dns_response(name, qtype)).decode(), "Resolvers": None}
+        http_answer(c, 200, json.dumps(answer).encode())
 
     @staticmethod
     def ping(c, ip, kind):

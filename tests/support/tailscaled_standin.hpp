@@ -16,6 +16,9 @@ namespace tsproxy::test {
 struct tailscaled_options {
   std::string state = "Running";  // the initial BackendState
   bool localapi = true;           // serve the LocalAPI socket (control requests need it too)
+  // "name=ip,...": what the host's DNS answers for public names (TSPROXY_STANDIN_DNS), which both the
+  // SOCKS5 dialer and the LocalAPI's dns-query resolve.
+  std::string dns;
 };
 
 class tailscaled_standin {

@@ -12,8 +12,9 @@
 
 namespace tsproxy {
 
+// On success `bound`, when given, receives the reply's bound address (socks5::connect_reply_bound_address).
 asio::awaitable<std::error_code> socks5_handshake(asio::ip::tcp::socket& socket,
                                                   const socks5_settings& settings, const std::string& host,
-                                                  std::uint16_t port);
+                                                  std::uint16_t port, asio::ip::address* bound = nullptr);
 
 }  // namespace tsproxy

@@ -3,6 +3,7 @@
 // Builders append to a buffer; parsers take whatever bytes have arrived and either need more,
 // finish (reporting how many bytes they consumed) or fail with a named engine_error.
 
+#include <asio/ip/address.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -38,8 +39,12 @@ parse_result parse_method_selection(std::string_view in, method& chosen);
 // The RFC 1929 status reply (2 bytes); a non-zero status is socks5_auth_failed.
 parse_result parse_password_auth_reply(std::string_view in);
 
-// The CONNECT reply (variable length: the bound address is skipped). Reply codes map to named errors.
+// The CONNECT reply (variable length). Reply codes map to named errors.
 parse_result parse_connect_reply(std::string_view in);
+
+// The bound address (BND.ADDR) of a whole successful CONNECT reply: for tailscaled, the local address of
+// its outgoing connection. Unspecified for a domain-name address or a reply too short to hold one.
+asio::ip::address connect_reply_bound_address(std::string_view reply);
 
 // The engine_error for a SOCKS5 reply code (0x00 maps to success).
 std::error_code reply_code_error(std::uint8_t code) noexcept;

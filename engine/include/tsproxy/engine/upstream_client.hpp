@@ -42,6 +42,11 @@ class upstream_client {
 
   // How a SOCKS5 0x01 answer is told apart: "not ready yet" or "target unreachable" (upstream_connector.hpp).
   void set_listener_probe(listener_probe probe) { connector_.set_listener_probe(std::move(probe)); }
+  // What is dialled for a target named by DNS name, and what the listener's answer may say
+  // (upstream_connector.hpp).
+  void set_dial_policy(std::shared_ptr<const dial_policy> policy) {
+    connector_.set_dial_policy(std::move(policy));
+  }
   void share_listener_readiness(std::shared_ptr<listener_readiness> shared) {
     connector_.share_readiness(std::move(shared));
   }

@@ -14,6 +14,11 @@
 //  - the window rule: retry only within socks5.not_ready_window of the connector's creation.
 // What one connector learns (the listener is up) holds for every connector sharing its
 // listener_readiness: one per process, so every event-loop thread knows it at once.
+//
+// Where a connection really goes: with a dial_policy set, a target named by DNS name is resolved by the
+// policy before the CONNECT, which then names the address the policy checked (the name stays the TLS
+// server name and the pool's key). One resolution per new connection, so nothing can rebind between the
+// check and the dial. After the CONNECT the policy sees the listener's bound address as well.
 
 #include <asio/any_io_executor.hpp>
 #include <asio/awaitable.hpp>
@@ -38,6 +43,18 @@ enum class listener_state { up, starting, unknown };
 // Asked after a 0x01 while the listener has not proven itself up; must finish by `until`.
 using listener_probe = std::function<asio::awaitable<listener_state>(time_point until)>;
 
+// Decides, for each new connection, what is dialled; its errors refuse the target and reach the caller.
+class dial_policy {
+ public:
+  virtual ~dial_policy() = default;
+  // The IP literal to CONNECT to for `target`, whose host is a DNS name, by `deadline`.
+  virtual asio::awaitable<std::error_code> choose_address(const upstream_target& target, time_point deadline,
+                                                          std::string& dial_host) const = 0;
+  // After a successful CONNECT to `dial_host` (an IP literal, or the target's name when no policy chose
+  // one): the listener's bound address, unspecified when its reply names none.
+  virtual std::error_code check_bound(const std::string& dial_host, const asio::ip::address& bound) const = 0;
+};
+
 // Whether the SOCKS5 listener has proven itself up: a CONNECT through it succeeded, or the probe said so.
 class listener_readiness {
  public:
@@ -56,6 +73,7 @@ class upstream_connector {
                                         std::unique_ptr<transport>& out);
 
   void set_listener_probe(listener_probe probe) { probe_ = std::move(probe); }
+  void set_dial_policy(std::shared_ptr<const dial_policy> policy) { policy_ = std::move(policy); }
   // Replaces this connector's own readiness with one shared by other connectors (other threads').
   void share_readiness(std::shared_ptr<listener_readiness> shared) { readiness_ = std::move(shared); }
 
@@ -63,8 +81,9 @@ class upstream_connector {
   bool listener_up() const noexcept { return readiness_->up(); }
 
  private:
-  asio::awaitable<std::error_code> open_tunnel(const upstream_target& target, time_point deadline,
-                                               asio::ip::tcp::socket& socket);
+  asio::awaitable<std::error_code> open_tunnel(const std::string& host, std::uint16_t port,
+                                               time_point deadline, asio::ip::tcp::socket& socket,
+                                               asio::ip::address& bound);
   // Whether a 0x01 answer may still mean "not ready yet".
   asio::awaitable<bool> may_be_starting(time_point deadline);
   std::chrono::milliseconds backoff(int attempt);
@@ -74,6 +93,7 @@ class upstream_connector {
   asio::ip::tcp::endpoint listener_;
   time_point created_ = steady_clock::now();
   listener_probe probe_;
+  std::shared_ptr<const dial_policy> policy_;
   std::shared_ptr<listener_readiness> readiness_ = std::make_shared<listener_readiness>();
   std::minstd_rand jitter_;
   std::uint64_t not_ready_retries_ = 0;
