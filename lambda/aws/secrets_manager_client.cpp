@@ -1,13 +1,17 @@
 #include "aws/secrets_manager_client.hpp"
 
+#include <algorithm>
 #include <array>
 #include <asio/ssl/error.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <memory>
 
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/http_reader.hpp"
 #include "tsproxy/engine/tls_client_context.hpp"
 #include "tsproxy/engine/transport.hpp"
+#include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy::aws {
 
@@ -40,6 +44,44 @@ secret_fetch_result transport_failure(std::error_code ec, const endpoint_url& en
                    "the endpoint's answer is not valid HTTP: " + describe(ec) + where);
   return failure(secret_errors::endpoint_unreachable,
                  "cannot reach the endpoint: " + std::string(step) + ": " + describe(ec) + where);
+}
+
+// One GetSecretValue over a fresh connection, signed anew (its X-Amz-Date is now).
+asio::awaitable<secret_fetch_result> attempt_get_secret_value(const aws_environment& env,
+                                                              const endpoint_url& endpoint,
+                                                              tls_client_context& tls,
+                                                              std::string_view secret_id,
+                                                              time_point deadline) {
+  const auto request = get_secret_value_request(endpoint, env.creds, env.region, secret_id,
+                                                format_amz_date(std::chrono::system_clock::now()));
+  const upstream_target target{endpoint.host, endpoint.port, endpoint.tls,
+                               is_ip_literal(endpoint.host) ? std::string() : endpoint.host};
+  std::unique_ptr<transport> stream;
+  if (auto ec = co_await open_direct(target, env.network, tls, deadline, stream))
+    co_return transport_failure(ec, endpoint, "connecting");
+
+  const phase_bound bound{deadline, engine_error::request_deadline};
+  const std::array<asio::const_buffer, 2> pieces{asio::buffer(request.head), asio::buffer(request.body)};
+  if (auto ec = co_await within(bound, stream->write(pieces)))
+    co_return transport_failure(ec, endpoint, "sending the request");
+
+  http_reader reader(
+      http_parser::kind::response, http_limits{},
+      [&stream](asio::mutable_buffer into, std::size_t& got) { return stream->read_some(into, got); });
+  std::string body;
+  auto ec = co_await reader.read_head(bound);
+  if (!ec) ec = co_await reader.read_body(body, max_secret_response_bytes, bound);
+  stream->close();
+  if (ec) co_return transport_failure(ec, endpoint, "reading the answer");
+  const auto& head = reader.parser().response();
+  co_return parse_get_secret_value_response(head.status, head.headers, body, secret_id);
+}
+
+// The last attempt's failure, saying how many attempts were made and why there was no other.
+secret_fetch_result gave_up(secret_fetch_result last, int attempts, std::string_view why_no_more) {
+  last.message += " (" + std::to_string(attempts) + (attempts == 1 ? " attempt; " : " attempts; ") +
+                  std::string(why_no_more) + ")";
+  return last;
 }
 
 }  // namespace
@@ -95,30 +137,19 @@ asio::awaitable<secret_fetch_result> get_secret_value(const aws_environment& env
   if (!endpoint)
     co_return failure(secret_errors::invalid_endpoint, "not an endpoint URL: " + env.endpoint_url);
 
-  const auto request = get_secret_value_request(*endpoint, env.creds, env.region, secret_id,
-                                                format_amz_date(std::chrono::system_clock::now()));
-  const upstream_target target{endpoint->host, endpoint->port, endpoint->tls,
-                               is_ip_literal(endpoint->host) ? std::string() : endpoint->host};
-  tls_client_context tls(env.tls);
-  std::unique_ptr<transport> stream;
-  if (auto ec = co_await open_direct(target, env.network, tls, deadline, stream))
-    co_return transport_failure(ec, *endpoint, "connecting");
-
-  const phase_bound bound{deadline, engine_error::request_deadline};
-  const std::array<asio::const_buffer, 2> pieces{asio::buffer(request.head), asio::buffer(request.body)};
-  if (auto ec = co_await within(bound, stream->write(pieces)))
-    co_return transport_failure(ec, *endpoint, "sending the request");
-
-  http_reader reader(
-      http_parser::kind::response, http_limits{},
-      [&stream](asio::mutable_buffer into, std::size_t& got) { return stream->read_some(into, got); });
-  std::string body;
-  auto ec = co_await reader.read_head(bound);
-  if (!ec) ec = co_await reader.read_body(body, max_secret_response_bytes, bound);
-  stream->close();
-  if (ec) co_return transport_failure(ec, *endpoint, "reading the answer");
-  const auto& head = reader.parser().response();
-  co_return parse_get_secret_value_response(head.status, head.headers, body, secret_id);
+  tls_client_context tls(env.tls);  // the CA bundle read once for every attempt
+  const int max_attempts = std::max(env.retry.max_attempts, 1);
+  for (int attempt = 1;; ++attempt) {
+    auto result = co_await attempt_get_secret_value(env, *endpoint, tls, secret_id, deadline);
+    if (result.ok() || !is_retryable(result.http_status, result.error_type)) co_return result;
+    if (attempt == max_attempts) co_return gave_up(std::move(result), attempt, "no more allowed");
+    const auto pause = backoff_delay(env.retry, attempt, draw_fraction(env.retry));
+    // Sleeping into the deadline would only turn the answer in hand into a Timeout.
+    if (steady_clock::now() + pause >= deadline)
+      co_return gave_up(std::move(result), attempt, "no time for another before the deadline");
+    asio::steady_timer timer(co_await asio::this_coro::executor, pause);
+    co_await timer.async_wait(use_tuple);
+  }
 }
 
 }  // namespace tsproxy::aws

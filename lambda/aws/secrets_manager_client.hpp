@@ -3,8 +3,9 @@
 // tailnet): the endpoint's name resolved by the engine's stub resolver (no NSS, so a fully static
 // executable can use it), HTTP or HTTPS with the peer and host name verified, the request built and
 // signed by secrets_manager_request, the answer read with the engine's http_reader, everything within
-// one deadline. Expected failures come back as a result with an error type, never as exceptions.
-// See docs/PROTOCOLS.md section 6.4.
+// one deadline. A throttled, 5xx or transport failure is tried again as botocore's standard retry mode
+// does (retry_policy.hpp), never past that deadline. Expected failures come back as a result with an
+// error type, never as exceptions. See docs/PROTOCOLS.md section 6.4.
 
 #include <asio/awaitable.hpp>
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "aws/retry_policy.hpp"
 #include "aws/secrets_manager_request.hpp"
 #include "aws/sigv4_signer.hpp"
 #include "tsproxy/engine/direct_connector.hpp"
@@ -27,6 +29,7 @@ struct aws_environment {
   std::string endpoint_url;  // e.g. https://secretsmanager.us-east-1.amazonaws.com
   tls_settings tls;          // peer verification on; CA bundle as the engine finds it
   direct_settings network;   // resolv.conf, connect and TLS handshake timeouts
+  retry_policy retry;        // botocore's standard mode: 3 attempts, jitter up to 1 s, 2 s, ...
 };
 
 // The variables read, in the order they are looked at.
@@ -50,8 +53,10 @@ std::optional<aws_environment> secrets_manager_environment(const env_lookup& env
 // ResourceNotFoundException, UnrecognizedClientException, InvalidSignatureException, ExpiredTokenException,
 // or what an emulator answers instead, such as SignatureDoesNotMatch and InvalidClientTokenId), or one of
 // secret_errors (CredentialsMissing, InvalidEndpoint, EndpointUnreachable, TlsError, Timeout,
-// BadResponse, SecretNotString). `env` and the bytes of `secret_id` must stay alive until the call
-// completes (co_await it in the expression that creates it).
+// BadResponse, SecretNotString). Retryable failures (retry_policy.hpp) are tried again after a jittered
+// pause, up to env.retry.max_attempts in all, as long as the next attempt can start before `deadline`;
+// the result is then the last attempt's, its message saying how many were made. `env` and the bytes of
+// `secret_id` must stay alive until the call completes (co_await it in the expression that creates it).
 asio::awaitable<secret_fetch_result> get_secret_value(const aws_environment& env, std::string_view secret_id,
                                                       std::chrono::steady_clock::time_point deadline);
 

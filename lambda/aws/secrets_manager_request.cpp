@@ -103,6 +103,7 @@ request_bytes get_secret_value_request(const endpoint_url& endpoint, const crede
 secret_fetch_result parse_get_secret_value_response(int status, const std::vector<header_field>& headers,
                                                     std::string_view body, std::string_view secret_id) {
   secret_fetch_result out;
+  out.http_status = status;
   const auto json = read_json(body);
   if (status == 200) {
     if (json.has_secret_string) {

@@ -27,6 +27,7 @@ struct secret_fetch_result {
   std::string secret_string;  // on success
   std::string error_type;     // empty on success
   std::string message;        // never contains the secret
+  int http_status = 0;        // the answer's status; 0 when no answer came
   bool ok() const noexcept { return error_type.empty(); }
 };
 

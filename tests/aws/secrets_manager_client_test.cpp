@@ -2,59 +2,18 @@
 // checks each request's SigV4 signature and the caller's IAM policy. Every test owns its moto server.
 // Every failure is checked for its error type and for not carrying the secret.
 
-#include "aws/secrets_manager_client.hpp"
-
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
-#include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
 #include <chrono>
-#include <optional>
 
-#include "support/peers.hpp"
+#include "secrets_manager_fetch.hpp"
 
 namespace tsproxy::aws {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Runs one call on its own io_context; a hung call fails the test instead of hanging it.
-secret_fetch_result fetch(const aws_environment& env, std::string_view secret_id,
-                          std::chrono::milliseconds budget = 20s) {
-  asio::io_context io(1);
-  std::optional<secret_fetch_result> result;
-  asio::co_spawn(io, get_secret_value(env, secret_id, std::chrono::steady_clock::now() + budget),
-                 [&](const std::exception_ptr& e, secret_fetch_result r) {
-                   if (e) std::rethrow_exception(e);
-                   result = std::move(r);
-                 });
-  io.run_for(budget + 10s);
-  if (!result) ADD_FAILURE() << "get_secret_value did not finish";
-  return result.value_or(secret_fetch_result{{}, "TestDidNotFinish", {}});
-}
-
-aws_environment environment(const test::moto_server& moto, const test::aws_key& key) {
-  aws_environment env;
-  env.creds = {key.access_key_id, key.secret_access_key, key.session_token};
-  env.region = "us-east-1";
-  env.endpoint_url = moto.endpoint();
-  env.tls.ca_file = test::test_ca::instance().ca_cert().string();
-  env.network.dns.resolv_conf = "/nonexistent";  // every endpoint here is a literal or localhost
-  return env;
-}
-
-// An error result: the expected type, a message, and no trace of the secret.
-void expect_failure(const secret_fetch_result& result, std::string_view type, const std::string& secret) {
-  EXPECT_FALSE(result.ok());
-  EXPECT_EQ(result.error_type, type) << result.message;
-  EXPECT_FALSE(result.message.empty());
-  EXPECT_TRUE(result.secret_string.empty());
-  if (!secret.empty()) {
-    EXPECT_EQ(result.message.find(secret), std::string::npos) << result.message;
-  }
-}
 
 TEST(SecretsManagerClient, ReturnsTheSecretString) {
   test::moto_server moto;
@@ -151,6 +110,7 @@ TEST(SecretsManagerClient, LocalFailures) {
   aws_environment env;
   env.region = "us-east-1";
   env.endpoint_url = "http://127.0.0.1:9";
+  env.retry.base_delay = 10ms;  // the refused connection below is retried
   expect_failure(fetch(env, "id"), "CredentialsMissing", "");
   env.creds = {"AKIDEXAMPLE", "secret", ""};
   env.endpoint_url = "not a url";

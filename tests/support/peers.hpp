@@ -3,6 +3,7 @@
 
 #include "support/dante_server.hpp"
 #include "support/dnsmasq_server.hpp"
+#include "support/fault_proxy.hpp"
 #include "support/microsocks_server.hpp"
 #include "support/moto_server.hpp"
 #include "support/net.hpp"
