@@ -79,7 +79,9 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
       if (policy_) {
         if (auto refused = policy_->check_bound(dial_host, bound)) co_return refused;
       }
-      readiness_->mark_up();
+      // Only a tailnet dial proves Tailscale up: before it is Running, tailscaled dials other addresses
+      // over the host's network, and they succeed while every tailnet target still answers 0x01.
+      if (!is_ip_literal(dial_host) || is_tailnet_address(dial_host)) readiness_->mark_up();
       out = std::make_unique<transport>(std::move(socket));
       break;
     }

@@ -65,6 +65,7 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 TAILNET_DOMAIN = "tailnet.ts.net"
+SELF_IP = "100.64.0.1"  # this node's Tailscale IP
 
 # ipn.State as tailscaled numbers it on the IPN bus.
 STATES = ["NoState", "InUseOtherUser", "NeedsLogin", "NeedsMachineAuth", "Stopped", "Starting", "Running"]
@@ -137,6 +138,46 @@ def pump(src, dst):
         pass
 
 
+def is_tailnet(ip):
+    """100.64.0.0/10 and fd7a:115c:a1e0::/48, the addresses Tailscale assigns (net/tsaddr)."""
+    try:
+        raw = socket.inet_pton(socket.AF_INET, ip)
+        return raw[0] == 100 and raw[1] & 0xC0 == 64
+    except OSError:
+        pass
+    try:
+        return socket.inet_pton(socket.AF_INET6, ip)[:6] == bytes.fromhex("fd7a115ca1e0")
+    except OSError:
+        return False
+
+
+def dial(ip, port, running):
+    """tailscaled's UserDial as its SOCKS5 server uses it (tailscale/tailscale@v1.102.3
+    net/tsdial/tsdial.go:587-617, each dial bounded to 5 s by net/socks5/socks5.go:209): once Running, a
+    peer's address goes through netstack (cmd/tailscaled/tailscaled.go:717-722; here: the peer's port on
+    loopback, bound to this node's own Tailscale IP) and an unknown tailnet address fails; every other
+    address, and before Running every address at all, is dialled over the host's network
+    (tsdial.go:598-616): an address outside the tailnet is reached, a tailnet one is not routed there and
+    fails when the 5 s run out (TSPROXY_STANDIN_UNROUTED_DIAL_MS shortens that wait for tests).
+    Returns (socket, bound address) or (None, None)."""
+    if is_tailnet(ip):
+        if not running:
+            time.sleep(env_ms("TSPROXY_STANDIN_UNROUTED_DIAL_MS", 5000) / 1000.0)
+            return None, None
+        if ip not in peers().values():
+            return None, None
+        ip, bound_ip = "127.0.0.1", SELF_IP
+    else:
+        bound_ip = None
+    try:
+        upstream = socket.create_connection((ip, port), timeout=5)
+    except OSError:
+        return None, None
+    upstream.settimeout(None)
+    local = upstream.getsockname()
+    return upstream, ((bound_ip or local[0]), local[1])
+
+
 class Socks5(socketserver.BaseRequestHandler):
     def handle(self):
         c = self.request
@@ -168,14 +209,8 @@ class Socks5(socketserver.BaseRequestHandler):
             _stats["connects"] += 1
             _stats["by_target"][target] = _stats["by_target"].get(target, 0) + 1
             running = _state == "Running"
-        upstream = None
         dial_host = host if atyp != 3 else (lookup(host) or [None])[0]
-        if running and dial_host:
-            try:
-                upstream = socket.create_connection((dial_host, port), timeout=5)
-                upstream.settimeout(None)
-            except OSError:
-                upstream = None
+        upstream, bound = dial(dial_host, port, running) if dial_host else (None, None)
         if upstream is None:
             with _lock:
                 _stats["failures"] += 1
@@ -188,7 +223,7 @@ class Socks5(socketserver.BaseRequestHandler):
         upstream.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         # BND is the outgoing connection's local address: tailscale/tailscale@v1.102.3
         # net/socks5/socks5.go:224-237 (0.0.0.0:0 with every failure, 563 and 664-666).
-        reply(c, 0, upstream.getsockname()[:2])
+        reply(c, 0, bound)
         t = threading.Thread(target=pump, args=(upstream, c), daemon=True)
         t.start()
         pump(c, upstream)
@@ -197,9 +232,18 @@ class Socks5(socketserver.BaseRequestHandler):
 
 
 def http_answer(sock, status, body, content_type="application/json"):
-    reason = {200: "OK", 204: "No Content", 404: "Not Found", 400: "Bad Request"}.get(status, "OK")
-    head = (f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n")
+    """As Go's net/http writes a LocalAPI handler's one Write (tailscale/tailscale@v1.102.3
+    ipn/localapi/localapi.go:844-859 encodes the status in one write, no Content-Length): over 2048 bytes
+    it goes out chunked, else with its Content-Length (bufferBeforeChunkingSize, Go 1.19.8
+    src/net/http/server.go:336-338, 1301-1318 and 1470-1475)."""
+    reason = {200: "OK", 204: "No Content", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+              405: "Method Not Allowed"}.get(status, "OK")
+    head = f"HTTP/1.1 {status} {reason}\r\nContent-Type: {content_type}\r\n"
+    if len(body) > 2048:
+        head += "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        sock.sendall(head.encode() + f"{len(body):x}\r\n".encode() + body + b"\r\n0\r\n\r\n")
+        return
+    head += f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
     sock.sendall(head.encode() + body)
 
 
@@ -266,7 +310,7 @@ def status_document():
     running = state == "Running"
     doc = {"Version": "1.94.2-standin", "TUN": False, "BackendState": state,
            "HaveNodeKey": running, "AuthURL": "",
-           "TailscaleIPs": ["100.64.0.1"] if running else None,
+           "TailscaleIPs": [SELF_IP] if running else None,
            "Self": {"HostName": prefs.get("Hostname") or "tsproxy", "Online": running},
            "Health": None if running else ["not in map poll"]}
     if running:
@@ -320,17 +364,24 @@ def read_request(c):
     head, body = data.split(b"\r\n\r\n", 1)
     lines = head.decode("latin-1").split("\r\n")
     method, target, _ = lines[0].split(" ", 2)
-    length = 0
+    headers = {}
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
-            length = int(value.strip())
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0"))
     while len(body) < length:
         chunk = c.recv(4096)
         if not chunk:
             break
         body += chunk
-    return method, target, body
+    return method, target, headers, body
+
+
+def valid_localapi_request(headers):
+    """tailscale/tailscale@v1.102.3 ipn/localapi/localapi.go:249-253 and 285-306: any Referer or Origin,
+    or a Host other than empty or local-tailscaled.sock, is refused (so a browser cannot be made to ask)."""
+    return ("referer" not in headers and "origin" not in headers
+            and headers.get("host", "") in ("", "local-tailscaled.sock"))
 
 
 class LocalApi(socketserver.BaseRequestHandler):
@@ -343,7 +394,10 @@ class LocalApi(socketserver.BaseRequestHandler):
             return
         if request is None:
             return
-        method, target, body = request
+        method, target, headers, body = request
+        if self.server.localapi and not valid_localapi_request(headers):
+            http_answer(c, 403, b"invalid localapi request\n", "text/plain")
+            return
         url = urlsplit(target)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         localapi = self.server.localapi

@@ -37,9 +37,12 @@ tailscaled_standin::tailscaled_standin(tailscaled_options options)
       "--control-socket",
       (dir_ / "control.sock").string()};
   if (options.localapi) argv.insert(argv.end(), {"--localapi-socket", socket_.string()});
-  process_ = child_process(
-      argv, dir_ / "tailscaled.log",
-      {{"PYTHONUNBUFFERED", "1"}, {"PYTHONDONTWRITEBYTECODE", "1"}, {"TSPROXY_STANDIN_DNS", options.dns}});
+  process_ = child_process(argv, dir_ / "tailscaled.log",
+                           {{"PYTHONUNBUFFERED", "1"},
+                            {"PYTHONDONTWRITEBYTECODE", "1"},
+                            {"TSPROXY_STANDIN_DNS", options.dns},
+                            {"TSPROXY_STANDIN_PEERS", options.peers},
+                            {"TSPROXY_STANDIN_UNROUTED_DIAL_MS", std::to_string(options.unrouted_dial_ms)}});
   // The port file is written once both listeners are up.
   process_.wait_for_file(port_file);
   port_ = static_cast<std::uint16_t>(std::stoul(read_file(port_file)));

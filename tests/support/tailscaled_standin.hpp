@@ -19,6 +19,12 @@ struct tailscaled_options {
   // "name=ip,...": what the host's DNS answers for public names (TSPROXY_STANDIN_DNS), which both the
   // SOCKS5 dialer and the LocalAPI's dns-query resolve.
   std::string dns;
+  // "name=ip,...": the tailnet's peers (TSPROXY_STANDIN_PEERS). Once Running, a CONNECT to a peer's
+  // address reaches the same port on loopback, as tailscaled reaches a peer through the tailnet.
+  std::string peers;
+  // Before Running a tailnet address is dialled over the host's network and fails after 5 s, as with
+  // tailscaled; tests shorten the wait (TSPROXY_STANDIN_UNROUTED_DIAL_MS).
+  int unrouted_dial_ms = 5000;
 };
 
 class tailscaled_standin {

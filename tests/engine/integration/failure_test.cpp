@@ -280,8 +280,28 @@ TEST_F(Socks5, GeneralFailureWithAnUnknownStateFollowsTheWindow) {
   EXPECT_GE(open.connects, 2) << "within the window, 0x01 is retried";
 }
 
-TEST_F(Socks5, GeneralFailureAfterASuccessfulConnectIsFinal) {
+// nginx as a tailnet peer: the fake listener reaches 100.64.0.2 on loopback.
+upstream_target tailnet_target(std::uint16_t port) {
+  return {"100.64.0.2", port, false, ""};
+}
+
+TEST_F(Socks5, GeneralFailureAfterASuccessfulConnectIntoTheTailnetIsFinal) {
   fake_socks5_server listener(io_, 0);  // relays every CONNECT
+  auto config = config_via(test::loopback_ipv4, listener.port());
+  tls_client_context tls_context(config.tls);
+  upstream_connector connector(config, tls_context);
+  std::unique_ptr<transport> stream;
+  ASSERT_FALSE(run([&]() -> asio::awaitable<std::error_code> {
+    co_return co_await connector.open(tailnet_target(peers_.nginx.http_port()), steady_clock::now() + 5s,
+                                      stream);
+  }()));
+  EXPECT_TRUE(connector.listener_up());
+}
+
+TEST_F(Socks5, ASuccessfulConnectOutsideTheTailnetProvesNothing) {
+  // Before it is Running tailscaled dials such addresses over the host's network: they succeed while
+  // every tailnet target still answers 0x01, which must stay "not ready yet".
+  fake_socks5_server listener(io_, 0);
   auto config = config_via(test::loopback_ipv4, listener.port());
   tls_client_context tls_context(config.tls);
   upstream_connector connector(config, tls_context);
@@ -290,7 +310,7 @@ TEST_F(Socks5, GeneralFailureAfterASuccessfulConnectIsFinal) {
     co_return co_await connector.open(http_target(peers_.nginx.http_port()), steady_clock::now() + 5s,
                                       stream);
   }()));
-  EXPECT_TRUE(connector.listener_up());
+  EXPECT_FALSE(connector.listener_up());
 }
 
 TEST_F(Socks5, WhatOneConnectorLearnsHoldsForEveryConnectorSharingItsReadiness) {
@@ -309,7 +329,7 @@ TEST_F(Socks5, WhatOneConnectorLearnsHoldsForEveryConnectorSharingItsReadiness) 
   second.share_readiness(readiness);
   int asked = 0;
   second.set_listener_probe(answering(listener_state::starting, &asked));
-  const auto target = http_target(peers_.nginx.http_port());
+  const auto target = tailnet_target(peers_.nginx.http_port());
   std::unique_ptr<transport> stream;
   ASSERT_FALSE(run([&]() -> asio::awaitable<std::error_code> {
     co_return co_await first.open(target, steady_clock::now() + 5s, stream);

@@ -258,7 +258,10 @@ asio::awaitable<void> serve_socks(std::shared_ptr<fake_socks5_server::state> s, 
     co_await client.async_read_some(asio::buffer(buffer), use_tuple);  // until the client gives up
     co_return;
   }
-  const asio::ip::address_v4 address({buffer[4], buffer[5], buffer[6], buffer[7]});
+  asio::ip::address_v4 address({buffer[4], buffer[5], buffer[6], buffer[7]});
+  // A tailnet address (100.64.0.0/10) stands for a peer on this host: reached on loopback, as a peer's
+  // port would be through the tailnet.
+  if (is_tailnet_address(address.to_string())) address = asio::ip::address_v4::loopback();
   const std::uint16_t port = static_cast<std::uint16_t>(buffer[8] << 8 | buffer[9]);
   auto upstream = std::make_shared<tcp::socket>(client.get_executor());
   if (auto [ec] = co_await upstream->async_connect({address, port}, use_tuple); ec) {

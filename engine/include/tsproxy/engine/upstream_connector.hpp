@@ -6,8 +6,9 @@
 // still starting, and once it is up for every target it cannot dial (refused port, offline machine,
 // unknown name). So a 0x01 is retried with jittered backoff (within the deadline) only while the
 // listener may still be starting:
-//  - once any CONNECT through it has succeeded, the listener is up and 0x01 is final
-//    (socks5_target_unreachable);
+//  - once a CONNECT to a tailnet address (or a name, which MagicDNS resolves) has succeeded, the
+//    listener is up and 0x01 is final (socks5_target_unreachable); a CONNECT to any other address proves
+//    nothing, since tailscaled dials those over the host's network before Tailscale is up;
 //  - otherwise a readiness probe, when one is set (the runtime asks tailscaled's LocalAPI), decides:
 //    starting -> retry; up -> the listener is up from now on, and one more attempt decides (that 0x01
 //    may predate the change); unknown -> the window rule;
@@ -55,7 +56,8 @@ class dial_policy {
   virtual std::error_code check_bound(const std::string& dial_host, const asio::ip::address& bound) const = 0;
 };
 
-// Whether the SOCKS5 listener has proven itself up: a CONNECT through it succeeded, or the probe said so.
+// Whether the SOCKS5 listener has proven itself up: a CONNECT into the tailnet through it succeeded, or
+// the probe said so.
 class listener_readiness {
  public:
   bool up() const noexcept { return up_.load(std::memory_order_relaxed); }

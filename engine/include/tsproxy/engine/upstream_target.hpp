@@ -21,4 +21,9 @@ struct upstream_target {
 // True when `host` is an IPv4 or IPv6 literal (no brackets).
 bool is_ip_literal(const std::string& host) noexcept;
 
+// True when `host` is an address Tailscale assigns to tailnet nodes: 100.64.0.0/10 (CGNAT) or
+// fd7a:115c:a1e0::/48 (tailscale/tailscale net/tsaddr). tailscaled dials these over the tailnet and
+// everything else, before it is Running, over the host's own network.
+bool is_tailnet_address(const std::string& host) noexcept;
+
 }  // namespace tsproxy
