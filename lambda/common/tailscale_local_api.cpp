@@ -87,6 +87,17 @@ std::optional<tailscale_status> parse_tailscale_status(std::string_view json) {
         if (item.get_string().get(message)) break;
         if (out.health.size() < max_health_messages) out.health.emplace_back(message);
       }
+    } else if (key == "ExitNodeStatus") {
+      simdjson::ondemand::object exit_node;
+      if (field.value().get_object().get(exit_node)) continue;  // absent or null without one
+      simdjson::ondemand::array prefixes;
+      if (exit_node["TailscaleIPs"].get_array().get(prefixes)) continue;
+      for (auto item : prefixes) {
+        std::string_view prefix;
+        if (item.get_string().get(prefix)) break;
+        out.exit_node_ip = prefix.substr(0, prefix.find('/'));
+        break;
+      }
     }
   }
   if (!have_state) return std::nullopt;

@@ -25,6 +25,10 @@ struct tailscale_status {
   // NoState, InUseOtherUser, NeedsLogin, NeedsMachineAuth, Stopped, Starting, Running (or a newer one).
   std::string backend_state;
   std::vector<std::string> health;  // tailscaled's current health warnings, readable sentences
+  // The first Tailscale IP of the exit node in use (ExitNodeStatus.TailscaleIPs, without the "/32"):
+  // present once the exit node the prefs name is in the netmap, with or without peers in the status
+  // (tailscale/tailscale@v1.102.3 ipn/ipnlocal/local.go:1489-1501). Empty when there is none.
+  std::string exit_node_ip;
 };
 
 inline constexpr std::size_t tailscale_status_padding = 64;  // simdjson::SIMDJSON_PADDING

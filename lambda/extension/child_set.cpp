@@ -2,6 +2,8 @@
 
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "tsproxy/engine/spawn.hpp"
 
 namespace tsproxy::extension {
@@ -11,10 +13,22 @@ child_set::child_set(asio::io_context& io, std::vector<std::string> env)
       env_(std::move(env)),
       supervisor_(io, [this](const lambda::child_info&) { changed_.notify_all(); }) {}
 
-pid_t child_set::start(std::string source, const command_line& argv, std::error_code& ec,
-                       std::string secret) {
+pid_t child_set::start(std::string source, const command_line& argv, std::error_code& ec, std::string secret,
+                       const std::vector<std::string>& extra_env) {
   int output_fd = -1;
-  const pid_t pid = supervisor_.spawn(source, argv, env_, ec, &output_fd);
+  std::vector<std::string> env;
+  if (!extra_env.empty()) {
+    env.reserve(env_.size() + extra_env.size());
+    for (const auto& entry : env_) {
+      const std::string_view name = std::string_view(entry).substr(0, entry.find('='));
+      const bool replaced = std::any_of(extra_env.begin(), extra_env.end(), [&](const std::string& extra) {
+        return std::string_view(extra).substr(0, extra.find('=')) == name;
+      });
+      if (!replaced) env.push_back(entry);
+    }
+    env.insert(env.end(), extra_env.begin(), extra_env.end());
+  }
+  const pid_t pid = supervisor_.spawn(source, argv, extra_env.empty() ? env_ : env, ec, &output_fd);
   if (ec) return -1;
   auto output =
       std::make_unique<child_output>(io_.get_executor(), output_fd, std::move(source), std::move(secret));

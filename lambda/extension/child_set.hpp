@@ -36,8 +36,10 @@ class child_set {
   // `env` is every child's environment (the extension's own).
   child_set(asio::io_context& io, std::vector<std::string> env);
 
-  // Starts `argv`; its output is logged with "from": `source`, with `secret` redacted.
-  pid_t start(std::string source, const command_line& argv, std::error_code& ec, std::string secret = {});
+  // Starts `argv`; its output is logged with "from": `source`, with `secret` redacted. `extra_env`
+  // (NAME=value) replaces or adds to the shared environment for this child only.
+  pid_t start(std::string source, const command_line& argv, std::error_code& ec, std::string secret = {},
+              const std::vector<std::string>& extra_env = {});
 
   bool exited(pid_t pid) const;
   int exit_code(pid_t pid) const;  // valid once exited()

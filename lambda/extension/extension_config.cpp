@@ -132,6 +132,8 @@ std::optional<extension_config> load_extension_config(const env_lookup& env, std
   }
   r.string_value(env_names::state, c.state);
   r.string_value(env_names::state_dir, c.state_dir);
+  r.string_value(env_names::logs_dir, c.logs_dir);
+  if (c.logs_dir.empty()) c.logs_dir = c.state_dir;
   r.milliseconds_value(env_names::ready_timeout, c.ready_timeout);
   r.bool_value(env_names::wait_ready, c.wait_ready);
   r.bool_value(env_names::logout, c.logout_on_shutdown);

@@ -34,6 +34,7 @@ inline constexpr const char* tailscale_path = "TSPROXY_TAILSCALE_PATH";
 inline constexpr const char* socket_path = "TSPROXY_TAILSCALE_SOCKET";
 inline constexpr const char* state = "TSPROXY_TAILSCALE_STATE";
 inline constexpr const char* state_dir = "TSPROXY_TAILSCALE_STATE_DIR";
+inline constexpr const char* logs_dir = "TS_LOGS_DIR";  // tailscaled's own variable
 inline constexpr const char* ready_timeout = "TSPROXY_TAILSCALE_READY_TIMEOUT_MS";
 inline constexpr const char* wait_ready = "TSPROXY_TAILSCALE_WAIT_READY";
 inline constexpr const char* logout = "TSPROXY_TAILSCALE_LOGOUT";
@@ -67,6 +68,11 @@ struct extension_config {
   // and at once on logout. An execution environment's /tmp dies with it, so no state could be reused.
   std::string state = "mem:";                // TSPROXY_TAILSCALE_STATE
   std::string state_dir = "/tmp/tailscale";  // TSPROXY_TAILSCALE_STATE_DIR: tailscaled's writable folder
+  // TS_LOGS_DIR, tailscaled's own variable; empty: state_dir. tailscaled never puts its logs under
+  // --statedir: without TS_LOGS_DIR naming an existing folder it tries $STATE_DIRECTORY, /var/lib/tailscale,
+  // the user's cache folder, the working directory (tailscale/tailscale@v1.102.3 logpolicy/logpolicy.go:
+  // 210-286), all read-only or missing in Lambda, where only /tmp is writable. The extension creates it.
+  std::string logs_dir;
 
   // When init ends and how long Tailscale may take (Lambda bounds the whole init phase to 10 s).
   std::chrono::milliseconds ready_timeout{9000};  // TSPROXY_TAILSCALE_READY_TIMEOUT_MS, from the start

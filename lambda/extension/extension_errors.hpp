@@ -16,6 +16,9 @@ inline constexpr std::string_view secret_access_denied = "Extension.SecretAccess
 inline constexpr std::string_view secret_unavailable = "Extension.SecretUnavailable";
 // The secret holds nothing usable as a Tailscale key (see tailscale_secret.hpp for the forms).
 inline constexpr std::string_view secret_invalid = "Extension.SecretInvalid";
+// The secret is an OAuth client secret whose attributes (after "?") `tailscale up` would refuse: an
+// unknown one, a boolean that is not one, a bad %-escape; the message gives the CLI's own words.
+inline constexpr std::string_view invalid_oauth_secret = "Extension.InvalidOAuthSecret";
 // tailscaled could not be executed, exited, or its LocalAPI never answered.
 inline constexpr std::string_view tailscaled_failed_to_start = "Extension.TailscaledFailedToStart";
 // `tailscale up` failed: the key was refused (invalid, expired, used up) or the login failed.

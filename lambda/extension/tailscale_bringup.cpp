@@ -1,10 +1,14 @@
 #include "extension/tailscale_bringup.hpp"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
+#include <cerrno>
 #include <cstdint>
 #include <memory>
 
@@ -43,6 +47,22 @@ std::string with_output(std::string message, const std::string& output) {
   return message;
 }
 
+// mkdir -p with 0700 for each folder it creates (as tailscaled's paths.MkStateDir does for its state
+// folder: tailscale/tailscale@v1.102.3 paths/paths.go:108-113); an existing folder is left as it is.
+std::error_code make_private_dir(const std::string& path) {
+  for (std::size_t end = path.find('/', 1);; end = path.find('/', end + 1)) {
+    const std::string prefix = path.substr(0, end);
+    if (!prefix.empty() && ::mkdir(prefix.c_str(), 0700) != 0 && errno != EEXIST)
+      return {errno, std::generic_category()};
+    if (end == std::string::npos) break;
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {errno, std::generic_category()};
+  if (!S_ISDIR(st.st_mode)) return std::make_error_code(std::errc::not_a_directory);
+  if (::access(path.c_str(), W_OK | X_OK) != 0) return {errno, std::generic_category()};
+  return {};
+}
+
 }  // namespace
 
 tailscale_bringup::tailscale_bringup(asio::io_context& io, const extension_config& config,
@@ -68,8 +88,21 @@ std::optional<bringup_failure> tailscale_bringup::tailscaled_gone(std::string_vi
 
 asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::run(time_point deadline) {
   using namespace asio::experimental::awaitable_operators;
+  // tailscaled's folders exist before it starts: it creates neither --statedir with in-memory state (only a
+  // state file's folder: ipn/store/stores.go:158-162) nor its logs folder, whose TS_LOGS_DIR it ignores
+  // unless it is a directory (logpolicy/logpolicy.go:211-216).
+  for (const auto& [variable, dir] : {std::pair{env_names::state_dir, &config_.state_dir},
+                                      std::pair{env_names::logs_dir, &config_.logs_dir}}) {
+    if (dir->empty()) continue;
+    if (const auto ec = make_private_dir(*dir)) {
+      co_return bringup_failure{
+          error_types::invalid_configuration,
+          std::string(variable) + "='" + *dir + "' is not a writable folder: " + ec.message()};
+    }
+  }
   std::error_code ec;
-  tailscaled_ = children_.start("tailscaled", tailscaled_command(config_), ec);
+  tailscaled_ =
+      children_.start("tailscaled", tailscaled_command(config_), ec, {}, tailscaled_environment(config_));
   if (ec) {
     co_return bringup_failure{error_types::tailscaled_failed_to_start,
                               "cannot start " + config_.tailscaled_path + ": " + ec.message()};
@@ -84,9 +117,15 @@ asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::run(time_poin
   if (local_api) co_return local_api;
 
   std::string why;
-  const auto credential = parse_tailscale_secret(key.secret, why);
+  secret_problem problem = secret_problem::form;
+  const auto credential = parse_tailscale_secret(key.secret, why, &problem);
+  if (!credential && problem == secret_problem::oauth_attributes) {
+    co_return bringup_failure{
+        error_types::invalid_oauth_secret,
+        "the OAuth client secret " + key_origin() + " has attributes tailscale up refuses: " + why};
+  }
   if (!credential)
-    co_return bringup_failure{error_types::secret_invalid, "the secret " + config_.secret_id + ": " + why};
+    co_return bringup_failure{error_types::secret_invalid, "the secret " + key_origin() + ": " + why};
   if (credential->kind == credential_kind::oauth_client_secret && config_.advertise_tags.empty()) {
     co_return bringup_failure{error_types::invalid_configuration,
                               std::string("the secret is an OAuth client secret, which needs ") +
@@ -98,6 +137,10 @@ asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::run(time_poin
   if (auto failure = co_await log_in(*credential, raw_key, deadline)) co_return failure;
   if (auto failure = co_await check_exit_node(deadline)) co_return failure;
   co_return std::nullopt;
+}
+
+std::string tailscale_bringup::key_origin() const {
+  return config_.secret_id.empty() ? "in " + config_.auth_key_file : config_.secret_id;
 }
 
 asio::awaitable<key_fetch_result> tailscale_bringup::fetch_key(time_point deadline) {
@@ -255,6 +298,18 @@ std::optional<bringup_failure> tailscale_bringup::exit_node_unreachable(std::str
   return std::nullopt;
 }
 
+asio::awaitable<std::string> tailscale_bringup::exit_node_address(time_point until) {
+  // The exit node tailscaled took, as its status names it once the node is in the netmap
+  // (tailscale/tailscale@v1.102.3 ipn/ipnlocal/local.go:1489-1501). Until then TS_EXIT_NODE goes to `ping`
+  // as written: an IP, which `ping` takes as it is (cmd/tailscale/cli/ping.go:197-199), and which tailscaled
+  // does not show as its exit node while no peer has it.
+  lambda::tailscale_status status;
+  if (!co_await lambda::query_tailscale_status(io_.get_executor(), config_.socket_path, until, status) &&
+      !status.exit_node_ip.empty())
+    co_return status.exit_node_ip;
+  co_return config_.exit_node;
+}
+
 asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::check_exit_node(time_point deadline) {
   if (config_.exit_node.empty()) co_return std::nullopt;
   if (config_.exit_node.starts_with("auto:")) {
@@ -275,17 +330,20 @@ asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::check_exit_no
   }
   auto pause_for = first_ping_pause;
   std::string last_output;
+  std::string target;
   unsigned attempts = 0;
   while (attempts < config_.exit_node_ping_retries && steady_clock::now() < deadline) {
     ++attempts;
     const auto attempt_start = steady_clock::now();
+    target = co_await exit_node_address(sooner(deadline, attempt_start + probe_timeout));
     const auto ping =
-        co_await children_.run("tailscale ping", ping_command(config_),
+        co_await children_.run("tailscale ping", ping_command(config_, target),
                                sooner(deadline, attempt_start + config_.exit_node_ping_timeout + cli_slack));
     if (ping.succeeded()) {
       timings_.exit_node_checked = elapsed_ms();
       log(log_level::info, "exit node reachable",
           {{"exit_node", config_.exit_node},
+           {"address", target},
            {"attempts", std::int64_t{attempts}},
            {"ms", timings_.exit_node_checked}});
       co_return std::nullopt;
@@ -299,8 +357,9 @@ asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::check_exit_no
     }
   }
   timings_.exit_node_checked = elapsed_ms();
+  const std::string address = target.empty() || target == config_.exit_node ? "" : " (" + target + ")";
   co_return exit_node_unreachable(
-      with_output("exit node " + config_.exit_node + " did not answer " + std::to_string(attempts) +
+      with_output("exit node " + config_.exit_node + address + " did not answer " + std::to_string(attempts) +
                       " ping(s) of " + std::to_string(config_.exit_node_ping_timeout.count()) + " ms",
                   last_output));
 }

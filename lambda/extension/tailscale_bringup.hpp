@@ -6,7 +6,8 @@
 //  2. once its LocalAPI answers, `tailscale up` logs in with the key (read from a private file);
 //  3. the LocalAPI status is polled, at short growing intervals and at once when a child exits, until
 //     BackendState is Running and the SOCKS5 listener accepts a connection;
-//  4. with TS_EXIT_NODE, the exit node is set (by name, once peers are known) and pinged.
+//  4. with TS_EXIT_NODE, the exit node is set (by name, once peers are known) and its address, as
+//     tailscaled's status gives the exit node it selected, is pinged.
 // Every step is bounded by one deadline; a failure says which step failed and why, with the error type
 // an operator acts on (extension_errors.hpp). tailscaled exiting ends the wait at once.
 
@@ -88,6 +89,10 @@ class tailscale_bringup {
                                                          std::string_view raw_key, time_point deadline);
   asio::awaitable<std::optional<bringup_failure>> check_exit_node(time_point deadline);
   asio::awaitable<bool> socks5_accepts(time_point until);
+  // The address to ping for the exit node: the one tailscaled selected (its status), else TS_EXIT_NODE.
+  asio::awaitable<std::string> exit_node_address(time_point until);
+  // Where the key came from, for messages: the secret's id or "in <key file>".
+  std::string key_origin() const;
   // Waits for the next poll (or a child's exit) and grows the interval.
   asio::awaitable<void> pause(std::chrono::milliseconds& interval, time_point deadline);
   std::optional<bringup_failure> tailscaled_gone(std::string_view during) const;

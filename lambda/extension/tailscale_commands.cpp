@@ -31,6 +31,11 @@ command_line tailscaled_command(const extension_config& config) {
           "--statedir=" + config.state_dir};
 }
 
+std::vector<std::string> tailscaled_environment(const extension_config& config) {
+  if (config.logs_dir.empty()) return {};
+  return {std::string(env_names::logs_dir) + "=" + config.logs_dir};
+}
+
 bool exit_node_known_before_login(std::string_view exit_node) {
   return exit_node.starts_with("auto:") || is_ip_literal(std::string(exit_node));
 }
@@ -55,10 +60,10 @@ command_line set_exit_node_command(const extension_config& config) {
   return out;
 }
 
-command_line ping_command(const extension_config& config) {
+command_line ping_command(const extension_config& config, std::string_view target) {
   auto out = cli(config, "ping");
   out.insert(out.end(), {"--tsmp", "--c=1", "--timeout=" + format_go_duration(config.exit_node_ping_timeout),
-                         config.exit_node});
+                         std::string(target)});
   return out;
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <array>
+#include <utility>
+#include <vector>
 
 namespace tsproxy::extension {
 
@@ -24,28 +26,148 @@ bool is_token(std::string_view key) noexcept {
   return !key.empty() && std::all_of(key.begin(), key.end(), [](char c) { return c > ' ' && c < 0x7f; });
 }
 
-// Checks the attributes after "?" and adds the defaults tsproxy wants.
+bool is_hex(char c) noexcept {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int hex_value(char c) noexcept {
+  return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
+}
+
+// Go's %q of `text` (strconv.Quote), byte by byte: what the CLI's messages quote names and values with.
+// (Go would print valid non-ASCII UTF-8 as it is; here it is \x-escaped.)
+std::string go_quote(std::string_view text) {
+  static constexpr char hex[] = "0123456789abcdef";
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\a':
+        out += "\\a";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\v':
+        out += "\\v";
+        break;
+      default:
+        if (u < 0x20 || u >= 0x7f) {
+          out += "\\x";
+          out.push_back(hex[u >> 4]);
+          out.push_back(hex[u & 0xf]);
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+  return out;
+}
+
+// url.QueryUnescape (Go 1.19.8 src/net/url/url.go:200-260): %XX and "+" for a space; a "%" not followed by
+// two hex digits is the error `invalid URL escape "%zz"` (at most three bytes from the "%").
+std::optional<std::string> query_unescape(std::string_view text, std::string& error) {
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%') {
+      if (i + 2 >= text.size() || !is_hex(text[i + 1]) || !is_hex(text[i + 2])) {
+        error = "invalid URL escape " + go_quote(text.substr(i, 3));
+        return std::nullopt;
+      }
+      out.push_back(static_cast<char>(hex_value(text[i + 1]) * 16 + hex_value(text[i + 2])));
+      i += 2;
+    } else {
+      out.push_back(text[i] == '+' ? ' ' : text[i]);
+    }
+  }
+  return out;
+}
+
+// url.ParseQuery (Go 1.19.8 src/net/url/url.go:932-961): pieces split at "&", empty ones skipped, a ";" in
+// one an error (the last such wins over an escape error), else the first bad escape; every pair kept.
+using attribute_list = std::vector<std::pair<std::string, std::string>>;
+attribute_list parse_query(std::string_view query, std::string& error) {
+  attribute_list out;
+  error.clear();
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto piece = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+    if (piece.find(';') != std::string_view::npos) {
+      error = "invalid semicolon separator in query";
+      continue;
+    }
+    if (piece.empty()) continue;
+    const auto equals = piece.find('=');
+    std::string escape_error;
+    auto key = query_unescape(piece.substr(0, equals), escape_error);
+    auto value = key && equals != std::string_view::npos
+                     ? query_unescape(piece.substr(equals + 1), escape_error)
+                     : std::optional<std::string>(std::string());
+    if (!key || !value) {
+      if (error.empty()) error = escape_error;
+      continue;
+    }
+    out.emplace_back(std::move(*key), std::move(*value));
+  }
+  return out;
+}
+
+// strconv.ParseBool's spellings.
+bool is_go_bool(std::string_view v) noexcept {
+  for (const std::string_view b :
+       {"1", "t", "T", "TRUE", "true", "True", "0", "f", "F", "FALSE", "false", "False"})
+    if (v == b) return true;
+  return false;
+}
+
+// Checks the attributes after "?" as `tailscale up` will (parseOptionalAttributes:
+// tailscale/tailscale@v1.102.3 feature/oauthkey/oauthkey.go:78-115), then adds the defaults tsproxy wants.
 std::optional<std::string> with_client_secret_attributes(std::string_view secret, std::string& error) {
   const auto question = secret.find('?');
   std::string out(secret);
-  std::string_view query =
+  const std::string_view query =
       question == std::string_view::npos ? std::string_view{} : secret.substr(question + 1);
-  bool has_ephemeral = false;
-  bool has_preauthorized = false;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    const auto name = pair.substr(0, pair.find('='));
+  const auto attributes = parse_query(query, error);
+  if (!error.empty()) return std::nullopt;
+  for (const auto& [name, value] : attributes) {
     if (std::find(client_secret_attributes.begin(), client_secret_attributes.end(), name) ==
         client_secret_attributes.end()) {
-      error = "the OAuth client secret has an unknown attribute \"" + std::string(name.substr(0, 32)) +
-              "\" (known: ephemeral, preauthorized, baseURL)";
+      error = "unknown attribute " + go_quote(name);
       return std::nullopt;
     }
-    has_ephemeral = has_ephemeral || name == "ephemeral";
-    has_preauthorized = has_preauthorized || name == "preauthorized";
+  }
+  // attrs.Get: the first value counts; an empty one means the default.
+  const auto first = [&](std::string_view name) -> const std::string* {
+    for (const auto& [key, value] : attributes)
+      if (key == name) return &value;
+    return nullptr;
+  };
+  for (const std::string_view name : {"ephemeral", "preauthorized"}) {
+    const auto* value = first(name);
+    if (value != nullptr && !value->empty() && !is_go_bool(*value)) {
+      error = "invalid attribute boolean attribute " + std::string(name) + " value " + go_quote(*value);
+      return std::nullopt;
+    }
   }
   char separator = question == std::string_view::npos ? '?' : '&';
   if (question != std::string_view::npos && (out.back() == '&' || out.back() == '?')) separator = '\0';
@@ -54,12 +176,13 @@ std::optional<std::string> with_client_secret_attributes(std::string_view secret
     out.append(attribute);
     separator = '&';
   };
-  if (!has_ephemeral) add("ephemeral=true");
-  if (!has_preauthorized) add("preauthorized=true");
+  if (first("ephemeral") == nullptr) add("ephemeral=true");
+  if (first("preauthorized") == nullptr) add("preauthorized=true");
   return out;
 }
 
-std::optional<tailscale_credential> credential_of(std::string_view key, std::string& error) {
+std::optional<tailscale_credential> credential_of(std::string_view key, std::string& error,
+                                                  secret_problem* problem) {
   if (!is_token(key)) {
     error = "the Tailscale key must be one word of printable ASCII";
     return std::nullopt;
@@ -67,11 +190,15 @@ std::optional<tailscale_credential> credential_of(std::string_view key, std::str
   if (!key.starts_with(client_secret_prefix))
     return tailscale_credential{credential_kind::auth_key, std::string(key)};
   auto value = with_client_secret_attributes(key, error);
-  if (!value) return std::nullopt;
+  if (!value) {
+    if (problem != nullptr) *problem = secret_problem::oauth_attributes;
+    return std::nullopt;
+  }
   return tailscale_credential{credential_kind::oauth_client_secret, std::move(*value)};
 }
 
-std::optional<tailscale_credential> from_json(std::string_view json, std::string& error) {
+std::optional<tailscale_credential> from_json(std::string_view json, std::string& error,
+                                              secret_problem* problem) {
   // The DOM parser validates the whole document (trailing bytes included); a secret is small.
   simdjson::dom::parser parser;
   simdjson::dom::object root;
@@ -90,7 +217,7 @@ std::optional<tailscale_credential> from_json(std::string_view json, std::string
     }
     (field.key == "authKey" ? auth_key : client_secret) = std::string(without_spaces(value));
   }
-  if (auth_key) return credential_of(*auth_key, error);
+  if (auth_key) return credential_of(*auth_key, error, problem);
   if (!client_secret) {
     error = "the secret is a JSON object without \"authKey\" or \"clientSecret\"";
     return std::nullopt;
@@ -99,12 +226,14 @@ std::optional<tailscale_credential> from_json(std::string_view json, std::string
     error = "\"clientSecret\" in the secret must be an OAuth client secret (tskey-client-...)";
     return std::nullopt;
   }
-  return credential_of(*client_secret, error);
+  return credential_of(*client_secret, error, problem);
 }
 
 }  // namespace
 
-std::optional<tailscale_credential> parse_tailscale_secret(std::string_view secret, std::string& error) {
+std::optional<tailscale_credential> parse_tailscale_secret(std::string_view secret, std::string& error,
+                                                           secret_problem* problem) {
+  if (problem != nullptr) *problem = secret_problem::form;
   if (secret.size() > max_secret_bytes) {
     error = "the secret is larger than 64 KiB";
     return std::nullopt;
@@ -114,8 +243,8 @@ std::optional<tailscale_credential> parse_tailscale_secret(std::string_view secr
     error = "the secret is empty";
     return std::nullopt;
   }
-  if (text.front() == '{') return from_json(text, error);
-  return credential_of(text, error);
+  if (text.front() == '{') return from_json(text, error, problem);
+  return credential_of(text, error, problem);
 }
 
 }  // namespace tsproxy::extension

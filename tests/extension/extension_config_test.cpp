@@ -34,12 +34,23 @@ TEST(ExtensionConfig, DefaultsSuitAnEphemeralLambdaNode) {
   EXPECT_EQ(c->socks5_endpoint.port(), 1055);
   EXPECT_EQ(c->state, "mem:");
   EXPECT_EQ(c->state_dir, "/tmp/tailscale");
+  EXPECT_EQ(c->logs_dir, "/tmp/tailscale") << "tailscaled's logs under /tmp, the only writable folder";
   EXPECT_EQ(c->ready_timeout, std::chrono::milliseconds(9000));
   EXPECT_TRUE(c->wait_ready);
   EXPECT_TRUE(c->logout_on_shutdown);
   EXPECT_EQ(c->exit_node_ping_timeout, std::chrono::milliseconds(2000)) << "the Node.js extension's default";
   EXPECT_EQ(c->exit_node_ping_retries, 10u) << "the Node.js extension's default";
   EXPECT_FALSE(c->exit_node_required);
+}
+
+TEST(ExtensionConfig, TheLogsFolderFollowsTheStateFolderUnlessTsLogsDirNamesOne) {
+  std::string error;
+  auto c = load({{"TS_SECRET_API_KEY", "k"}, {"TSPROXY_TAILSCALE_STATE_DIR", "/tmp/ts-state"}}, error);
+  ASSERT_TRUE(c) << error;
+  EXPECT_EQ(c->logs_dir, "/tmp/ts-state");
+  c = load({{"TS_SECRET_API_KEY", "k"}, {"TS_LOGS_DIR", "/tmp/ts-logs"}}, error);
+  ASSERT_TRUE(c) << error;
+  EXPECT_EQ(c->logs_dir, "/tmp/ts-logs");
 }
 
 TEST(ExtensionConfig, TheNodeExtensionsVariables) {

@@ -21,6 +21,14 @@ TEST(TailscaleCommands, TailscaledInUserspaceWithItsListenerSocketAndMemoryState
                     "--socket=/tmp/tailscale.sock", "--state=mem:", "--statedir=/tmp/tailscale"}));
 }
 
+TEST(TailscaleCommands, TailscaledLogsToTheLogsFolderItIsGiven) {
+  auto c = config();
+  c.logs_dir = "/tmp/tailscale";
+  EXPECT_EQ(tailscaled_environment(c), (std::vector<std::string>{"TS_LOGS_DIR=/tmp/tailscale"}));
+  c.logs_dir.clear();
+  EXPECT_TRUE(tailscaled_environment(c).empty());
+}
+
 TEST(TailscaleCommands, UpReadsTheKeyFromAFileAndCarriesTheSettings) {
   auto c = config();
   EXPECT_EQ(up_command(c, "/tmp/k/auth-key"),
@@ -54,12 +62,13 @@ TEST(TailscaleCommands, AnExitNodeNameWaitsForSetOnceThePeersAreKnown) {
                           "--exit-node-allow-lan-access"}));
 }
 
-TEST(TailscaleCommands, OnePingThroughWireGuardAndLogout) {
+TEST(TailscaleCommands, OnePingThroughWireGuardOfTheAddressTailscaledTookAndLogout) {
   auto c = config();
-  c.exit_node = "100.64.0.7";
+  c.exit_node = "exit-1.tailnet.ts.net";
   c.exit_node_ping_timeout = std::chrono::milliseconds(1500);
-  EXPECT_EQ(ping_command(c), (command_line{"/opt/bin/tailscale", "--socket=/tmp/tailscale.sock", "ping",
-                                           "--tsmp", "--c=1", "--timeout=1500ms", "100.64.0.7"}));
+  EXPECT_EQ(ping_command(c, "100.64.0.7"),
+            (command_line{"/opt/bin/tailscale", "--socket=/tmp/tailscale.sock", "ping", "--tsmp", "--c=1",
+                          "--timeout=1500ms", "100.64.0.7"}));
   EXPECT_EQ(logout_command(c),
             (command_line{"/opt/bin/tailscale", "--socket=/tmp/tailscale.sock", "logout"}));
 }

@@ -47,7 +47,12 @@ As tailscaled (the extension starts it through a launcher named tailscaled, with
     TSPROXY_STANDIN_EXIT_AT_START=N   print an error and exit with code N at once
     TSPROXY_STANDIN_EXIT_AFTER_LOGIN_MS=N  exit with code 1 N ms after the login started
     TSPROXY_STANDIN_IGNORE_SIGTERM=1  only SIGKILL stops it
-    TSPROXY_STANDIN_PEERS             comma-separated name=ip peers that answer pings
+    TSPROXY_STANDIN_PEERS             comma-separated name=ip peers that answer pings (DNSName
+                                      name.tailnet.ts.net., exit nodes unless named below)
+    TSPROXY_STANDIN_PEER_HOSTNAMES    comma-separated name=hostname: a peer's OS HostName, when not its name
+    TSPROXY_STANDIN_NOT_EXIT_NODES    comma-separated peer names that do not offer to be an exit node
+    TS_LOGS_DIR                       tailscaled's own: its logs folder (see state_and_logs_dirs; events
+                                      statedir and logs_dir record what it found)
 Loopback only.
 """
 
@@ -314,10 +319,94 @@ def status_document():
            "Self": {"HostName": prefs.get("Hostname") or "tsproxy", "Online": running},
            "Health": None if running else ["not in map poll"]}
     if running:
-        doc["Peer"] = {f"nodekey:{i}": {"HostName": name, "DNSName": f"{name}.{TAILNET_DOMAIN}.",
-                                         "TailscaleIPs": [ip], "ExitNodeOption": True, "Online": True}
+        # With a netmap: the tailnet's MagicDNS suffix, and the exit node the prefs name, once it is in the
+        # netmap (tailscaled turns ExitNodeIP into ExitNodeID then, ipn/ipnlocal/local.go:2838-2867), as
+        # ExitNodeStatus, even without peers (local.go:1482, 1489-1501), and ExitNode on its peer (local.go:1603).
+        # A peer's DNSName is "<name>.<suffix>." (ipn/ipnstate/ipnstate.go:239-241); its HostName is the OS's.
+        doc["MagicDNSSuffix"] = TAILNET_DOMAIN
+        hostnames = dict(e.split("=", 1) for e in os.environ.get("TSPROXY_STANDIN_PEER_HOSTNAMES", "").split(",")
+                         if "=" in e)
+        no_exit = os.environ.get("TSPROXY_STANDIN_NOT_EXIT_NODES", "").split(",")
+        exit_ip = prefs.get("ExitNodeIP")
+        doc["Peer"] = {f"nodekey:{i}": {"HostName": hostnames.get(name, name), "DNSName": f"{name}.{TAILNET_DOMAIN}.",
+                                         "TailscaleIPs": [ip], "ExitNode": ip == exit_ip,
+                                         "ExitNodeOption": name not in no_exit, "Online": True}
                        for i, (name, ip) in enumerate(peers().items())}
+        for i, (name, ip) in enumerate(peers().items()):
+            if ip == exit_ip:
+                doc["ExitNodeStatus"] = {"ID": f"n{i}CNTRL", "Online": True, "TailscaleIPs": [f"{ip}/32"]}
     return doc
+
+
+def state_and_logs_dirs(args):
+    """Where tailscaled keeps its state and its logs. The state store creates its file's folder with 0700
+    (store.New -> NewFileStore -> paths.MkStateDir: tailscale/tailscale@v1.102.3 ipn/store/stores.go:158-162,
+    paths/paths.go:108-113), the file being --state, else <statedir>/tailscaled.state
+    (cmd/tailscaled/tailscaled.go:369-376); an in-memory store ("mem:") creates nothing, nor does --statedir
+    alone. A store that cannot be created leaves tailscaled running on memory with a health warning
+    (tailscaled.go:694-706). The logs folder is logpolicy.LogsDir (logpolicy/logpolicy.go:210-286), never
+    --statedir: $TS_LOGS_DIR if it is a directory, $STATE_DIRECTORY, the system state folder if it can be
+    made, the user cache dir (unchecked), the working directory unless /, a new temporary folder. tailscaled
+    writes tailscaled.log.conf there; on a read-only one it only logs why (logpolicy.go:624-634) and keeps
+    running. Nothing outside $TS_LOGS_DIR is written here: the other candidates are recorded, not made."""
+    state = args.state or (os.path.join(args.statedir, "tailscaled.state") if args.statedir else "")
+    if state and ":" not in state.split("/")[0]:  # a file, not a store scheme like mem: or kube:
+        try:
+            os.makedirs(os.path.dirname(state), mode=0o700, exist_ok=True)
+        except OSError as e:
+            print(f"store.New failed: creating state directory: {e}; starting with in-memory store with a "
+                  "health warning", flush=True)
+    if args.statedir:
+        exists = os.path.isdir(args.statedir)
+        record("statedir", path=args.statedir, exists=exists,
+               mode=f"{os.stat(args.statedir).st_mode & 0o777:04o}" if exists else None,
+               writable=exists and os.access(args.statedir, os.W_OK | os.X_OK))
+    logs, source = os.environ.get("TS_LOGS_DIR", ""), "TS_LOGS_DIR"
+    if not (logs and os.path.isdir(logs)):
+        logs, source = os.environ.get("STATE_DIRECTORY", ""), "STATE_DIRECTORY"
+    if not logs:
+        logs, source = state_file_dir(), "system state directory"
+    if not logs:
+        cache = os.environ.get("XDG_CACHE_HOME") or (os.environ["HOME"] + "/.cache" if os.environ.get("HOME") else "")
+        logs, source = (os.path.join(cache, "Tailscale"), "UserCacheDir") if cache else ("", "")
+    if not logs and os.getcwd() != "/":
+        logs, source = os.getcwd(), "current directory"
+    if not logs:
+        logs, source = os.path.join(os.environ.get("TMPDIR") or "/tmp", "tailscaled-log-*"), "temp directory"
+    conf = os.path.join(logs, "tailscaled.log.conf")
+    warning = None
+    if source == "TS_LOGS_DIR":
+        try:
+            with open(conf, "w") as f:
+                f.write(json.dumps({"Collection": "tailnode.log.tailscale.io", "PrivateID": "0" * 64}))
+        except OSError as e:
+            warning = f"logpolicy.Config.Save for {conf}: {e}"
+    elif not (os.path.isdir(logs) and os.access(logs, os.W_OK | os.X_OK)):
+        warning = f"logpolicy.Config.Save for {conf}: open {conf}: no such file or directory or not writable"
+    if warning:
+        print(warning, flush=True)
+    record("logs_dir", dir=logs, source=source, writable=warning is None, warning=warning)
+
+
+def state_file_dir():
+    """The folder of paths.DefaultTailscaledStateFile() on Linux, if MkdirAll could make it:
+    tailscale/tailscale@v1.102.3 paths/paths_unix.go:23-65, logpolicy/logpolicy.go:253-260."""
+    path = "/var/lib/tailscale/tailscaled.state"
+    try_path = path
+    for _ in range(3):
+        if os.access(try_path, os.R_OK | os.W_OK):
+            break
+        try_path = os.path.dirname(try_path)
+    else:
+        if os.getuid() == 0:
+            return ""
+        data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.environ.get("HOME", ""), ".local/share")
+        path = os.path.join(data, "tailscale", "tailscaled.state")
+    folder = os.path.dirname(path)
+    existing = folder
+    while existing and not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    return folder if existing and os.access(existing, os.W_OK | os.X_OK) else ""
 
 
 def valid_key(key):
@@ -533,6 +622,7 @@ def run_as_tailscaled(args):
     # sigwait: a handler runs only in the main thread, and a signal the kernel gives to another thread
     # would leave the main thread asleep in pause().
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
+    state_and_logs_dirs(args)
     set_state("NoState")
     _socks_address = args.socks5_server
     if env_ms("TSPROXY_STANDIN_SOCKS5_DELAY_MS", -1) < 0:

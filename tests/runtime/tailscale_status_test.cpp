@@ -51,5 +51,26 @@ TEST(TailscaleStatus, TheStateAndHealthMessagesSayWhyTheNodeIsNotUp) {
   EXPECT_TRUE(running->health.empty());
 }
 
+TEST(TailscaleStatus, TheExitNodeInUseIsTheFirstAddressOfExitNodeStatus) {
+  std::string json =
+      "{\n\t\"BackendState\": \"Running\",\n\t\"ExitNodeStatus\": {\n\t\t\"ID\": "
+      "\"nX1CNTRL\",\n\t\t\"Online\": "
+      "true,\n\t\t\"TailscaleIPs\": "
+      "[\n\t\t\t\"100.64.0.2/32\",\n\t\t\t\"fd7a:115c:a1e0::2/128\"\n\t\t]\n\t}\n}\n";
+  json.reserve(json.size() + tailscale_status_padding);
+  const auto status = parse_tailscale_status(json);
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->exit_node_ip, "100.64.0.2");
+  for (std::string none :
+       {std::string(R"({"BackendState":"Running"})"),
+        std::string(R"({"BackendState":"Running","ExitNodeStatus":null})"),
+        std::string(R"({"ExitNodeStatus":{"TailscaleIPs":[]},"BackendState":"Running"})")}) {
+    none.reserve(none.size() + tailscale_status_padding);
+    const auto without = parse_tailscale_status(none);
+    ASSERT_TRUE(without) << none;
+    EXPECT_EQ(without->exit_node_ip, "") << none;
+  }
+}
+
 }  // namespace
 }  // namespace tsproxy::lambda

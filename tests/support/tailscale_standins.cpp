@@ -59,6 +59,10 @@ env_vars tailscale_standins::env() const {
     env.emplace_back("TSPROXY_STANDIN_EXIT_AFTER_LOGIN_MS", std::to_string(options_.exit_after_login_ms));
   if (options_.ignore_sigterm) env.emplace_back("TSPROXY_STANDIN_IGNORE_SIGTERM", "1");
   if (!options_.peers.empty()) env.emplace_back("TSPROXY_STANDIN_PEERS", options_.peers);
+  if (!options_.peer_hostnames.empty())
+    env.emplace_back("TSPROXY_STANDIN_PEER_HOSTNAMES", options_.peer_hostnames);
+  if (!options_.not_exit_nodes.empty())
+    env.emplace_back("TSPROXY_STANDIN_NOT_EXIT_NODES", options_.not_exit_nodes);
   return env;
 }
 

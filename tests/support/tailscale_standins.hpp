@@ -30,7 +30,9 @@ struct tailscale_standin_options {
   int exit_at_start = 0;         // exit code at start (0: none)
   int exit_after_login_ms = -1;  // exit that long after the login started
   bool ignore_sigterm = false;
-  std::string peers;  // name=ip,... that answer pings
+  std::string peers;           // name=ip,... that answer pings
+  std::string peer_hostnames;  // name=hostname,...: a peer's OS HostName where it is not its name
+  std::string not_exit_nodes;  // name,...: peers that do not offer to be an exit node
 };
 
 class tailscale_standins {
