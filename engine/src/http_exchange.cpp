@@ -103,9 +103,10 @@ class http_exchange {
     head.reserve(512);
     append_request_head(head, request_, connection_.target);
     const bool watched = request_.body.size() > watched_write_bytes;
-    const bool expect =
-        watched && request_.body.size() > expect_continue_bytes && !has_header(request_.headers, "expect");
-    if (expect) head.insert(head.size() - 2, "Expect: 100-continue\r\n");  // before the empty line
+    // A caller's own Expect is kept (one is enough); the body waits for the answer to it all the same.
+    const bool expect = watched && request_.body.size() > expect_continue_bytes;
+    if (expect && !has_header(request_.headers, "expect"))
+      head.insert(head.size() - 2, "Expect: 100-continue\r\n");  // before the empty line
     // A chunked request carries its whole body as one chunk, then the last chunk.
     std::string chunk_header;
     if (request_.chunked && !request_.body.empty()) append_chunk_header(chunk_header, request_.body.size());
