@@ -35,6 +35,7 @@ void http_parser::reset() noexcept {
   no_body_expected_ = false;
   keep_alive_ = false;
   started_ = false;
+  interim_responses_ = 0;
   scan_from_ = 0;
   content_length_ = 0;
   remaining_ = 0;
@@ -130,6 +131,7 @@ http_parser::step http_parser::parse_head(std::string_view input, std::error_cod
         return {consumed, event::need_more, {}};
       }
       response_ = {};
+      ++interim_responses_;
       continue;
     }
     if ((ec = decide_framing())) return {consumed, event::need_more, {}};

@@ -50,8 +50,10 @@ asio::awaitable<std::error_code> http_reader::fill(phase_bound bound) {
 asio::awaitable<std::error_code> http_reader::next_event(http_parser::step& step, phase_bound bound) {
   for (;;) {
     std::error_code ec;
+    const auto interim_before = parser_.interim_responses();
     step = parser_.parse(buffered(), ec);
     if (ec) co_return ec;
+    if (on_interim_ && parser_.interim_responses() != interim_before) on_interim_();
     // A body piece is a view into the buffer: it is consumed on the next call, once the caller is done.
     if (step.what == http_parser::event::body)
       piece_bytes_ = step.consumed;

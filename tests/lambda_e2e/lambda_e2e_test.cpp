@@ -212,6 +212,26 @@ TEST_F(LambdaE2e, ATargetsEarlyAnswerToALargePostReachesTheCaller) {
   }
 }
 
+TEST_F(LambdaE2e, ATargetsEarlyAnswerToA2MbPostThroughMicrosocksReachesTheCaller) {
+  // microsocks stops relaying as soon as a write to the target fails and resets our side with the body
+  // unread: the answer reaches the caller only because tsproxy reads it while it is still writing.
+  local_stack stack(socks_address());
+  temp_dir dir;
+  const auto body_file = dir / "body";
+  write_file(body_file, std::string(2 << 20, 'x'));
+  auto args = to_python({"-X", "POST", "-H", "Content-Type: application/octet-stream", "--data-binary",
+                         "@" + body_file.string()});
+  for (const std::string close : {"reset", "unread"}) {
+    for (int i = 0; i < 3; ++i) {
+      const auto r = stack.request("/early-answer?code=413&close=" + close, args);
+      EXPECT_EQ(r.status, 413) << close << " try " << i << ": " << r.body;
+      EXPECT_EQ(r.body, "too large") << close << " try " << i;
+      EXPECT_TRUE(r.header("ts-error-name").empty()) << close << " try " << i;
+    }
+  }
+  EXPECT_EQ(stack.request("/small", to_nginx()).status, 200);
+}
+
 // Sends `requests` on one connection to the Function URL and reads until it closes.
 std::string exchange_on_one_connection(const local_stack& stack, const std::string& requests) {
   const auto port = static_cast<std::uint16_t>(std::stoi(stack.url().substr(stack.url().rfind(':') + 1)));

@@ -38,7 +38,11 @@ Endpoints (HEAD gets the same head with no body; unknown paths get 404):
   /big?n=N                   N bytes (pattern as /bytes) written 64 KiB at a time, Content-Length.
   /big-chunked?n=N           the same in 64 KiB chunks.
   /early-answer?code=C       status C (default 413) "too large" with Connection: close, sent after reading
-                             only the head; then the connection is reset with the body unread.
+                             only the head; then the connection is reset with the body unread
+                             (SO_LINGER 0). With close=unread: once the 413 has reached the peer's kernel and
+                             body bytes lie unread, a plain close(), which the kernel turns into a reset.
+                             With keep=1: no Connection: close; the connection is then held with the body
+                             unread (as /ignore-body) until the client closes it.
   /smuggle?shape=S           a canned response with doubtful framing (SMUGGLE_SHAPES below), then close
                              unless the shape says keep-alive.
   /idle-then?key=K&do=D      200 "idle K" with keep-alive; then, once K is released (/__release), while the
@@ -609,10 +613,25 @@ def h_early_answer(conn, req):
     # Like a server refusing a body too large: answer from the head, then close with the body unread,
     # so the client's kernel gets a reset while it is still sending.
     code = req.int_param("code", 413)
-    conn.send(head_bytes(code, [("Content-Type", "text/plain"), ("Content-Length", "9")], keep_alive=False)
+    keep = req.query.get("keep") == "1"
+    conn.send(head_bytes(code, [("Content-Type", "text/plain"), ("Content-Length", "9")], keep_alive=keep)
               + b"too large")
-    reset(conn.sock)
+    if keep:
+        return h_ignore_body(conn, req)
+    if req.query.get("close") == "unread":
+        # A plain close() as most servers do: Linux answers it with a reset rather than a FIN when received
+        # bytes lie unread (tcp_close's data_was_unread, net/ipv4/tcp.c), and discards what is still unsent.
+        wait_until_sent(conn.sock)
+        wait_until_readable(conn.sock)
+        conn.sock.close()
+    else:
+        reset(conn.sock)
     raise ClientGone()
+
+
+def wait_until_readable(sock, bound_s=5):
+    """Waits (bounded) until bytes the peer sent lie unread in the socket."""
+    select.select([sock], [], [], bound_s)
 
 
 def h_hold(conn, req):

@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
 #include <asio/ssl/error.hpp>
+#include <optional>
+#include <ostream>
+#include <string>
 
 #include "integration_support.hpp"
 
@@ -397,29 +401,89 @@ TEST_F(Tls, Tls13SessionIsResumedOnAFreshConnection) {
   EXPECT_GE(client.stats().tls_resumptions, 1u) << "no TLS 1.3 handshake resumed a cached session";
 }
 
-// The target reads only the head, answers 413 with Connection: close and resets the connection with the
-// body unread: the write fails, and the answer that already arrived is what the caller gets. The relay is
-// the tailscaled stand-in, which (like tailscaled's two copy loops) forwards what the target sent before
-// its reset; microsocks and dante drop it, so through them the caller sees the reset.
-TEST(EarlyAnswer, AnEarlyAnswerToALargePostReachesTheCaller) {
-  asio::io_context io(1);
-  test::tailscaled_standin tailscale({.state = "Running", .localapi = false});
-  shared_peers& peers = shared_peers::get();
-  upstream_client client(config_via(test::loopback_ipv4, tailscale.port()));
-  // More than the socket buffers on the way hold, so the write must fail.
-  const std::string body = byte_pattern(64 << 20);
-  http_request request;
-  request.method = "POST";
-  request.target = "/early-answer?code=413";
-  request.body = body;
-  const auto r = run_until_done(io, fetch(client, http_target(peers.python.port()), request), 30s);
-  ASSERT_FALSE(r.error) << describe(r.error);
-  EXPECT_EQ(r.response.head.status, 413);
-  EXPECT_EQ(r.response.body, "too large");
-  EXPECT_EQ(client.stats().idle, 0u) << "a connection whose request was cut short is never reused";
-  const auto next = run_until_done(io, get(client, http_target(peers.python.port()), "/bytes?n=10"), 30s);
-  EXPECT_FALSE(next.error) << describe(next.error);
+// --- 5. A target's early answer ------------------------------------------------------------------------
+
+// The target reads only the head of a 2 MB POST, answers 413 "too large" with Connection: close and closes
+// with the body unread, so its kernel resets the connection, and the relay, finding it gone, resets ours:
+// whatever of the answer our kernel holds unread then is dropped. Reading the answer while the body is
+// still being written gets it every time, through every relay. Each try opens a new connection: one whose
+// request was cut short is never reused.
+enum class relay { microsocks, dante, tailscaled_standin };
+
+struct early_case {
+  relay via;
+  std::string close;  // the target's way of closing: "reset" (SO_LINGER 0) or "unread" (a plain close())
+};
+
+void PrintTo(const early_case& c, std::ostream* out) {
+  static constexpr std::array<const char*, 3> relays{"microsocks", "dante", "tailscaled_standin"};
+  *out << relays[static_cast<std::size_t>(c.via)] << ", close=" << c.close;
 }
+
+class EarlyAnswer : public ::testing::TestWithParam<early_case>, protected io_fixture {
+ protected:
+  shared_peers& peers_ = shared_peers::get();
+};
+
+TEST_P(EarlyAnswer, TheTargetsAnswerToA2MbPostReachesTheCallerEveryTime) {
+  std::optional<test::tailscaled_standin> tailscale;
+  engine_config c;
+  switch (GetParam().via) {
+    case relay::microsocks:
+      c = config_via(peers_.microsocks.host(), peers_.microsocks.port());
+      break;
+    case relay::dante:
+      c = config_via(peers_.dante.host(), peers_.dante.port());
+      break;
+    case relay::tailscaled_standin:
+      tailscale.emplace(test::tailscaled_options{.state = "Running", .localapi = false});
+      c = config_via(test::loopback_ipv4, tailscale->port());
+      break;
+  }
+  upstream_client client(c);
+  const std::string body = byte_pattern(2 << 20);
+  const std::string target = "/early-answer?code=413&close=" + GetParam().close;
+  constexpr int tries = 20;
+  int answered = 0;
+  std::string failures;
+  for (int i = 0; i < tries; ++i) {
+    http_request request;
+    request.method = "POST";
+    request.target = target;
+    request.headers = {{"Content-Type", "application/octet-stream"}};
+    request.body = body;
+    const auto r = run(fetch(client, http_target(peers_.python.port()), request), 30s);
+    if (!r.error && r.response.head.status == 413 && r.response.body == "too large" && r.response.complete) {
+      ++answered;
+    } else {
+      failures += "\n  try " + std::to_string(i) + ": " +
+                  (r.error ? describe(r.error) : "status " + std::to_string(r.response.head.status));
+    }
+    EXPECT_FALSE(r.report.reused_connection) << "try " << i;
+    EXPECT_EQ(client.stats().idle, 0u)
+        << "try " << i << ": a connection whose request was cut short was kept";
+  }
+  EXPECT_EQ(answered, tries) << "the 413 reached the caller in " << answered << " of " << tries << failures;
+  EXPECT_EQ(client.stats().opened, static_cast<std::uint64_t>(tries));
+  const auto next = run(get(client, http_target(peers_.python.port()), "/bytes?n=10"), 30s);
+  EXPECT_FALSE(next.error) << describe(next.error);
+  EXPECT_FALSE(next.report.reused_connection);
+}
+
+std::string early_case_name(const ::testing::TestParamInfo<early_case>& info) {
+  static constexpr std::array<const char*, 3> relays{"Microsocks", "Dante", "TailscaledStandin"};
+  return std::string(relays[static_cast<std::size_t>(info.param.via)]) +
+         (info.param.close == "reset" ? "Reset" : "Close");
+}
+
+INSTANTIATE_TEST_SUITE_P(Relays, EarlyAnswer,
+                         ::testing::Values(early_case{relay::microsocks, "reset"},
+                                           early_case{relay::microsocks, "unread"},
+                                           early_case{relay::dante, "reset"},
+                                           early_case{relay::dante, "unread"},
+                                           early_case{relay::tailscaled_standin, "reset"},
+                                           early_case{relay::tailscaled_standin, "unread"}),
+                         early_case_name);
 
 }  // namespace
 }  // namespace tsproxy::integration

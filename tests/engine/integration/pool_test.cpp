@@ -124,6 +124,34 @@ TEST_F(PoolLifecycle, ConnectionCloseResponsesAreNeverReused) {
   EXPECT_EQ(peers_.python.accepted_connections() - accepted_before, 20u);
 }
 
+// The target answers a large POST from its head alone and keeps the connection open (no Connection: close)
+// without reading the body. The answer is relayed, but the rest of the body was never sent, so the
+// connection is out of step: it is closed, and the next request opens a new one.
+TEST_F(PoolLifecycle, AConnectionWhoseRequestWasCutShortByAnEarlyAnswerIsNeverReused) {
+  upstream_client client(config());
+  const std::string body = byte_pattern(2 << 20);
+  const auto accepted_before = peers_.python.accepted_connections();
+  for (int i = 0; i < 20; ++i) {
+    http_request request;
+    request.method = "POST";
+    request.target = "/early-answer?code=413&keep=1";
+    request.body = body;
+    const auto r = run(fetch(client, http_target(peers_.python.port()), request));
+    ASSERT_FALSE(r.error) << "request " << i << ": " << describe(r.error);
+    EXPECT_EQ(r.response.head.status, 413);
+    EXPECT_EQ(r.response.body, "too large");
+    EXPECT_FALSE(r.report.reused_connection) << "request " << i;
+    EXPECT_EQ(client.stats().idle, 0u) << "request " << i;
+  }
+  const auto next = run(get(client, http_target(peers_.python.port()), "/bytes?n=10"));
+  ASSERT_FALSE(next.error) << describe(next.error);
+  EXPECT_FALSE(next.report.reused_connection);
+  const auto stats = client.stats();
+  EXPECT_EQ(stats.hits, 0u);
+  EXPECT_EQ(stats.misses, 21u);
+  EXPECT_EQ(peers_.python.accepted_connections() - accepted_before, 21u);
+}
+
 TEST_F(PoolLifecycle, IdleTimeoutRetiresAConnection) {
   auto c = config();
   c.pool.idle_timeout = 1s;  // long enough that the back-to-back request below is within it on any machine

@@ -202,6 +202,24 @@ TEST(HttpResponseParser, InterimResponsesAreSkipped) {
   EXPECT_TRUE(m.done);
 }
 
+// The exchange sends a body announced with Expect: 100-continue once an interim response was skipped.
+TEST(HttpResponseParser, SkippedInterimResponsesAreCountedUntilReset) {
+  http_parser p(http_parser::kind::response, {});
+  std::error_code ec;
+  const std::string_view interim = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\n\r\n";
+  const auto s = p.parse(interim, ec);
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(s.what, http_parser::event::need_more);
+  EXPECT_EQ(s.consumed, interim.size());
+  EXPECT_EQ(p.interim_responses(), 2u);
+  const auto head = p.parse("HTTP/1.1 413 Payload Too Large\r\nContent-Length: 0\r\n\r\n", ec);
+  ASSERT_FALSE(ec);
+  EXPECT_EQ(head.what, http_parser::event::head);
+  EXPECT_EQ(p.interim_responses(), 2u) << "a final head is not interim";
+  p.reset();
+  EXPECT_EQ(p.interim_responses(), 0u);
+}
+
 TEST(HttpResponseParser, EofAfterOnlyAnInterimResponseIsTruncated) {
   const auto r = parse_response("HTTP/1.1 100 Continue\r\n\r\n");
   EXPECT_EQ(r.error, code(engine_error::http_truncated)) << describe(r);

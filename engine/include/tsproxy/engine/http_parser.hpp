@@ -57,6 +57,8 @@ class http_parser {
   framing body_framing() const noexcept { return framing_; }
   std::uint64_t content_length() const noexcept { return content_length_; }
   bool started() const noexcept { return started_; }
+  // Interim (1xx) responses skipped since the last reset (a 100 Continue answers `Expect: 100-continue`).
+  std::uint32_t interim_responses() const noexcept { return interim_responses_; }
   bool complete() const noexcept { return state_ == state::complete; }
   // Whether the connection may carry another message after this one (valid after `head`).
   bool keep_alive() const noexcept { return keep_alive_; }
@@ -87,6 +89,7 @@ class http_parser {
   bool no_body_expected_ = false;
   bool keep_alive_ = false;
   bool started_ = false;
+  std::uint32_t interim_responses_ = 0;
   std::size_t scan_from_ = 0;  // where to resume searching for the end of the head
   std::uint64_t content_length_ = 0;
   std::uint64_t remaining_ = 0;  // body or chunk bytes still expected

@@ -56,6 +56,10 @@ class http_reader {
   // Reads and drops the rest of the body.
   asio::awaitable<std::error_code> discard_body(phase_bound bound);
 
+  // Called whenever an interim (1xx) response has been read while a head is awaited (the interim itself
+  // is skipped); an empty function turns this off.
+  void on_interim(std::function<void()> handler) { on_interim_ = std::move(handler); }
+
   const http_parser& parser() const noexcept { return parser_; }
   // Bytes received and not yet consumed (after a complete message: the start of the next one).
   std::string_view buffered() const noexcept { return {data_.get() + begin_, end_ - begin_}; }
@@ -76,6 +80,7 @@ class http_reader {
   std::size_t begin_ = 0;  // unconsumed bytes are [begin_, end_)
   std::size_t end_ = 0;
   std::size_t piece_bytes_ = 0;  // buffered bytes of the piece handed out last
+  std::function<void()> on_interim_;
 };
 
 }  // namespace tsproxy
