@@ -64,6 +64,17 @@ TEST(TailscaledLocalApiStandin, AForeignHostOriginOrRefererIsRefused) {
   }
 }
 
+TEST(TailscaledLocalApiStandin, ARequestBeforeTheBackendExistsIsHeldNotRefused) {
+  // ipn/ipnserver/server.go:99-118 and 151-176.
+  const auto started = std::chrono::steady_clock::now();
+  tailscaled_standin tailscale({.backend_delay_ms = 300});
+  const auto answer =
+      ask(tailscale.socket_path(), get("/localapi/v0/status?peers=false", "Host: local-tailscaled.sock\r\n"));
+  EXPECT_EQ(answer.rfind("HTTP/1.1 200", 0), 0u) << answer;
+  EXPECT_GE(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(300))
+      << "answered before the backend existed";
+}
+
 TEST(TailscaledLocalApiStandin, DnsQueryIsGetOnlyAndNamesItsTypeByName) {
   // ipn/localapi/localapi.go:1746-1748 and 1783-1816.
   tailscaled_standin tailscale({.dns = "svc.example=203.0.113.9"});

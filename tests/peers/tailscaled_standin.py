@@ -47,7 +47,9 @@ As tailscaled (the extension starts it through a launcher named tailscaled, with
     TSPROXY_STANDIN_EXIT_AT_START=N   print an error and exit with code N at once
     TSPROXY_STANDIN_EXIT_AFTER_LOGIN_MS=N  exit with code 1 N ms after the login started
     TSPROXY_STANDIN_IGNORE_SIGTERM=1  only SIGKILL stops it
-    TSPROXY_STANDIN_PEERS             comma-separated name=ip peers that answer pings (DNSName
+    TSPROXY_STANDIN_PEERS             comma-separated name=ip peers that answer pings
+    TSPROXY_STANDIN_BACKEND_DELAY_MS  LocalAPI requests are held this long after start, until the
+                                      backend exists (default 0) (DNSName
                                       name.tailnet.ts.net., exit nodes unless named below)
     TSPROXY_STANDIN_PEER_HOSTNAMES    comma-separated name=hostname: a peer's OS HostName, when not its name
     TSPROXY_STANDIN_NOT_EXIT_NODES    comma-separated peer names that do not offer to be an exit node
@@ -82,6 +84,7 @@ _stats = {"connects": 0, "failures": 0, "successes": 0, "by_target": {}}
 _prefs = {}
 _record_path = None
 _socks_ready = threading.Event()
+_backend = threading.Event()  # set once the backend exists (TSPROXY_STANDIN_BACKEND_DELAY_MS after start)
 
 
 def now_ms():
@@ -487,6 +490,10 @@ class LocalApi(socketserver.BaseRequestHandler):
         if self.server.localapi and not valid_localapi_request(headers):
             http_answer(c, 403, b"invalid localapi request\n", "text/plain")
             return
+        if self.server.localapi:
+            # Held, not refused, until the backend exists: tailscale/tailscale@v1.102.3
+            # ipn/ipnserver/server.go:99-118 and 151-176 (awaitBackend has no timeout of its own).
+            _backend.wait()
         url = urlsplit(target)
         query = {k: v[-1] for k, v in parse_qs(url.query).items()}
         localapi = self.server.localapi
@@ -600,6 +607,11 @@ def open_socks5():
     return socks
 
 
+def create_backend_later():
+    """tailscaled serves its socket while its backend is still being built (cmd/tailscaled/tailscaled.go:595-637)."""
+    threading.Timer(env_ms("TSPROXY_STANDIN_BACKEND_DELAY_MS", 0) / 1000.0, _backend.set).start()
+
+
 def serve_unix(path, localapi, daemon):
     if os.path.exists(path):
         os.unlink(path)
@@ -628,6 +640,7 @@ def run_as_tailscaled(args):
     if env_ms("TSPROXY_STANDIN_SOCKS5_DELAY_MS", -1) < 0:
         open_socks5()
     t = now_ms()
+    create_backend_later()
     serve_unix(args.socket, localapi=True, daemon=True)
     record("localapi_listening", t)
     set_state("NeedsLogin")
@@ -649,6 +662,7 @@ def run_as_test_peer(args):
     set_state(args.backend_state)
     _socks_address = "127.0.0.1:0"
     socks = open_socks5()
+    create_backend_later()
     for path, is_localapi in ((args.localapi_socket, True), (args.control_socket, False)):
         if path:
             serve_unix(path, localapi=is_localapi, daemon=False)

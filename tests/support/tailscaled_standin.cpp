@@ -42,7 +42,8 @@ tailscaled_standin::tailscaled_standin(tailscaled_options options)
                             {"PYTHONDONTWRITEBYTECODE", "1"},
                             {"TSPROXY_STANDIN_DNS", options.dns},
                             {"TSPROXY_STANDIN_PEERS", options.peers},
-                            {"TSPROXY_STANDIN_UNROUTED_DIAL_MS", std::to_string(options.unrouted_dial_ms)}});
+                            {"TSPROXY_STANDIN_UNROUTED_DIAL_MS", std::to_string(options.unrouted_dial_ms)},
+                            {"TSPROXY_STANDIN_BACKEND_DELAY_MS", std::to_string(options.backend_delay_ms)}});
   // The port file is written once both listeners are up.
   process_.wait_for_file(port_file);
   port_ = static_cast<std::uint16_t>(std::stoul(read_file(port_file)));

@@ -25,6 +25,8 @@ struct tailscaled_options {
   // Before Running a tailnet address is dialled over the host's network and fails after 5 s, as with
   // tailscaled; tests shorten the wait (TSPROXY_STANDIN_UNROUTED_DIAL_MS).
   int unrouted_dial_ms = 5000;
+  // LocalAPI requests are held this long after start, as tailscaled holds them until its backend exists.
+  int backend_delay_ms = 0;
 };
 
 class tailscaled_standin {
