@@ -285,32 +285,32 @@ upstream_target tailnet_target(std::uint16_t port) {
   return {"100.64.0.2", port, false, ""};
 }
 
-TEST_F(Socks5, GeneralFailureAfterASuccessfulConnectIntoTheTailnetIsFinal) {
-  fake_socks5_server listener(io_, 0);  // relays every CONNECT
+// Opens one connection to `target` through a listener that relays every CONNECT; whether the
+// connector then knows the listener up (so that a 0x01 would be final).
+bool listener_up_after_opening(asio::io_context& io, const upstream_target& target) {
+  fake_socks5_server listener(io, 0);
   auto config = config_via(test::loopback_ipv4, listener.port());
   tls_client_context tls_context(config.tls);
   upstream_connector connector(config, tls_context);
   std::unique_ptr<transport> stream;
-  ASSERT_FALSE(run([&]() -> asio::awaitable<std::error_code> {
-    co_return co_await connector.open(tailnet_target(peers_.nginx.http_port()), steady_clock::now() + 5s,
-                                      stream);
-  }()));
-  EXPECT_TRUE(connector.listener_up());
+  const auto ec = run_until_done(
+      io,
+      [&]() -> asio::awaitable<std::error_code> {
+        co_return co_await connector.open(target, steady_clock::now() + 5s, stream);
+      }(),
+      30s);
+  EXPECT_FALSE(ec) << describe(ec);
+  return connector.listener_up();
+}
+
+TEST_F(Socks5, GeneralFailureAfterASuccessfulConnectIntoTheTailnetIsFinal) {
+  EXPECT_TRUE(listener_up_after_opening(io_, tailnet_target(peers_.nginx.http_port())));
 }
 
 TEST_F(Socks5, ASuccessfulConnectOutsideTheTailnetProvesNothing) {
   // Before it is Running tailscaled dials such addresses over the host's network: they succeed while
   // every tailnet target still answers 0x01, which must stay "not ready yet".
-  fake_socks5_server listener(io_, 0);
-  auto config = config_via(test::loopback_ipv4, listener.port());
-  tls_client_context tls_context(config.tls);
-  upstream_connector connector(config, tls_context);
-  std::unique_ptr<transport> stream;
-  ASSERT_FALSE(run([&]() -> asio::awaitable<std::error_code> {
-    co_return co_await connector.open(http_target(peers_.nginx.http_port()), steady_clock::now() + 5s,
-                                      stream);
-  }()));
-  EXPECT_FALSE(connector.listener_up());
+  EXPECT_FALSE(listener_up_after_opening(io_, http_target(peers_.nginx.http_port())));
 }
 
 TEST_F(Socks5, WhatOneConnectorLearnsHoldsForEveryConnectorSharingItsReadiness) {
