@@ -138,7 +138,7 @@ asio::awaitable<std::error_code> query_tailscale_dns(asio::any_io_executor execu
   std::string path = "/localapi/v0/dns-query?name=";
   path.append(name);
   path.append(type == dns_record_type::aaaa ? "&type=AAAA" : "&type=A");
-  unix_socket socket(std::move(executor));
+  unix_socket socket(executor);
   std::string body;
   if (auto ec =
           co_await within({until, engine_error::request_deadline}, ask(socket, socket_path, path, body)))
