@@ -66,8 +66,14 @@ std::error_code make_private_dir(const std::string& path) {
 }  // namespace
 
 tailscale_bringup::tailscale_bringup(asio::io_context& io, const extension_config& config,
-                                     child_set& children, key_source keys, time_point started)
-    : io_(io), config_(config), children_(children), keys_(std::move(keys)), started_(started) {}
+                                     child_set& children, key_source keys, time_point started,
+                                     lambda::event_signal& local_api_answered)
+    : io_(io),
+      config_(config),
+      children_(children),
+      keys_(std::move(keys)),
+      started_(started),
+      local_api_answered_(local_api_answered) {}
 
 double tailscale_bringup::elapsed_ms() const {
   return std::chrono::duration<double, std::milli>(steady_clock::now() - started_).count();
@@ -162,6 +168,7 @@ asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::wait_for_loca
       last_state_ = status.backend_state;
       last_health_ = status.health;
       timings_.local_api_answered = elapsed_ms();
+      local_api_answered_.notify_all();
       log(log_level::debug, "LocalAPI answered",
           {{"ms", timings_.local_api_answered}, {"backend_state", last_state_}});
       co_return std::nullopt;
@@ -184,11 +191,8 @@ std::string tailscale_bringup::not_up_reason() const {
     out += " (the node waits for approval in the admin console: use a pre-authorized key)";
   else if (last_state_ == "NeedsLogin")
     out += " (not logged in yet)";
-  else if (last_state_ == "Running")
-    out += ", but the SOCKS5 listener " + config_.socks5_address + " did not accept a connection";
   for (const auto& message : last_health_) out += "; " + message;
-  if (!last_probe_error_.empty() && last_state_ != "Running")
-    out += " (last LocalAPI error: " + last_probe_error_ + ")";
+  if (!last_probe_error_.empty()) out += " (last LocalAPI error: " + last_probe_error_ + ")";
   return out;
 }
 
@@ -249,9 +253,7 @@ asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::log_in(
       last_health_ = status.health;
       if (last_state_ == "Running" && timings_.running < 0) timings_.running = elapsed_ms();
     }
-    if (last_state_ == "Running" &&
-        co_await socks5_accepts(sooner(deadline, steady_clock::now() + probe_timeout))) {
-      timings_.socks5_accepting = elapsed_ms();
+    if (last_state_ == "Running") {
       remove_key_file_soon();  // Running: `up` has read it long ago
       // `up` ends on its own once it sees Running; it is reaped (or killed) in the background.
       if (!up_done) children_.reap_when_done(up, steady_clock::now() + cli_slack);
@@ -266,28 +268,6 @@ asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::log_in(
     }
     co_await pause(interval, deadline);
   }
-}
-
-asio::awaitable<bool> listener_accepts(asio::any_io_executor executor, asio::ip::tcp::endpoint endpoint,
-                                       time_point until, std::string& error) {
-  asio::ip::tcp::socket socket(executor);
-  const auto ec = co_await within(
-      {until, engine_error::connect_timeout},
-      [](asio::ip::tcp::socket& s, asio::ip::tcp::endpoint to) -> asio::awaitable<std::error_code> {
-        auto [e] = co_await s.async_connect(to, use_tuple);
-        co_return e;
-      }(socket, endpoint));
-  if (ec) error = ec.message();
-  std::error_code ignored;
-  socket.close(ignored);
-  co_return !ec;
-}
-
-asio::awaitable<bool> tailscale_bringup::socks5_accepts(time_point until) {
-  std::string error;
-  const bool accepted = co_await listener_accepts(io_.get_executor(), config_.socks5_endpoint, until, error);
-  if (!accepted) last_probe_error_ = "SOCKS5 listener: " + error;
-  co_return accepted;
 }
 
 std::optional<bringup_failure> tailscale_bringup::exit_node_unreachable(std::string message) const {

@@ -5,7 +5,11 @@
 //     the secret is fetched;
 //  2. once its LocalAPI answers, `tailscale up` logs in with the key (read from a private file);
 //  3. the LocalAPI status is polled, at short growing intervals and at once when a child exits, until
-//     BackendState is Running and the SOCKS5 listener accepts a connection;
+//     BackendState is Running. tailscaled binds its SOCKS5 listener before it creates the backend that
+//     LocalAPI requests wait for (tailscale/tailscale@v1.102.3 cmd/tailscaled/tailscaled.go:657-659 and
+//     :713, cmd/tailscaled/proxy.go:48-52), so an answer proves the listener open; a probe connection
+//     would not be harmless: tailscaled logs every connection that ends before its SOCKS5 request as a
+//     failed client (net/socks5/socks5.go:131-136);
 //  4. with TS_EXIT_NODE, the exit node is set (by name, once peers are known) and its address, as
 //     tailscaled's status gives the exit node it selected, is pinged.
 // Every step is bounded by one deadline; a failure says which step failed and why, with the error type
@@ -22,6 +26,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/event_signal.hpp"
 #include "extension/child_set.hpp"
 #include "extension/extension_config.hpp"
 #include "extension/key_source.hpp"
@@ -43,13 +48,8 @@ struct bringup_timings {
   double up_started = -1;
   double up_exited = -1;
   double running = -1;
-  double socks5_accepting = -1;
   double exit_node_checked = -1;
 };
-
-// Whether a TCP listener accepts a connection by `until` (closed at once); `error` says why not.
-asio::awaitable<bool> listener_accepts(asio::any_io_executor executor, asio::ip::tcp::endpoint endpoint,
-                                       time_point until, std::string& error);
 
 class tailscale_bringup {
  public:
@@ -62,7 +62,7 @@ class tailscale_bringup {
   // Until tailscaled's LocalAPI socket exists, a connect fails with one cheap system call: tried at this
   // fixed interval, so that `up` starts within it of tailscaled being able to take it.
   static constexpr std::chrono::milliseconds local_api_poll{5};
-  // One LocalAPI question or SOCKS5 connect.
+  // One LocalAPI question.
   static constexpr std::chrono::milliseconds probe_timeout{1000};
   // A tailscale CLI command's own start-up on top of its work (a ping's timeout).
   static constexpr std::chrono::milliseconds cli_slack{2000};
@@ -70,10 +70,11 @@ class tailscale_bringup {
   static constexpr std::chrono::milliseconds first_ping_pause{10};
   static constexpr std::chrono::milliseconds max_ping_pause{200};
 
+  // `local_api_answered` is notified when tailscaled's LocalAPI first answers (its listener is open then).
   tailscale_bringup(asio::io_context& io, const extension_config& config, child_set& children,
-                    key_source keys, time_point started);
+                    key_source keys, time_point started, lambda::event_signal& local_api_answered);
 
-  // Brings Tailscale up by `deadline`: nullopt once it is (Running, SOCKS5 accepting, exit node checked).
+  // Brings Tailscale up by `deadline`: nullopt once it is (Running, exit node checked).
   asio::awaitable<std::optional<bringup_failure>> run(time_point deadline);
 
   // tailscaled's pid (-1 before it started).
@@ -88,7 +89,6 @@ class tailscale_bringup {
   asio::awaitable<std::optional<bringup_failure>> log_in(const tailscale_credential& credential,
                                                          std::string_view raw_key, time_point deadline);
   asio::awaitable<std::optional<bringup_failure>> check_exit_node(time_point deadline);
-  asio::awaitable<bool> socks5_accepts(time_point until);
   // The address to ping for the exit node: the one tailscaled selected (its status), else TS_EXIT_NODE.
   asio::awaitable<std::string> exit_node_address(time_point until);
   // Where the key came from, for messages: the secret's id or "in <key file>".
@@ -109,7 +109,8 @@ class tailscale_bringup {
   bool logged_in_ = false;
   std::string last_state_;                // the last BackendState read
   std::vector<std::string> last_health_;  // and the health messages with it
-  std::string last_probe_error_;          // why the last LocalAPI question or SOCKS5 connect failed
+  lambda::event_signal& local_api_answered_;
+  std::string last_probe_error_;  // why the last LocalAPI question failed
   bringup_timings timings_;
 };
 

@@ -64,11 +64,12 @@ asio::awaitable<void> tailscale_extension::run() {
   }
   const auto& config = *options_.config;
   lambda::set_log_level(config.level);
-  bringup_ = std::make_unique<tailscale_bringup>(io_, config, children_, options_.keys, options_.started);
+  bringup_ = std::make_unique<tailscale_bringup>(io_, config, children_, options_.keys, options_.started,
+                                                 bringup_progress_);
   const auto deadline = options_.started + config.ready_timeout;
   if (!config.wait_ready) {
     spawn_reported(io_.get_executor(), "tailscale bring-up", bring_up_in_background(deadline));
-    if (co_await wait_for_listener(deadline)) co_await event_loop();
+    if (co_await wait_for_listener()) co_await event_loop();
     co_return;
   }
   if (auto failure = co_await bringup_->run(deadline)) {
@@ -91,21 +92,16 @@ asio::awaitable<void> tailscale_extension::bring_up_in_background(time_point dea
   co_await watch_tailscaled();
 }
 
-asio::awaitable<bool> tailscale_extension::wait_for_listener(time_point deadline) {
-  auto interval = tailscale_bringup::first_poll;
+asio::awaitable<bool> tailscale_extension::wait_for_listener() {
+  // The bring-up notifies at tailscaled's first LocalAPI answer, note_ready and fail at its end.
   for (;;) {
     if (stopping_ || failed_) co_return false;
-    if (ready_) co_return true;
-    std::string error;
-    const auto until = std::min(deadline, steady_clock::now() + tailscale_bringup::probe_timeout);
-    if (co_await listener_accepts(io_.get_executor(), options_.config->socks5_endpoint, until, error)) {
-      log(log_level::info, "SOCKS5 listener open; Tailscale still logging in",
-          {{"ms", elapsed_ms()}, {"monotonic_ms", monotonic_ms()}});
+    if (ready_ || bringup_->timings().local_api_answered >= 0) {
+      log(log_level::info, "tailscaled answered; its SOCKS5 listener is open",
+          {{"ms", elapsed_ms()}, {"running", ready_}, {"monotonic_ms", monotonic_ms()}});
       co_return true;
     }
-    // Past the deadline the bring-up reports why (its own bound is the same); wait for that.
-    co_await children_.changed().wait_until(steady_clock::now() + interval);
-    interval = std::min(interval * 2, tailscale_bringup::max_poll);
+    co_await bringup_progress_.wait();
   }
 }
 
@@ -113,6 +109,7 @@ void tailscale_extension::note_ready() {
   ready_ = true;
   ready_ms_ = elapsed_ms();
   ready_monotonic_ms_ = monotonic_ms();
+  bringup_progress_.notify_all();
   if (next_sent_) log_ready_once();
 }
 
@@ -128,7 +125,6 @@ void tailscale_extension::log_ready_once() {
        {"up_started_ms", t.up_started},
        {"up_exited_ms", t.up_exited},
        {"running_ms", t.running},
-       {"socks5_ms", t.socks5_accepting},
        {"exit_node_ms", t.exit_node_checked},
        {"monotonic_ms", ready_monotonic_ms_}});
 }
@@ -183,6 +179,7 @@ asio::awaitable<void> tailscale_extension::fail(std::string_view error_type, con
                                                 bool after_init) {
   if (stopping_ || failed_) co_return;
   failed_ = true;
+  bringup_progress_.notify_all();
   log(log_level::error, after_init ? "Tailscale failed" : "Tailscale did not come up",
       {{"error_type", error_type}, {"error", message}, {"ms", elapsed_ms()}});
   const auto until = steady_clock::now() + report_timeout;

@@ -2,13 +2,13 @@
 // The extension's life (docs/PROTOCOLS.md section 4): register at once, so Lambda starts the runtime's
 // init in parallel; bring Tailscale up (tailscale_bringup); call event/next once it is up, so that init
 // ends exactly when the proxy can reach the tailnet; then wait for events. With
-// TSPROXY_TAILSCALE_WAIT_READY=false the first event/next comes as soon as tailscaled's SOCKS5 listener
-// accepts connections, and the login goes on while the proxy retries the listener's 0x01 answers: a
-// connection refused by a listener that is not open yet is final for the proxy, a 0x01 is not. A failure
-// before the first next is posted to init/error with its type, one after it to exit/error; either way the
-// node is logged out, tailscaled stopped, and the process exits with 1. On SHUTDOWN, within the event's
-// deadline: `tailscale logout` (an ephemeral node is removed at once), SIGTERM to tailscaled, SIGKILL if it
-// is still there, exit 0.
+// TSPROXY_TAILSCALE_WAIT_READY=false the first event/next comes as soon as tailscaled's LocalAPI answers
+// (its SOCKS5 listener is open by then: tailscale_bringup.hpp), and the login goes on while the proxy retries
+// the listener's 0x01 answers: a connection refused by a listener that is not open yet is final for the
+// proxy, a 0x01 is not. A failure before the first next is posted to init/error with its type, one after it
+// to exit/error; either way the node is logged out, tailscaled stopped, and the process exits with 1. On
+// SHUTDOWN, within the event's deadline: `tailscale logout` (an ephemeral node is removed at once), SIGTERM
+// to tailscaled, SIGKILL if it is still there, exit 0.
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -62,8 +62,9 @@ class tailscale_extension {
 
  private:
   asio::awaitable<void> bring_up_in_background(time_point deadline);
-  // Until the SOCKS5 listener accepts; false when the bring-up failed (and reported it) first.
-  asio::awaitable<bool> wait_for_listener(time_point deadline);
+  // Until tailscaled's LocalAPI answered, which it does only once its SOCKS5 listener is open; false when
+  // the bring-up failed (and reported it) first.
+  asio::awaitable<bool> wait_for_listener();
   asio::awaitable<void> event_loop();
   asio::awaitable<void> watch_tailscaled();
   asio::awaitable<void> watch_signals();
@@ -82,6 +83,7 @@ class tailscale_extension {
   extension_options options_;
   extensions_api_client api_;
   child_set children_;
+  lambda::event_signal bringup_progress_;  // tailscaled answered, Tailscale up, or the bring-up failed
   std::unique_ptr<tailscale_bringup> bringup_;
   asio::signal_set signals_;
   bool next_called_ = false;

@@ -35,22 +35,21 @@ As tailscaled (the extension starts it through a launcher named tailscaled, with
   through DERP (no direct endpoint) for a known peer and never for any other; POST /localapi/v0/logout
   logs out (NeedsLogin). Behaviour comes from the environment, which the extension passes on:
     TSPROXY_STANDIN_RECORD            append one JSON line per event (started, socks5_listening,
-                                      localapi_listening, start, running, ready, socks5_connect with its reply, prefs, ping, logout,
-                                      sigterm) with "t", the CLOCK_MONOTONIC time in ms
+                                      localapi_listening, backend, start, running, ready, socks5_connect
+                                      with its reply, socks5_failed, prefs, ping, logout, sigterm) with
+                                      "t", the CLOCK_MONOTONIC time in ms
     TSPROXY_STANDIN_VALID_KEYS        comma-separated keys that log in (default: any tskey-auth-... and
                                       tskey-client-...)
     TSPROXY_STANDIN_RUNNING_DELAY_MS  from the login to Running (default 0)
-    TSPROXY_STANDIN_SOCKS5_DELAY_MS   from the login to the SOCKS5 listener opening (default: it opens
-                                      at start, as tailscaled's does)
     TSPROXY_STANDIN_NEEDS_MACHINE_AUTH=1  the login stops at NeedsMachineAuth (a key that is not
                                       pre-authorized in a tailnet with device approval)
     TSPROXY_STANDIN_EXIT_AT_START=N   print an error and exit with code N at once
     TSPROXY_STANDIN_EXIT_AFTER_LOGIN_MS=N  exit with code 1 N ms after the login started
     TSPROXY_STANDIN_IGNORE_SIGTERM=1  only SIGKILL stops it
-    TSPROXY_STANDIN_PEERS             comma-separated name=ip peers that answer pings
-    TSPROXY_STANDIN_BACKEND_DELAY_MS  LocalAPI requests are held this long after start, until the
-                                      backend exists (default 0) (DNSName
+    TSPROXY_STANDIN_PEERS             comma-separated name=ip peers that answer pings (DNSName
                                       name.tailnet.ts.net., exit nodes unless named below)
+    TSPROXY_STANDIN_BACKEND_DELAY_MS  LocalAPI requests are held this long after start, until the
+                                      backend exists (default 0); the SOCKS5 listener is open before
     TSPROXY_STANDIN_PEER_HOSTNAMES    comma-separated name=hostname: a peer's OS HostName, when not its name
     TSPROXY_STANDIN_NOT_EXIT_NODES    comma-separated peer names that do not offer to be an exit node
     TS_LOGS_DIR                       tailscaled's own: its logs folder (see state_and_logs_dirs; events
@@ -207,7 +206,12 @@ class Socks5(socketserver.BaseRequestHandler):
                 reply(c, 1)
                 return
             (port,) = struct.unpack(">H", read_exact(c, 2))
-        except (ConnectionError, OSError, ValueError):
+        except (ConnectionError, OSError, ValueError) as e:
+            # Every connection that ends before its request is logged as a failed client
+            # (tailscale/tailscale@v1.102.3 net/socks5/socks5.go:131-136): a bare connect-and-close probe
+            # leaves one such line in tailscaled's log per probe.
+            print(f"socks5: client connection failed: {e}", flush=True)
+            record("socks5_failed", error=str(e))
             return
         if command != 1:
             reply(c, 7)  # command not supported
@@ -434,9 +438,6 @@ def log_in(options):
         set_state("NeedsLogin", "invalid key: unable to validate API key")
         return
     set_state("Starting")
-    socks_delay = env_ms("TSPROXY_STANDIN_SOCKS5_DELAY_MS", -1)
-    if socks_delay >= 0:
-        threading.Timer(socks_delay / 1000.0, open_socks5).start()
     exit_after = env_ms("TSPROXY_STANDIN_EXIT_AFTER_LOGIN_MS", -1)
     if exit_after >= 0:
         threading.Timer(exit_after / 1000.0, lambda: os._exit(1)).start()
@@ -609,7 +610,12 @@ def open_socks5():
 
 def create_backend_later():
     """tailscaled serves its socket while its backend is still being built (cmd/tailscaled/tailscaled.go:595-637)."""
-    threading.Timer(env_ms("TSPROXY_STANDIN_BACKEND_DELAY_MS", 0) / 1000.0, _backend.set).start()
+
+    def create():
+        record("backend")  # before it is visible
+        _backend.set()
+
+    threading.Timer(env_ms("TSPROXY_STANDIN_BACKEND_DELAY_MS", 0) / 1000.0, create).start()
 
 
 def serve_unix(path, localapi, daemon):
@@ -636,9 +642,12 @@ def run_as_tailscaled(args):
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     state_and_logs_dirs(args)
     set_state("NoState")
+    # The SOCKS5 listener is bound before the backend is created, which LocalAPI requests wait for
+    # (tailscale/tailscale@v1.102.3 cmd/tailscaled/tailscaled.go:657-659 binds it through
+    # cmd/tailscaled/proxy.go:48-52 inside getLocalBackend, before NewLocalBackend at :713 and
+    # SetLocalBackend at :625): once the LocalAPI answers, the listener is open.
     _socks_address = args.socks5_server
-    if env_ms("TSPROXY_STANDIN_SOCKS5_DELAY_MS", -1) < 0:
-        open_socks5()
+    open_socks5()
     t = now_ms()
     create_backend_later()
     serve_unix(args.socket, localapi=True, daemon=True)

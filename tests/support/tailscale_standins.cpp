@@ -48,7 +48,7 @@ env_vars tailscale_standins::env() const {
                {"TSPROXY_TAILSCALE_STATE_DIR", (dir_ / "state").string()},
                {"TSPROXY_STANDIN_RECORD", (dir_ / "record.jsonl").string()},
                {"TSPROXY_STANDIN_RUNNING_DELAY_MS", std::to_string(options_.running_delay_ms)},
-               {"TSPROXY_STANDIN_SOCKS5_DELAY_MS", std::to_string(options_.socks5_delay_ms)},
+               {"TSPROXY_STANDIN_BACKEND_DELAY_MS", std::to_string(options_.backend_delay_ms)},
                {"PYTHONDONTWRITEBYTECODE", "1"},
                {"PYTHONUNBUFFERED", "1"}};
   if (!options_.valid_keys.empty()) env.emplace_back("TSPROXY_STANDIN_VALID_KEYS", options_.valid_keys);
