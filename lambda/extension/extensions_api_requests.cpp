@@ -10,7 +10,11 @@ namespace tsproxy::extension::extensions_api {
 
 namespace {
 
-constexpr std::string_view register_body = R"({"events":["INVOKE","SHUTDOWN"]})";
+// SHUTDOWN alone: the extension has nothing to do per invocation, and it is all that Lambda Managed
+// Instances allow external extensions (aws/aws-lambda-runtime-interface-emulator@v1.30
+// internal/lambda-managed-instances/core/externalagent.go:93-98); without INVOKE, Lambda also need not
+// wait for the extension after each invocation.
+constexpr std::string_view register_body = R"({"events":["SHUTDOWN"]})";
 constexpr std::size_t max_name_bytes = 255;  // a file name
 constexpr std::size_t max_token_bytes = 128;
 

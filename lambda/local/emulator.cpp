@@ -44,7 +44,7 @@ emulator::emulator(asio::io_context& io, local_options options)
       function_{.region = child_region(current_environment()), .url_id = ids_.url_id()},
       queue_(options_.max_concurrency, options_.max_queued_invocations, options_.timeout),
       init_(queue_, stats_),
-      extensions_(function_, init_, ids_,
+      extensions_(function_, options_.max_concurrency > 1, init_, ids_,
                   [this](std::string_view type, std::string_view body) { on_init_error(type, body); }),
       supervisor_(io, [this](const lambda::child_info& child) { on_child_exit(child); }),
       runtime_server_(io, runtime_settings(options_), function_, queue_, init_, extensions_, stats_,

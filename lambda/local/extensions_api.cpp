@@ -60,6 +60,14 @@ asio::awaitable<bool> extensions_api::handle_register(server_connection& conn) {
       if (event == "SHUTDOWN") ext->wants_shutdown = true;
     }
   }
+  if (managed_instances_ && ext->wants_invoke) {
+    // Managed Instances allow external extensions SHUTDOWN alone, and refuse the registration otherwise
+    // (aws/aws-lambda-runtime-interface-emulator@v1.30 internal/lambda-managed-instances/core/
+    // externalagent.go:93-98, rapi/handler/agentregister.go:150-155, the type from constants.go:17).
+    log_line("extension_register_refused").str("name", ext->name).str("event", "INVOKE").emit();
+    const auto error = error_json("Extension.InvalidEventType", "INVOKE: ErrorInvalidEventType");
+    co_return !co_await conn.respond_json(403, error, keep, no_deadline) && keep;
+  }
   log_line("extension_register")
       .str("name", ext->name)
       .str("id", ext->id)

@@ -1,7 +1,8 @@
 #pragma once
 // The Lambda Extensions API (2020-01-01) on the runtime port: register, event/next (INVOKE and
 // SHUTDOWN events), init/error and exit/error. As in Lambda, an extension's init/error fails the init:
-// it is handed to the same handler as the runtime's own /init/error.
+// it is handed to the same handler as the runtime's own /init/error. In Managed Instances mode external
+// extensions may register for SHUTDOWN only, as Lambda there allows.
 
 #include <asio/awaitable.hpp>
 #include <cstdint>
@@ -30,9 +31,13 @@ class extensions_api {
 
   using init_error_handler = std::function<void(std::string_view error_type, std::string_view body)>;
 
-  extensions_api(const function_identity& function, init_tracker& init, id_generator& ids,
-                 init_error_handler on_init_error)
-      : function_(function), init_(init), ids_(ids), on_init_error_(std::move(on_init_error)) {}
+  extensions_api(const function_identity& function, bool managed_instances, init_tracker& init,
+                 id_generator& ids, init_error_handler on_init_error)
+      : function_(function),
+        managed_instances_(managed_instances),
+        init_(init),
+        ids_(ids),
+        on_init_error_(std::move(on_init_error)) {}
 
   // Whether this request (method, path) is an Extensions API route.
   static bool handles(std::string_view path) noexcept { return path.starts_with("/2020-01-01/extension/"); }
@@ -61,6 +66,7 @@ class extensions_api {
   void push(extension& ext, const std::string& event);
 
   const function_identity& function_;
+  bool managed_instances_;
   init_tracker& init_;
   id_generator& ids_;
   init_error_handler on_init_error_;

@@ -44,7 +44,7 @@ TEST_F(ExtensionsApiClient, RegistersWithItsNameAndKeepsTheIdentifier) {
   ASSERT_EQ(api.requests().size(), 1u);
   EXPECT_EQ(api.requests()[0].target, "/2020-01-01/extension/register");
   EXPECT_EQ(find_header(api.requests()[0].headers, "Lambda-Extension-Name"), "tsproxy-tailscale");
-  EXPECT_EQ(api.requests()[0].body, R"({"events":["INVOKE","SHUTDOWN"]})");
+  EXPECT_EQ(api.requests()[0].body, R"({"events":["SHUTDOWN"]})");
 }
 
 TEST_F(ExtensionsApiClient, EventsThenAnInitErrorWithItsType) {

@@ -9,14 +9,14 @@ namespace {
 
 const upstream_target api{"127.0.0.1", 9001};
 
-TEST(ExtensionsApiRequests, RegisterNamesTheExtensionAndAsksForInvokeAndShutdown) {
+TEST(ExtensionsApiRequests, RegisterNamesTheExtensionAndAsksForShutdownAlone) {
   const auto r = register_request(api, "tsproxy-tailscale");
-  EXPECT_EQ(r.body, R"({"events":["INVOKE","SHUTDOWN"]})");
+  EXPECT_EQ(r.body, R"({"events":["SHUTDOWN"]})");
   EXPECT_EQ(r.head,
             "POST /2020-01-01/extension/register HTTP/1.1\r\n"
             "Lambda-Extension-Name: tsproxy-tailscale\r\n"
             "Host: 127.0.0.1:9001\r\n"
-            "Content-Length: 32\r\n"
+            "Content-Length: 23\r\n"
             "\r\n");
 }
 

@@ -633,6 +633,35 @@ TEST(LocalEmulator, ExtensionGetsInvokeAndShutdownAndSigtermLeavesNothing) {
   EXPECT_NE(lines.find(R"("shutdownReason": "spindown")"), std::string::npos) << lines;
 }
 
+TEST(LocalEmulator, ManagedInstancesRefuseAnExtensionsInvokeRegistrationAsLambdaDoes) {
+  test::temp_dir dir("tsproxy-local-ext-mi");
+  const auto events = dir / "events.jsonl";
+  local_instance local({"--max-concurrency", "4", "--extension", extension_script},
+                       {{"TSPROXY_TEST_EXTENSION_LOG", events.string()}});
+  ASSERT_TRUE(local.wait_for_log(R"({"event":"extension_exit")")) << local.log();
+  EXPECT_NE(local.log().find(R"({"event":"extension_register_refused")"), std::string::npos) << local.log();
+  const auto lines = read_all(events);
+  EXPECT_NE(lines.find(R"("register_status": 403)"), std::string::npos) << lines;
+  EXPECT_NE(lines.find(R"("errorType": "Extension.InvalidEventType")"), std::string::npos) << lines;
+}
+
+TEST(LocalEmulator, ManagedInstancesGiveAShutdownOnlyExtensionItsShutdown) {
+  test::temp_dir dir("tsproxy-local-ext-mi");
+  const auto events = dir / "events.jsonl";
+  local_instance local(
+      {"--max-concurrency", "4", "--extension", extension_script},
+      {{"TSPROXY_TEST_EXTENSION_LOG", events.string()}, {"TSPROXY_TEST_EXTENSION_EVENTS", "SHUTDOWN"}});
+  ASSERT_TRUE(local.wait_for_log(R"({"event":"init",)")) << local.log();
+  EXPECT_EQ(log_number(local.log(), R"({"event":"init",)", "extensions"), 1);
+  EXPECT_EQ(get(local.port(), "/managed").status, 200);
+  ASSERT_EQ(::kill(local.pid(), SIGTERM), 0);
+  const auto code = local.process().wait_for_exit(15s);
+  ASSERT_TRUE(code.has_value()) << local.log();
+  const auto lines = read_all(events);
+  EXPECT_EQ(lines.find(R"("eventType": "INVOKE")"), std::string::npos) << lines;
+  EXPECT_NE(lines.find(R"("eventType": "SHUTDOWN")"), std::string::npos) << lines;
+}
+
 TEST(LocalEmulator, InitErrorAnswers502AndExits) {
   local_instance local({"--exit-on-init-error"}, {{"TSPROXY_TEST_INIT_ERROR", "1"}});
   const auto r = get(local.port(), "/during-init");  // the function posts /init/error once this is queued

@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""A tiny Lambda extension for tsproxy-local's tests: registers for INVOKE and SHUTDOWN and appends
-every event it receives, one JSON object per line, to $TSPROXY_TEST_EXTENSION_LOG; exits on SHUTDOWN."""
+"""A tiny Lambda extension for tsproxy-local's tests: registers for $TSPROXY_TEST_EXTENSION_EVENTS
+(comma-separated, default INVOKE,SHUTDOWN) and appends every event it receives, one JSON object per
+line, to $TSPROXY_TEST_EXTENSION_LOG; exits on SHUTDOWN. A refused registration is appended as
+{"register_status": N, "answer": {...}} and ends it with exit code 1, as an extension that cannot
+register ends."""
 import http.client
 import json
 import os
@@ -9,11 +12,17 @@ import sys
 API = os.environ["AWS_LAMBDA_RUNTIME_API"]
 OUT = os.environ["TSPROXY_TEST_EXTENSION_LOG"]
 
+EVENTS = os.environ.get("TSPROXY_TEST_EXTENSION_EVENTS", "INVOKE,SHUTDOWN").split(",")
+
 conn = http.client.HTTPConnection(API)
-conn.request("POST", "/2020-01-01/extension/register", body=json.dumps({"events": ["INVOKE", "SHUTDOWN"]}),
+conn.request("POST", "/2020-01-01/extension/register", body=json.dumps({"events": EVENTS}),
              headers={"Lambda-Extension-Name": os.path.basename(sys.argv[0])})
 response = conn.getresponse()
-response.read()
+answer = response.read()
+if response.status != 200:
+    with open(OUT, "a") as f:
+        f.write(json.dumps({"register_status": response.status, "answer": json.loads(answer)}) + "\n")
+    sys.exit(1)
 identifier = response.getheader("Lambda-Extension-Identifier")
 while True:
     conn.request("GET", "/2020-01-01/extension/event/next", headers={"Lambda-Extension-Identifier": identifier})
