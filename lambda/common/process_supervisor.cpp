@@ -1,6 +1,7 @@
 #include "common/process_supervisor.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -24,11 +25,23 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
   return out;
 }
 
-// Runs in the forked child: only async-signal-safe calls until execve. `output` is the write end of
-// the caller's pipe, or -1 for our stderr.
-[[noreturn]] void exec_child(char* const* argv, char* const* envp, int error_pipe, int output, pid_t parent) {
+[[noreturn]] void report_and_exit(int error_pipe) {
+  const int error = errno;
+  [[maybe_unused]] auto n = ::write(error_pipe, &error, sizeof error);
+  ::_exit(127);
+}
+
+// Runs in the forked child: only async-signal-safe calls until execve (one thread: setgroups touches no
+// other). `output` is the write end of the caller's pipe, or -1 for our stderr.
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int error_pipe, int output, pid_t parent,
+                             const child_user* user) {
   ::setpgid(0, 0);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (user != nullptr) {
+    // Groups first: once the uid is dropped, they can no longer be changed.
+    if (::setgroups(0, nullptr) != 0 || ::setgid(user->gid) != 0 || ::setuid(user->uid) != 0)
+      report_and_exit(error_pipe);
+  }
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);       // after the uid change, which clears it
   if (::getppid() != parent) ::_exit(127);  // the parent died before the line above
   sigset_t none;
   sigemptyset(&none);
@@ -50,9 +63,7 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     for (int fd = 4; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); ++fd) ::close(fd);
   }
   ::execve(argv[0], argv, envp);
-  const int error = errno;
-  [[maybe_unused]] auto n = ::write(3, &error, sizeof error);
-  ::_exit(127);
+  report_and_exit(3);
 }
 
 }  // namespace
@@ -67,7 +78,8 @@ process_supervisor::~process_supervisor() {
 }
 
 pid_t process_supervisor::spawn(std::string name, const std::vector<std::string>& argv,
-                                const std::vector<std::string>& env, std::error_code& ec, int* output) {
+                                const std::vector<std::string>& env, std::error_code& ec, int* output,
+                                const std::optional<child_user>& user) {
   ec.clear();
   if (argv.empty()) {
     ec = std::make_error_code(std::errc::invalid_argument);
@@ -104,7 +116,7 @@ pid_t process_supervisor::spawn(std::string name, const std::vector<std::string>
   }
   if (pid == 0) {
     ::close(pipe_fds[0]);
-    exec_child(args.data(), envp.data(), pipe_fds[1], output_fds[1], parent);
+    exec_child(args.data(), envp.data(), pipe_fds[1], output_fds[1], parent, user ? &*user : nullptr);
   }
   ::setpgid(pid, pid);  // also from the parent, so signal_group works before the child runs
   ::close(pipe_fds[1]);

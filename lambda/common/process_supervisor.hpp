@@ -11,11 +11,18 @@
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
 #include <functional>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
 
 namespace tsproxy::lambda {
+
+// The user and group a child runs as (no supplementary groups).
+struct child_user {
+  uid_t uid = 0;
+  gid_t gid = 0;
+};
 
 struct child_info {
   std::string name;
@@ -34,9 +41,11 @@ class process_supervisor {
 
   // Starts argv[0] (a path) with `env`. Fails when the program cannot be executed. With `output`, the
   // child's stdout and stderr go to a new pipe whose read end (non-blocking, close-on-exec) is stored
-  // there and belongs to the caller; otherwise they go to our stderr.
+  // there and belongs to the caller; otherwise they go to our stderr. With `user`, the child drops to that
+  // user and group before exec (which needs the privilege to: else spawn fails with EPERM).
   pid_t spawn(std::string name, const std::vector<std::string>& argv, const std::vector<std::string>& env,
-              std::error_code& ec, int* output = nullptr);
+              std::error_code& ec, int* output = nullptr,
+              const std::optional<child_user>& user = std::nullopt);
 
   // Sends `signal` to the child's whole group (if it has not been released).
   void signal_group(pid_t pid, int signal) const;

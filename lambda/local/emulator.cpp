@@ -1,5 +1,7 @@
 #include "emulator.hpp"
 
+#include <unistd.h>
+
 #include <asio/co_spawn.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
@@ -106,7 +108,7 @@ asio::awaitable<int> emulator::run() {
   std::vector<std::string> argv = options_.bootstrap;
   argv.front() = bootstrap.string();
   init_.bootstrap_spawned(clock::now());
-  runtime_pid_ = supervisor_.spawn("bootstrap", argv, env, ec);
+  runtime_pid_ = supervisor_.spawn("bootstrap", argv, env, ec, nullptr, options_.run_as);
   if (ec) {
     log_line("error")
         .str("msg", "cannot start the bootstrap")
@@ -116,7 +118,11 @@ asio::awaitable<int> emulator::run() {
     supervisor_.kill_all();
     co_return 1;
   }
-  log_line("runtime_start").str("path", argv.front()).num("pid", runtime_pid_).emit();
+  log_line("runtime_start")
+      .str("path", argv.front())
+      .num("pid", runtime_pid_)
+      .num("uid", children_uid())
+      .emit();
   if (!options_.extensions.empty()) spawn_reported(io_.get_executor(), "bound_init", bound_init());
 
   std::string ready = R"({"event":"ready","url":)";
@@ -139,7 +145,8 @@ asio::awaitable<bool> emulator::start_extensions(const std::vector<std::string>&
   for (const auto& path : options_.extensions) {
     const auto absolute = std::filesystem::absolute(path);
     std::error_code ec;
-    const pid_t pid = supervisor_.spawn(absolute.filename().string(), {absolute.string()}, env, ec);
+    const pid_t pid = supervisor_.spawn(absolute.filename().string(), {absolute.string()}, env, ec, nullptr,
+                                        options_.run_as);
     if (ec) {
       log_line("error")
           .str("msg", "cannot start an extension")
@@ -148,7 +155,11 @@ asio::awaitable<bool> emulator::start_extensions(const std::vector<std::string>&
           .emit();
       co_return false;
     }
-    log_line("extension_start").str("path", absolute.string()).num("pid", pid).emit();
+    log_line("extension_start")
+        .str("path", absolute.string())
+        .num("pid", pid)
+        .num("uid", children_uid())
+        .emit();
     pids.push_back(pid);
   }
   // Like Lambda, the runtime starts once every extension has registered (or the init bound passed).
@@ -189,6 +200,10 @@ void emulator::request_stop(int exit_code) {
   stop_requested_ = true;
   exit_code_ = exit_code;
   stop_signal_.notify_all();
+}
+
+std::int64_t emulator::children_uid() const {
+  return options_.run_as ? options_.run_as->uid : ::geteuid();
 }
 
 void emulator::on_child_exit(const lambda::child_info& child) {

@@ -43,6 +43,8 @@ class emulator {
   asio::awaitable<void> sleep_for(std::chrono::milliseconds duration);
   void request_stop(int exit_code);
   void on_child_exit(const lambda::child_info& child);
+  // The uid the runtime and extensions run as.
+  std::int64_t children_uid() const;
   void on_init_error(std::string_view error_type, std::string_view body);
 
   asio::io_context& io_;

@@ -15,6 +15,26 @@ bool parse_number(std::string_view text, T& out, T min, T max) {
   return true;
 }
 
+// "lambda" (Lambda's sandbox user), "UID:GID" (numbers) or "self" (the children run as we do).
+bool parse_run_as(std::string_view text, std::optional<lambda::child_user>& out) {
+  if (text == "self") {
+    out.reset();
+    return true;
+  }
+  if (text == "lambda") {
+    out = lambda_sandbox_user;
+    return true;
+  }
+  const auto colon = text.find(':');
+  lambda::child_user user;
+  if (colon == std::string_view::npos ||
+      !parse_number<uid_t>(text.substr(0, colon), user.uid, 0, 0x7fffffff) ||
+      !parse_number<gid_t>(text.substr(colon + 1), user.gid, 0, 0x7fffffff))
+    return false;
+  out = user;
+  return true;
+}
+
 }  // namespace
 
 std::string_view invoke_mode_name(invoke_mode mode) noexcept {
@@ -27,6 +47,7 @@ std::string_view local_usage() noexcept {
          "                     [--timeout-ms T] [--memory-mb M] [--extension PATH]...\n"
          "                     [--auth none|aws_iam] [--auth-region REGION]\n"
          "                     [--auth-credentials FILE] [--auth-profile NAME]\n"
+         "                     [--run-as lambda|UID:GID|self]\n"
          "                     [--exit-on-init-error] -- /path/to/bootstrap [args...]\n";
 }
 
@@ -90,6 +111,8 @@ std::optional<local_options> parse_local_options(int argc, const char* const* ar
     } else if (arg == "--auth-profile") {
       options.auth_profile = std::string(value);
       ok = !value.empty();
+    } else if (arg == "--run-as") {
+      ok = parse_run_as(value, options.run_as);
     } else {
       error = "unknown option " + std::string(arg);
       return std::nullopt;

@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/process_supervisor.hpp"
+
 namespace tsproxy::local {
 
 enum class invoke_mode { buffered, response_stream };
@@ -18,6 +20,11 @@ enum class invoke_mode { buffered, response_stream };
 enum class auth_mode { none, aws_iam };
 
 std::string_view invoke_mode_name(invoke_mode mode) noexcept;
+
+// Lambda runs the runtime and its extensions as this user and group, in both modes, and so does the
+// official emulator (aws/aws-lambda-runtime-interface-emulator@v1.30
+// internal/lambda-managed-instances/supervisor/local/process.go:65-67).
+inline constexpr lambda::child_user lambda_sandbox_user{.uid = 993, .gid = 990};
 
 struct local_options {
   std::string bind_address = "127.0.0.1";  // Function URL listener address
@@ -31,9 +38,10 @@ struct local_options {
   std::vector<std::string> extensions;  // executables started before the bootstrap
   std::vector<std::string> bootstrap;   // argv of the runtime; bootstrap[0] is its path
   auth_mode auth = auth_mode::none;
-  std::string auth_region;               // empty: the function's region
-  std::string auth_credentials_file;     // empty: AWS_ACCESS_KEY_ID etc. of tsproxy-local's environment
-  std::string auth_profile = "default";  // the section of auth_credentials_file
+  std::string auth_region;                   // empty: the function's region
+  std::string auth_credentials_file;         // empty: AWS_ACCESS_KEY_ID etc. of tsproxy-local's environment
+  std::string auth_profile = "default";      // the section of auth_credentials_file
+  std::optional<lambda::child_user> run_as;  // the runtime's and extensions' user; nullopt: ours
 
   // Limits (named so they can be tuned in one place).
   std::size_t max_request_body_bytes = 6 * 1024 * 1024;          // Function URL request payload limit

@@ -4,6 +4,7 @@
 // for states (log lines, recorded events), never for times.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <ostream>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "local_stack.hpp"
+#include "support/nginx_server.hpp"
 
 namespace tsproxy::test {
 namespace {
@@ -372,6 +374,41 @@ TEST(TailscaleExtension, AFailureAfterLoginStillLogsTheNodeOut) {
   EXPECT_EQ(tailscale.count("logout"), 1u) << "no dead node may stay behind";
   ASSERT_TRUE(tailscale.wait_for("sigterm"));
   EXPECT_LT(*tailscale.time_of("logout"), *tailscale.time_of("sigterm"));
+}
+
+TEST(TailscaleExtension, AsLambdasSandboxUserTheExtensionBringsTailscaleUpAndTheProxyServes) {
+  // tsproxy-local --run-as lambda runs the runtime and the extension as uid 993, gid 990, as Lambda does
+  // in both its modes: the key file, the LocalAPI socket, the state and log folders and the SOCKS5
+  // listener must all work for that user.
+  if (::geteuid() != 0) GTEST_SKIP() << "only root can run children as Lambda's sandbox user";
+  for (const std::filesystem::path& path :
+       {std::filesystem::path(TSPROXY_EXTENSION_BIN), std::filesystem::path(TSPROXY_BOOTSTRAP_BIN),
+        std::filesystem::path(TSPROXY_TEST_PEERS_DIR) / "tailscaled_standin.py",
+        std::filesystem::path(system_python)}) {
+    if (!reachable_by_others(path)) GTEST_SKIP() << path << " is out of the sandbox user's reach";
+  }
+  nginx_server nginx;
+  const auto [uid, gid] = std::pair{993u, 990u};
+  tailscale_standins tailscale({.peers = "web=100.64.0.5", .owner = std::pair{uid, gid}});
+  auto options = with_extension(tailscale, {{"TSPROXY_ALLOWED_TARGETS", "100.64.0.5:*"}});
+  options.local_args = {"--run-as", "lambda"};
+  local_stack stack(tailscale.socks5_address(), options);
+  ASSERT_TRUE(stack.wait_for_log(init_line)) << stack.log();
+  for (const auto* event : {R"({"event":"extension_start")", R"({"event":"runtime_start")"})
+    EXPECT_EQ(json_number(line_with(stack.log(), event), "uid"), uid) << stack.log();
+  const auto started = tailscale.events("started");
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_EQ(json_number(started[0], "uid"), uid) << started[0];
+  EXPECT_EQ(json_number(started[0], "gid"), gid) << started[0];
+
+  const auto r = stack.request("/small", local_stack::route_to("100.64.0.5", nginx.http_port()));
+  EXPECT_EQ(r.status, 200) << stack.log();
+  EXPECT_EQ(r.body, nginx_server::file_content("small"));
+
+  EXPECT_EQ(stack.terminate(), 0) << stack.log();
+  EXPECT_EQ(tailscale.count("logout"), 1u) << stack.log();
+  EXPECT_TRUE(contains(line_with(stack.log(), R"("msg":"tailscale stopped")"), R"("logged_out":true)"))
+      << stack.log();
 }
 
 TEST(TailscaleExtension, ShutdownLogsOutThenStopsTailscaled) {

@@ -631,7 +631,7 @@ def run_as_tailscaled(args):
     """The extension's tailscaled: tailscaled's own flags, behaviour from TSPROXY_STANDIN_*."""
     global _socks_address, _record_path
     _record_path = os.environ.get("TSPROXY_STANDIN_RECORD")
-    record("started", argv=sys.argv[1:], pid=os.getpid())
+    record("started", argv=sys.argv[1:], pid=os.getpid(), uid=os.getuid(), gid=os.getgid())
     code = os.environ.get("TSPROXY_STANDIN_EXIT_AT_START")
     if code:
         print("tailscaled stand-in: failing at start as asked", flush=True)

@@ -1,10 +1,12 @@
 #include "support/tailscale_standins.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <stdexcept>
 
 #include "support/net.hpp"
 #include "support/wait.hpp"
@@ -13,8 +15,9 @@ namespace tsproxy::test {
 
 namespace {
 
-void write_launcher(const std::filesystem::path& path, const std::filesystem::path& script) {
-  write_file(path, "#!/bin/sh\nexec '" + python_interpreter() + "' -S '" + script.string() + "' \"$@\"\n");
+void write_launcher(const std::filesystem::path& path, std::string_view python,
+                    const std::filesystem::path& script) {
+  write_file(path, "#!/bin/sh\nexec '" + std::string(python) + "' -S '" + script.string() + "' \"$@\"\n");
   ::chmod(path.c_str(), 0755);
 }
 
@@ -33,10 +36,28 @@ const std::string& python_interpreter() {
 tailscale_standins::tailscale_standins(tailscale_standin_options options)
     : dir_("tsproxy-tailscale-standins"), options_(std::move(options)), socks5_port_(free_tcp_port()) {
   const std::filesystem::path peers(TSPROXY_TEST_PEERS_DIR);
-  write_launcher(tailscaled(), peers / "tailscaled_standin.py");
-  write_launcher(tailscale(), peers / "tailscale_cli_standin.py");
+  const std::string_view python = options_.owner ? system_python : std::string_view(python_interpreter());
+  write_launcher(tailscaled(), python, peers / "tailscaled_standin.py");
+  write_launcher(tailscale(), python, peers / "tailscale_cli_standin.py");
   write_file(key_file(), options_.auth_key + "\n");
+  ::chmod(key_file().c_str(), 0600);
   write_file(dir_ / "record.jsonl", "");
+  if (options_.owner) {
+    const auto [uid, gid] = *options_.owner;
+    for (const auto& path : {dir_.path(), tailscaled(), tailscale(), key_file(), dir_ / "record.jsonl"}) {
+      if (::chown(path.c_str(), uid, gid) != 0) throw std::runtime_error("cannot chown " + path.string());
+    }
+  }
+}
+
+bool reachable_by_others(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || (st.st_mode & S_IROTH) == 0) return false;
+  for (auto dir = path.parent_path(); !dir.empty(); dir = dir.parent_path()) {
+    if (::stat(dir.c_str(), &st) != 0 || (st.st_mode & S_IXOTH) == 0) return false;
+    if (dir == dir.root_path()) break;
+  }
+  return true;
 }
 
 env_vars tailscale_standins::env() const {

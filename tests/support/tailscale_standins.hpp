@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "support/process.hpp"
@@ -33,6 +34,9 @@ struct tailscale_standin_options {
   std::string peers;           // name=ip,... that answer pings
   std::string peer_hostnames;  // name=hostname,...: a peer's OS HostName where it is not its name
   std::string not_exit_nodes;  // name,...: peers that do not offer to be an exit node
+  // The folder (launchers, key file, record, socket, state) belongs to this uid:gid, for an extension
+  // that runs as it; the launchers then use the system's interpreter, which every user can run.
+  std::optional<std::pair<unsigned, unsigned>> owner;
 };
 
 class tailscale_standins {
@@ -73,5 +77,11 @@ bool process_alive(int pid);
 
 // The real interpreter behind `python3` (TSPROXY_TEST_PYTHON when set), resolved once.
 const std::string& python_interpreter();
+// The interpreter every user can run (a user's own, e.g. under /root, is not).
+inline constexpr std::string_view system_python = "/usr/bin/python3";
+
+// Whether a user other than the owner can reach `path` (every folder above it searchable, the file
+// readable), so that a process dropped to another uid can read or run it.
+bool reachable_by_others(const std::filesystem::path& path);
 
 }  // namespace tsproxy::test
