@@ -137,6 +137,7 @@ std::optional<extension_config> load_extension_config(const env_lookup& env, std
   r.milliseconds_value(env_names::ready_timeout, c.ready_timeout);
   r.bool_value(env_names::wait_ready, c.wait_ready);
   r.bool_value(env_names::logout, c.logout_on_shutdown);
+  r.bool_value(env_names::http_proxy, c.http_proxy);
   if (r.lookup(env_names::debug) != nullptr) c.level = lambda::log_level::debug;
   if (const char* v = r.lookup(env_names::log_level); v != nullptr && !lambda::parse_log_level(v, c.level))
     r.fail(env_names::log_level, v, "debug, info, warn or error");

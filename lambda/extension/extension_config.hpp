@@ -38,6 +38,7 @@ inline constexpr const char* logs_dir = "TS_LOGS_DIR";  // tailscaled's own vari
 inline constexpr const char* ready_timeout = "TSPROXY_TAILSCALE_READY_TIMEOUT_MS";
 inline constexpr const char* wait_ready = "TSPROXY_TAILSCALE_WAIT_READY";
 inline constexpr const char* logout = "TSPROXY_TAILSCALE_LOGOUT";
+inline constexpr const char* http_proxy = "TSPROXY_TAILSCALE_HTTP_PROXY";
 inline constexpr const char* log_level = "TSPROXY_LOG_LEVEL";
 inline constexpr const char* debug = "DEBUG";
 }  // namespace env_names
@@ -63,7 +64,11 @@ struct extension_config {
   std::string tailscale_path;                       // TSPROXY_TAILSCALE_PATH
   std::string socket_path = "/tmp/tailscale.sock";  // TSPROXY_TAILSCALE_SOCKET
   std::string socks5_address = "127.0.0.1:1055";    // TSPROXY_SOCKS5_ADDRESS, as --socks5-server gets it
-  asio::ip::tcp::endpoint socks5_endpoint{asio::ip::make_address_v4("127.0.0.1"), 1055};  // the same, probed
+  asio::ip::tcp::endpoint socks5_endpoint{asio::ip::make_address_v4("127.0.0.1"), 1055};  // the same, parsed
+  // TSPROXY_TAILSCALE_HTTP_PROXY: tailscaled also serves an outbound HTTP proxy (absolute-URI requests and
+  // CONNECT) on the SOCKS5 listener's port, for clients that speak no SOCKS5; it tells the two apart by
+  // the first byte (tailscale/tailscale@v1.102.3 cmd/tailscaled/proxy.go:48-55, net/proxymux/mux.go:50-84).
+  bool http_proxy = true;
   // In-memory state registers the node as ephemeral: the control server removes it once it is offline,
   // and at once on logout. An execution environment's /tmp dies with it, so no state could be reused.
   std::string state = "mem:";                // TSPROXY_TAILSCALE_STATE

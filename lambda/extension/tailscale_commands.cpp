@@ -23,12 +23,13 @@ std::string joined(const std::vector<std::string>& items) {
 }  // namespace
 
 command_line tailscaled_command(const extension_config& config) {
-  return {config.tailscaled_path,
-          "--tun=userspace-networking",
-          "--socks5-server=" + config.socks5_address,
-          "--socket=" + config.socket_path,
-          "--state=" + config.state,
-          "--statedir=" + config.state_dir};
+  command_line out{config.tailscaled_path, "--tun=userspace-networking",
+                   "--socks5-server=" + config.socks5_address};
+  // The same address: one listener for both (cmd/tailscaled/proxy.go:51-56).
+  if (config.http_proxy) out.push_back("--outbound-http-proxy-listen=" + config.socks5_address);
+  out.insert(out.end(),
+             {"--socket=" + config.socket_path, "--state=" + config.state, "--statedir=" + config.state_dir});
+  return out;
 }
 
 std::vector<std::string> tailscaled_environment(const extension_config& config) {

@@ -38,6 +38,7 @@ TEST(ExtensionConfig, DefaultsSuitAnEphemeralLambdaNode) {
   EXPECT_EQ(c->ready_timeout, std::chrono::milliseconds(9000));
   EXPECT_TRUE(c->wait_ready);
   EXPECT_TRUE(c->logout_on_shutdown);
+  EXPECT_TRUE(c->http_proxy) << "both proxies on one port unless turned off";
   EXPECT_EQ(c->exit_node_ping_timeout, std::chrono::milliseconds(2000)) << "the Node.js extension's default";
   EXPECT_EQ(c->exit_node_ping_retries, 10u) << "the Node.js extension's default";
   EXPECT_FALSE(c->exit_node_required);
@@ -88,6 +89,7 @@ TEST(ExtensionConfig, TsproxysOwnVariables) {
                        {"TSPROXY_TAILSCALE_READY_TIMEOUT_MS", "5000"},
                        {"TSPROXY_TAILSCALE_WAIT_READY", "false"},
                        {"TSPROXY_TAILSCALE_LOGOUT", "false"},
+                       {"TSPROXY_TAILSCALE_HTTP_PROXY", "false"},
                        {"TSPROXY_LOG_LEVEL", "debug"}},
                       error);
   ASSERT_TRUE(c) << error;
@@ -96,12 +98,12 @@ TEST(ExtensionConfig, TsproxysOwnVariables) {
   EXPECT_EQ(c->tailscale_path, "/x/tailscale");
   EXPECT_EQ(c->socket_path, "/tmp/other.sock");
   EXPECT_EQ(c->socks5_address, "localhost:1080") << "tailscaled is given the address as written";
-  EXPECT_EQ(c->socks5_endpoint.address().to_string(), "127.0.0.1")
-      << "and it is probed without name resolution";
+  EXPECT_EQ(c->socks5_endpoint.address().to_string(), "127.0.0.1") << "and parsed without name resolution";
   EXPECT_EQ(c->state, "/tmp/tailscale/tailscaled.state");
   EXPECT_EQ(c->ready_timeout, std::chrono::milliseconds(5000));
   EXPECT_FALSE(c->wait_ready);
   EXPECT_FALSE(c->logout_on_shutdown);
+  EXPECT_FALSE(c->http_proxy);
   EXPECT_EQ(c->level, lambda::log_level::debug);
 }
 
@@ -125,6 +127,7 @@ TEST(ExtensionConfig, EachBadValueNamesItsVariable) {
       {"TSPROXY_SOCKS5_ADDRESS", "tailscale:1055"},
       {"TSPROXY_TAILSCALE_READY_TIMEOUT_MS", "soon"},
       {"TSPROXY_TAILSCALE_WAIT_READY", "maybe"},
+      {"TSPROXY_TAILSCALE_HTTP_PROXY", "sometimes"},
       {"TSPROXY_LOG_LEVEL", "loud"},
   };
   for (const auto& [name, value] : bad) {

@@ -14,9 +14,15 @@ extension_config config() {
   return c;
 }
 
-TEST(TailscaleCommands, TailscaledInUserspaceWithItsListenerSocketAndMemoryState) {
+TEST(TailscaleCommands, TailscaledInUserspaceWithBothProxiesOnOnePortItsSocketAndMemoryState) {
+  EXPECT_EQ(tailscaled_command(config()),
+            (command_line{"/opt/bin/tailscaled", "--tun=userspace-networking",
+                          "--socks5-server=127.0.0.1:1055", "--outbound-http-proxy-listen=127.0.0.1:1055",
+                          "--socket=/tmp/tailscale.sock", "--state=mem:", "--statedir=/tmp/tailscale"}));
+  auto socks5_only = config();
+  socks5_only.http_proxy = false;
   EXPECT_EQ(
-      tailscaled_command(config()),
+      tailscaled_command(socks5_only),
       (command_line{"/opt/bin/tailscaled", "--tun=userspace-networking", "--socks5-server=127.0.0.1:1055",
                     "--socket=/tmp/tailscale.sock", "--state=mem:", "--statedir=/tmp/tailscale"}));
 }

@@ -22,6 +22,9 @@ constexpr std::string_view init_line = R"({"event":"init",)";
 constexpr std::string_view up_line = R"("msg":"tailscale is up")";
 constexpr std::string_view listener_open_line = R"("msg":"tailscaled answered; its SOCKS5 listener is open")";
 
+// tailscaled without its HTTP proxy: a listener that takes SOCKS5 alone.
+const env_vars socks5_alone{{"TSPROXY_TAILSCALE_HTTP_PROXY", "false"}};
+
 stack_options with_extension(const tailscale_standins& tailscale, const env_vars& extra = {}) {
   stack_options options;
   options.extensions = {TSPROXY_EXTENSION_BIN};
@@ -76,10 +79,11 @@ TEST(TailscaleExtension, RegistersAtOnceAndInitEndsWithItsFirstNextOnceTailscale
 }
 
 TEST(TailscaleExtension, ReadyMeansRunningAndNoProbeFillsTailscaledsLogWithFailedSocks5Clients) {
-  // tailscaled logs every connection that ends before its SOCKS5 request as a failed client; its listener
-  // is open before its LocalAPI answers, so readiness needs no connection to it.
+  // tailscaled logs every connection that ends before its SOCKS5 request as a failed client (on a listener
+  // that serves SOCKS5 alone); its listener is open before its LocalAPI answers, so readiness needs no
+  // connection to it.
   tailscale_standins tailscale({.running_delay_ms = 300, .backend_delay_ms = 100});
-  local_stack stack(tailscale.socks5_address(), with_extension(tailscale));
+  local_stack stack(tailscale.socks5_address(), with_extension(tailscale, socks5_alone));
   ASSERT_TRUE(stack.wait_for_log(init_line) && stack.wait_for_log(up_line)) << stack.log();
   const auto seen = json_number(line_with(stack.log(), up_line), "monotonic_ms");
   const auto running = tailscale.time_of("running");
@@ -411,6 +415,42 @@ TEST(TailscaleExtension, AsLambdasSandboxUserTheExtensionBringsTailscaleUpAndThe
       << stack.log();
 }
 
+TEST(TailscaleExtension, TailscaledServesAnHttpProxyBesideSocks5OnTheSamePort) {
+  // For a function whose HTTP client speaks no SOCKS5: HTTP_PROXY=http://127.0.0.1:1055 reaches the tailnet.
+  nginx_server nginx;
+  tailscale_standins tailscale({.peers = "web=100.64.0.5"});
+  local_stack stack(tailscale.socks5_address(), with_extension(tailscale));
+  ASSERT_TRUE(stack.wait_for_log(up_line)) << stack.log();
+  const auto started = tailscale.events("started");
+  ASSERT_EQ(started.size(), 1u);
+  EXPECT_TRUE(contains(started[0], "\"--outbound-http-proxy-listen=" + tailscale.socks5_address() + "\""))
+      << started[0];
+
+  const std::string proxy = "http://" + tailscale.socks5_address();
+  const std::string url = "http://100.64.0.5:" + std::to_string(nginx.http_port()) + "/small";
+  const auto plain = run_command({"curl", "-sS", "--max-time", "10", "-x", proxy, url});
+  EXPECT_EQ(plain.exit_code, 0) << plain.err;
+  EXPECT_EQ(plain.out, nginx_server::file_content("small"));
+  const auto tunnelled = run_command({"curl", "-sS", "--max-time", "10", "-p", "-x", proxy, url});
+  EXPECT_EQ(tunnelled.exit_code, 0) << tunnelled.err;
+  EXPECT_EQ(tunnelled.out, nginx_server::file_content("small"));
+  const auto socks5 =
+      run_command({"curl", "-sS", "--max-time", "10", "--socks5-hostname", tailscale.socks5_address(), url});
+  EXPECT_EQ(socks5.out, nginx_server::file_content("small")) << socks5.err;
+
+  // A tailnet address no peer has: tailscaled's CONNECT answer carries the dial's error.
+  const auto refused =
+      run_command({"curl", "-sS", "-v", "--max-time", "10", "-p", "-x", proxy, "http://100.64.0.77:80/"});
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_TRUE(contains(refused.err, "< HTTP/1.1 500")) << refused.err;
+  EXPECT_TRUE(contains(refused.err, "< Tailscale-Connect-Error: ")) << refused.err;
+  const auto records = tailscale.events("http_proxy");
+  ASSERT_EQ(records.size(), 3u);
+  EXPECT_TRUE(contains(records[1], R"("method": "CONNECT")") && contains(records[1], R"("status": 200)"))
+      << records[1];
+  EXPECT_TRUE(contains(records[2], R"("status": 500)")) << records[2];
+}
+
 TEST(TailscaleExtension, ShutdownLogsOutThenStopsTailscaled) {
   tailscale_standins tailscale;
   local_stack stack(tailscale.socks5_address(), with_extension(tailscale));
@@ -476,7 +516,7 @@ TEST(TailscaleExtension, WithoutWaitingInitEndsOnceTailscaledAnswersAndTailscale
   // login: init ends in between, with the listener open and no probe of it.
   tailscale_standins tailscale({.running_delay_ms = 600, .backend_delay_ms = 200});
   local_stack stack(tailscale.socks5_address(),
-                    with_extension(tailscale, {{"TSPROXY_TAILSCALE_WAIT_READY", "false"}}));
+                    with_extension(tailscale, {{"TSPROXY_TAILSCALE_WAIT_READY", "false"}, socks5_alone[0]}));
   ASSERT_TRUE(stack.wait_for_log(up_line)) << stack.log();
   const auto log = stack.log();
   EXPECT_LT(log.find(init_line), log.find(up_line));

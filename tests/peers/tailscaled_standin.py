@@ -25,7 +25,11 @@ Test peer (the runtime's tests start it directly):
 
 As tailscaled (the extension starts it through a launcher named tailscaled, with tailscaled's flags):
 
-    tailscaled --tun=userspace-networking --socks5-server=HOST:PORT --socket=PATH --state=mem: --statedir=DIR
+    tailscaled --tun=userspace-networking --socks5-server=HOST:PORT [--outbound-http-proxy-listen=HOST:PORT]
+               --socket=PATH --state=mem: --statedir=DIR
+
+  With --outbound-http-proxy-listen on the SOCKS5 address, the listener also serves tailscaled's outbound
+  HTTP proxy (plain requests with an absolute URL, and CONNECT), told apart by the first byte.
 
   It starts in NoState, then NeedsLogin, like tailscaled without stored state. The LocalAPI also serves
   what tailscale_cli_standin.py (standing in for the tailscale CLI) asks, on the paths the real CLI uses:
@@ -36,7 +40,8 @@ As tailscaled (the extension starts it through a launcher named tailscaled, with
   logs out (NeedsLogin). Behaviour comes from the environment, which the extension passes on:
     TSPROXY_STANDIN_RECORD            append one JSON line per event (started, socks5_listening,
                                       localapi_listening, backend, start, running, ready, socks5_connect
-                                      with its reply, socks5_failed, prefs, ping, logout, sigterm) with
+                                      with its reply, socks5_failed, http_proxy with its status, prefs,
+                                      ping, logout, sigterm) with
                                       "t", the CLOCK_MONOTONIC time in ms
     TSPROXY_STANDIN_VALID_KEYS        comma-separated keys that log in (default: any tskey-auth-... and
                                       tskey-client-...)
@@ -236,11 +241,133 @@ class Socks5(socketserver.BaseRequestHandler):
         # BND is the outgoing connection's local address: tailscale/tailscale@v1.102.3
         # net/socks5/socks5.go:224-237 (0.0.0.0:0 with every failure, 563 and 664-666).
         reply(c, 0, bound)
-        t = threading.Thread(target=pump, args=(upstream, c), daemon=True)
-        t.start()
-        pump(c, upstream)
-        t.join()
-        upstream.close()
+        relay(c, upstream)
+
+
+def relay(client, upstream):
+    t = threading.Thread(target=pump, args=(upstream, client), daemon=True)
+    t.start()
+    pump(client, upstream)
+    t.join()
+    upstream.close()
+
+
+class Proxies(socketserver.BaseRequestHandler):
+    """tailscaled's SOCKS5 and outbound HTTP proxies on one listener, as --socks5-server and
+    --outbound-http-proxy-listen with the same address give them (tailscale/tailscale@v1.102.3
+    cmd/tailscaled/proxy.go:48-55): a connection goes to SOCKS5 when its first byte is 5, to the HTTP proxy
+    otherwise; one that sends nothing within 15 s, or closes first, is closed without a word
+    (net/proxymux/mux.go:50-84)."""
+
+    def handle(self):
+        c = self.request
+        c.settimeout(15)
+        try:
+            first = c.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return
+        c.settimeout(None)
+        if not first:
+            return
+        if first[0] == 5:
+            Socks5.handle(self)
+        else:
+            serve_http_proxy(c)
+
+
+def read_head(c, limit=65536):
+    """The bytes up to the blank line that ends an HTTP head, and what came after it."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = c.recv(4096)
+        if not chunk or len(data) > limit:
+            raise ConnectionError("no complete request head")
+        data += chunk
+    head, _, rest = data.partition(b"\r\n\r\n")
+    return head.decode("latin-1"), rest
+
+
+def proxy_error(c, status, reason, message, extra=""):
+    """As Go's http.Error writes it (net/http/server.go Error: text/plain, nosniff, the message and a
+    newline)."""
+    body = (message + "\n").encode()
+    c.sendall((f"HTTP/1.1 {status} {reason}\r\n{extra}Content-Type: text/plain; charset=utf-8\r\n"
+               f"X-Content-Type-Options: nosniff\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()
+              + body)
+
+
+def proxy_dial(host, port):
+    """The dial tailscaled's HTTP proxy makes with its UserDial, as the SOCKS5 server's."""
+    with _lock:
+        running = _state == "Running"
+    try:
+        socket.inet_pton(socket.AF_INET6 if ":" in host else socket.AF_INET, host)
+        ip = host
+    except OSError:
+        ip = (lookup(host) or [None])[0]
+    return dial(ip, port, running) if ip else (None, None)
+
+
+def split_host_port(authority, default_port):
+    host, sep, port = authority.rpartition(":")
+    if not sep or "]" in port:
+        return authority.strip("[]"), default_port
+    return host.strip("[]"), int(port)
+
+
+def serve_http_proxy(c):
+    """tailscaled's outbound HTTP proxy (cmd/tailscaled/proxy.go:115-174). CONNECT host:port dials it:
+    on failure 500 with the error in Tailscale-Connect-Error, else "HTTP/1.1 200 OK" and a relay both ways.
+    Any other method needs an absolute URL (else 400 "bogus RequestURI; must be absolute URL or CONNECT")
+    and goes through Go's ReverseProxy, which answers 502 when it cannot reach the target
+    (net/http/httputil/reverseproxy.go, defaultErrorHandler). Here one request per connection, plain
+    http:// only, bodies by Content-Length."""
+    try:
+        head, rest = read_head(c)
+        request_line, *header_lines = head.split("\r\n")
+        method, target, _version = request_line.split(" ", 2)
+    except (ConnectionError, OSError, ValueError):
+        return
+    if method == "CONNECT":
+        host, port = split_host_port(target, 443)
+        upstream, _ = proxy_dial(host, port)
+        if upstream is None:
+            record("http_proxy", method=method, target=target, status=500)
+            error = f"dial tcp {target}: connection failed"
+            proxy_error(c, 500, "Internal Server Error", error, f"Tailscale-Connect-Error: {error}\r\n")
+            return
+        record("http_proxy", method=method, target=target, status=200)
+        c.sendall(b"HTTP/1.1 200 OK\r\n\r\n")
+        if rest:
+            upstream.sendall(rest)
+        relay(c, upstream)
+        return
+    if target.startswith("/") or target == "*":
+        record("http_proxy", method=method, target=target, status=400)
+        proxy_error(c, 400, "Bad Request", "bogus RequestURI; must be absolute URL or CONNECT")
+        return
+    url = urlsplit(target)
+    upstream, _ = proxy_dial(*split_host_port(url.netloc, 80)) if url.scheme == "http" else (None, None)
+    if upstream is None:
+        record("http_proxy", method=method, target=target, status=502)
+        c.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        return
+    hop_by_hop = {"connection", "proxy-connection", "keep-alive", "proxy-authenticate", "proxy-authorization",
+                  "te", "trailer", "transfer-encoding", "upgrade"}
+    kept = [h for h in header_lines if h.split(":", 1)[0].strip().lower() not in hop_by_hop]
+    length = next((int(h.split(":", 1)[1]) for h in kept if h.lower().startswith("content-length:")), 0)
+    body = rest
+    while len(body) < length:
+        chunk = c.recv(65536)
+        if not chunk:
+            return
+        body += chunk
+    path = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    forwarded = [f"{method} {path} HTTP/1.1", *kept, "X-Forwarded-For: 127.0.0.1", "Connection: close"]
+    upstream.sendall(("\r\n".join(forwarded) + "\r\n\r\n").encode("latin-1") + body[:length])
+    record("http_proxy", method=method, target=target, status=0)
+    pump(upstream, c)
+    upstream.close()
 
 
 def http_answer(sock, status, body, content_type="application/json"):
@@ -591,6 +718,7 @@ class ThreadingUnix(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
 
 
 _socks_address = None
+_http_proxy_shared = False  # --outbound-http-proxy-listen is the --socks5-server address
 
 
 def open_socks5():
@@ -602,7 +730,7 @@ def open_socks5():
         record("socks5_listening", t)
         if _state == "Running":
             record("ready", t)
-        socks = ThreadingTcp((host, int(port)), Socks5)
+        socks = ThreadingTcp((host, int(port)), Proxies if _http_proxy_shared else Socks5)
         _socks_ready.set()
     threading.Thread(target=socks.serve_forever, daemon=True).start()
     return socks
@@ -629,7 +757,7 @@ def serve_unix(path, localapi, daemon):
 
 def run_as_tailscaled(args):
     """The extension's tailscaled: tailscaled's own flags, behaviour from TSPROXY_STANDIN_*."""
-    global _socks_address, _record_path
+    global _socks_address, _record_path, _http_proxy_shared
     _record_path = os.environ.get("TSPROXY_STANDIN_RECORD")
     record("started", argv=sys.argv[1:], pid=os.getpid(), uid=os.getuid(), gid=os.getgid())
     code = os.environ.get("TSPROXY_STANDIN_EXIT_AT_START")
@@ -647,6 +775,7 @@ def run_as_tailscaled(args):
     # cmd/tailscaled/proxy.go:48-52 inside getLocalBackend, before NewLocalBackend at :713 and
     # SetLocalBackend at :625): once the LocalAPI answers, the listener is open.
     _socks_address = args.socks5_server
+    _http_proxy_shared = args.outbound_http_proxy_listen == args.socks5_server
     open_socks5()
     t = now_ms()
     create_backend_later()
@@ -693,6 +822,7 @@ def main():
     # tailscaled's flags, as the extension passes them.
     ap.add_argument("--tun")
     ap.add_argument("--socks5-server")
+    ap.add_argument("--outbound-http-proxy-listen")
     ap.add_argument("--socket")
     ap.add_argument("--state")
     ap.add_argument("--statedir")
@@ -700,6 +830,8 @@ def main():
     if args.socket:
         if args.tun != "userspace-networking" or not args.socks5_server:
             ap.error("as tailscaled: --tun=userspace-networking and --socks5-server are required")
+        if args.outbound_http_proxy_listen not in (None, args.socks5_server):
+            ap.error("as tailscaled: --outbound-http-proxy-listen only on the --socks5-server address")
         run_as_tailscaled(args)
     elif args.port_file and args.control_socket:
         run_as_test_peer(args)
