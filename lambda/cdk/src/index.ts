@@ -3,6 +3,7 @@
 export * from './tailscale-lambda-proxy';
 export {
   TailscaleBinariesOptions,
+  TailscaleFunctionOptions,
   TailscaleLambdaExtension,
   TailscaleLambdaExtensionProps,
   TailscaleRelease,

@@ -1,5 +1,6 @@
 import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import * as fs from 'fs';
 import { LAYER_EXTENSION_PATH, LAYER_TAILSCALED_PATH, LAYER_TAILSCALE_PATH, cachedLayerZip } from './layer-assembly';
@@ -62,8 +63,9 @@ export interface TailscaleLambdaExtensionProps {
   readonly options?: lambda.LayerVersionOptions;
 
   /**
-   * Architecture of the layer's executables.
-   * @default Architecture.ARM_64
+   * Architecture of the layer's executables. A function of another architecture cannot use the layer:
+   * `addToFunction` refuses it at synth.
+   * @default Architecture.X86_64, as the tailscale-lambda-extension construct's layer
    */
   readonly architecture?: lambda.Architecture;
 
@@ -75,6 +77,36 @@ export interface TailscaleLambdaExtensionProps {
    * @default - the executable of this architecture shipped in the package
    */
   readonly extensionExecutablePath?: string;
+}
+
+/** What `TailscaleLambdaExtension.addToFunction` gives a function besides the layer. */
+export interface TailscaleFunctionOptions {
+  /**
+   * The Secrets Manager secret with the Tailscale auth key or OAuth client secret (`TS_SECRET_API_KEY`).
+   * The function may read it, and decrypt it with its KMS key when it has one.
+   */
+  readonly secret: secretsmanager.ISecret;
+
+  /**
+   * The node's name in the tailnet (`TS_HOSTNAME`).
+   * @default - tailscaled's default
+   */
+  readonly hostname?: string;
+
+  /**
+   * Route the function's HTTP clients that honour `HTTP_PROXY`/`HTTPS_PROXY` (Python's urllib and
+   * requests, curl, Go's net/http, Node.js with `NODE_USE_ENV_PROXY=1`) through tailscaled's HTTP proxy
+   * on `127.0.0.1:1055`; `NO_PROXY` keeps loopback (the Runtime API) and AWS's endpoints direct, so SDK
+   * calls never cross the tailnet.
+   * @default false
+   */
+  readonly httpProxy?: boolean;
+
+  /**
+   * More of the extension's variables (`TS_*`, `TSPROXY_TAILSCALE_*`), as its README lists them.
+   * @default - none
+   */
+  readonly environment?: { [name: string]: string };
 }
 
 /** The Tailscale release this package is pinned to. */
@@ -110,6 +142,16 @@ export function archOf(architecture: lambda.Architecture): Arch {
  * extension executable and a Tailscale release tarball whose SHA-256 is checked.
  */
 export class TailscaleLambdaExtension extends Construct {
+  /** tailscaled's HTTP proxy in the function (the SOCKS5 port, the extension's TSPROXY_SOCKS5_ADDRESS). */
+  public static readonly PROXY_URL: string = 'http://127.0.0.1:1055';
+
+  /**
+   * What `NO_PROXY` names with `httpProxy`: loopback (the Runtime API), the instance and container
+   * credential endpoints, and AWS's service endpoints.
+   */
+  public static readonly DIRECT_HOSTS: string =
+    'localhost,127.0.0.1,::1,169.254.169.254,169.254.170.2,.amazonaws.com,.amazonaws.com.cn,.api.aws';
+
   /** The layer version to attach to a function of the same architecture. */
   public readonly layer: lambda.LayerVersion;
 
@@ -121,7 +163,7 @@ export class TailscaleLambdaExtension extends Construct {
 
   constructor(scope: Construct, id: string, props: TailscaleLambdaExtensionProps = {}) {
     super(scope, id);
-    this.architecture = props.architecture ?? lambda.Architecture.ARM_64;
+    this.architecture = props.architecture ?? lambda.Architecture.X86_64;
     const arch = archOf(this.architecture);
     const ts = props.tailscale ?? {};
     this.tailscaleVersion = ts.version ?? TAILSCALE_VERSION;
@@ -164,5 +206,35 @@ export class TailscaleLambdaExtension extends Construct {
       code: lambda.Code.fromAsset(zip),
       compatibleArchitectures: [this.architecture],
     });
+  }
+
+  /**
+   * Lets `fn` reach the tailnet: adds the layer (refusing a function of another architecture, which
+   * could not run its executables), the extension's variables and read access to the secret.
+   */
+  public addToFunction(fn: lambda.Function, options: TailscaleFunctionOptions): void {
+    if (fn.architecture.name !== this.architecture.name) {
+      throw new Error(
+        `tsproxy-cdk: ${fn.node.path} is ${fn.architecture.name} but the Tailscale extension layer ` +
+          `${this.node.path} is ${this.architecture.name}; create the TailscaleLambdaExtension with ` +
+          `architecture: Architecture.${fn.architecture.name === 'arm64' ? 'ARM_64' : 'X86_64'}`,
+      );
+    }
+    fn.addLayers(this.layer);
+    const environment: Record<string, string> = { ...options.environment, TS_SECRET_API_KEY: options.secret.secretArn };
+    if (options.hostname !== undefined) environment.TS_HOSTNAME = options.hostname;
+    if (options.httpProxy) {
+      Object.assign(environment, {
+        HTTP_PROXY: TailscaleLambdaExtension.PROXY_URL,
+        HTTPS_PROXY: TailscaleLambdaExtension.PROXY_URL,
+        NO_PROXY: TailscaleLambdaExtension.DIRECT_HOSTS,
+        http_proxy: TailscaleLambdaExtension.PROXY_URL,
+        https_proxy: TailscaleLambdaExtension.PROXY_URL,
+        no_proxy: TailscaleLambdaExtension.DIRECT_HOSTS,
+      });
+    }
+    for (const [name, value] of Object.entries(environment)) fn.addEnvironment(name, value);
+    // Also grants kms:Decrypt on the secret's key when it has one.
+    options.secret.grantRead(fn);
   }
 }
