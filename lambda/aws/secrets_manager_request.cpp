@@ -3,6 +3,7 @@
 #include <simdjson.h>
 
 #include "adapter/json_writer.hpp"
+#include "tsproxy/version.hpp"
 
 namespace tsproxy::aws {
 
@@ -96,6 +97,7 @@ request_bytes get_secret_value_request(const endpoint_url& endpoint, const crede
     out.head.append(h.name).append(": ").append(h.value).append("\r\n");
   }
   for (const auto& h : signature_headers(signature, creds)) out.head += h.name + ": " + h.value + "\r\n";
+  out.head += "User-Agent: tsproxy/" + std::string(version) + "\r\n";
   out.head += "Content-Length: " + std::to_string(out.body.size()) + "\r\nConnection: close\r\n\r\n";
   return out;
 }

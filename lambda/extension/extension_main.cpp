@@ -6,8 +6,10 @@
 
 #include <asio/io_context.hpp>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/log.hpp"
@@ -18,6 +20,7 @@
 #include "extension/tailscale_extension.hpp"
 #include "tsproxy/engine/spawn.hpp"
 #include "tsproxy/engine/tls_client_context.hpp"
+#include "tsproxy/version.hpp"
 
 extern char** environ;
 
@@ -40,10 +43,15 @@ std::string base_name(std::string_view path) {
 }  // namespace
 
 // NOLINTNEXTLINE(bugprone-exception-escape): an exception here is a bug; std::terminate names it and aborts
-int main(int, char** argv) {
+int main(int argc, char** argv) {
   using namespace tsproxy::extension;
   using tsproxy::lambda::log;
   using tsproxy::lambda::log_level;
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::printf("tsproxy-tailscale (tsproxy) %.*s\n", static_cast<int>(tsproxy::version.size()),
+                tsproxy::version.data());
+    return 0;
+  }
   const auto started = tsproxy::steady_clock::now();
   std::signal(SIGPIPE, SIG_IGN);  // a closed socket is an error code, not a signal
   // Before the signer's first HMAC: no openssl.cnf of the machine that built this static executable.

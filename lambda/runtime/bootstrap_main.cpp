@@ -4,6 +4,8 @@
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <cstdio>
+#include <string_view>
 
 #include "common/log.hpp"
 #include "runtime/proxy_runtime.hpp"
@@ -11,10 +13,16 @@
 #include "tsproxy/engine/io_backend.hpp"
 #include "tsproxy/engine/spawn.hpp"
 #include "tsproxy/engine/tls_client_context.hpp"
+#include "tsproxy/version.hpp"
 
 // NOLINTNEXTLINE(bugprone-exception-escape): an exception here is a bug; std::terminate names it and aborts
-int main(int, char** argv) {
+int main(int argc, char** argv) {
   using namespace tsproxy::lambda;
+  if (argc == 2 && std::string_view(argv[1]) == "--version") {
+    std::printf("bootstrap (tsproxy) %.*s\n", static_cast<int>(tsproxy::version.size()),
+                tsproxy::version.data());
+    return 0;
+  }
   tsproxy::ensure_io_backend(argv);
   tsproxy::use_builtin_openssl_defaults();
   // glibc raises its mmap threshold to the size of every large block freed, after which large event

@@ -9,6 +9,7 @@
 
 #include "aws/secrets_manager_client.hpp"
 #include "aws/sigv4_verifier.hpp"
+#include "tsproxy/version.hpp"
 
 namespace tsproxy::aws {
 namespace {
@@ -71,6 +72,9 @@ TEST(GetSecretValueRequest, IsASignedJsonPost) {
             "Credential=AKIDEXAMPLE/20240102/eu-west-1/secretsmanager/aws4_request, "
             "SignedHeaders=content-type;host;x-amz-date;x-amz-security-token;x-amz-target, Signature=" +
                 expected_signature.signature +
+                "\r\n"
+                "User-Agent: tsproxy/" +
+                std::string(version) +
                 "\r\n"
                 "Content-Length: 30\r\n"
                 "Connection: close\r\n\r\n");

@@ -59,3 +59,6 @@ for (const w of wanted) {
   fs.chmodSync(dest, w.mode);
   console.log(`assemble-assets: ${w.from} -> assets/${w.to} (${fs.statSync(dest).size} bytes)`);
 }
+// The licence is written once, at the repository's root; npm ships the package folder's LICENSE.
+fs.copyFileSync(path.join(pkg, '..', '..', 'LICENSE'), path.join(pkg, 'LICENSE'));
+console.log('assemble-assets: LICENSE (Apache-2.0) from the repository root');

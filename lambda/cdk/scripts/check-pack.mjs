@@ -28,6 +28,7 @@ const required = [
   '.jsii',
   'package.json',
   'README.md',
+  'LICENSE',
   'node_modules/aws4/aws4.js',
 ];
 const allowed = [
@@ -37,6 +38,7 @@ const allowed = [
   /^\.jsii$/,
   /^package\.json$/,
   /^README\.md$/,
+  /^LICENSE$/,
   /^node_modules\/aws4\/(?!node_modules\/)[^/]+$/,
 ];
 const problems = [];

@@ -8,6 +8,9 @@ import { Arch } from './tailscale-release';
 /** The package's root folder (this file is compiled into lib/). */
 export const PACKAGE_ROOT = path.resolve(__dirname, '..');
 
+/** The package's version: the CMake project's, which the executables it ships also carry. */
+export const PACKAGE_VERSION: string = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version;
+
 /**
  * Folder of the function zips and extension executables: `TSPROXY_CDK_ASSET_DIR` (e.g. a build of one's
  * own), else the package's assets/.

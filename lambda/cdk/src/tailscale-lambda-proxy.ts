@@ -6,7 +6,7 @@ import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import { packagedFunctionZip, requireFile, PACKAGE_ROOT } from './package-assets';
+import { PACKAGE_VERSION, packagedFunctionZip, requireFile, PACKAGE_ROOT } from './package-assets';
 import { proxyEnvironment } from './proxy-environment';
 import { TailscaleBinariesOptions, TailscaleLambdaExtension, archOf } from './tailscale-lambda-extension';
 
@@ -395,6 +395,8 @@ export class TailscaleLambdaProxy extends Construct {
     });
     // Also grants kms:Decrypt on the secret's key when it has one.
     props.tsSecretApiKey.grantRead(this.lambda);
+    // Which release runs: the function's bootstrap and extension are this package's version.
+    cdk.Tags.of(this.lambda).add('tsproxy:version', PACKAGE_VERSION);
 
     if (managed) this.useManagedInstances(managed);
 

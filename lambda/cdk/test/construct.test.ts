@@ -50,6 +50,12 @@ function assetHashOf(zip: string): string {
 describe('defaults (the Node.js construct\'s props only)', () => {
   const { proxy, template: t } = build();
 
+  test('the function is tagged with the release it runs (the package version, the executables\' own)', () => {
+    const version = JSON.parse(fs.readFileSync(path.join(PACKAGE_DIR, 'package.json'), 'utf8')).version;
+    assert.match(version, /^\d+\.\d+\.\d+/);
+    assert.deepEqual(proxyFunction(t).props.Tags, [{ Key: 'tsproxy:version', Value: version }]);
+  });
+
   test('one provided.al2023 arm64 function with handler bootstrap, 256 MB, 15 minutes, the packaged zip', () => {
     const fn = proxyFunction(t);
     assert.equal(fn.props.Handler, 'bootstrap');
