@@ -34,10 +34,10 @@ As tailscaled (the extension starts it through a launcher named tailscaled, with
   PATCH /localapi/v0/prefs sets the exit node; POST /localapi/v0/ping?ip=IP answers a pong relayed
   through DERP (no direct endpoint) for a known peer and never for any other; POST /localapi/v0/logout
   logs out (NeedsLogin). Behaviour comes from the environment, which the extension passes on:
-    TSPROXY_STANDIN_RECORD            append one JSON line per event (started, socks5_listening,
-                                      localapi_listening, backend, start, running, ready, socks5_connect
-                                      with its reply, socks5_failed, prefs, ping, logout, sigterm) with
-                                      "t", the CLOCK_MONOTONIC time in ms
+    TSPROXY_STANDIN_RECORD            append one JSON line per event (started with its pid, uid and gid,
+                                      socks5_listening, localapi_listening, backend, start, running, ready,
+                                      socks5_connect with its reply, socks5_failed, prefs, ping, logout,
+                                      sigterm) with "t", the CLOCK_MONOTONIC time in ms
     TSPROXY_STANDIN_VALID_KEYS        comma-separated keys that log in (default: any tskey-auth-... and
                                       tskey-client-...)
     TSPROXY_STANDIN_RUNNING_DELAY_MS  from the login to Running (default 0)
@@ -631,7 +631,7 @@ def run_as_tailscaled(args):
     """The extension's tailscaled: tailscaled's own flags, behaviour from TSPROXY_STANDIN_*."""
     global _socks_address, _record_path
     _record_path = os.environ.get("TSPROXY_STANDIN_RECORD")
-    record("started", argv=sys.argv[1:], pid=os.getpid())
+    record("started", argv=sys.argv[1:], pid=os.getpid(), uid=os.getuid(), gid=os.getgid())
     code = os.environ.get("TSPROXY_STANDIN_EXIT_AT_START")
     if code:
         print("tailscaled stand-in: failing at start as asked", flush=True)

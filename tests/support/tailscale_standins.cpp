@@ -1,10 +1,12 @@
 #include "support/tailscale_standins.hpp"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <system_error>
 
 #include "support/net.hpp"
 #include "support/wait.hpp"
@@ -13,8 +15,9 @@ namespace tsproxy::test {
 
 namespace {
 
-void write_launcher(const std::filesystem::path& path, const std::filesystem::path& script) {
-  write_file(path, "#!/bin/sh\nexec '" + python_interpreter() + "' -S '" + script.string() + "' \"$@\"\n");
+void write_launcher(const std::filesystem::path& path, const std::string& python,
+                    const std::filesystem::path& script) {
+  write_file(path, "#!/bin/sh\nexec '" + python + "' -S '" + script.string() + "' \"$@\"\n");
   ::chmod(path.c_str(), 0755);
 }
 
@@ -33,8 +36,9 @@ const std::string& python_interpreter() {
 tailscale_standins::tailscale_standins(tailscale_standin_options options)
     : dir_("tsproxy-tailscale-standins"), options_(std::move(options)), socks5_port_(free_tcp_port()) {
   const std::filesystem::path peers(TSPROXY_TEST_PEERS_DIR);
-  write_launcher(tailscaled(), peers / "tailscaled_standin.py");
-  write_launcher(tailscale(), peers / "tailscale_cli_standin.py");
+  const std::string python = options_.python.empty() ? python_interpreter() : options_.python;
+  write_launcher(tailscaled(), python, peers / "tailscaled_standin.py");
+  write_launcher(tailscale(), python, peers / "tailscale_cli_standin.py");
   write_file(key_file(), options_.auth_key + "\n");
   write_file(dir_ / "record.jsonl", "");
 }
@@ -64,6 +68,15 @@ env_vars tailscale_standins::env() const {
   if (!options_.not_exit_nodes.empty())
     env.emplace_back("TSPROXY_STANDIN_NOT_EXIT_NODES", options_.not_exit_nodes);
   return env;
+}
+
+void tailscale_standins::give_to(uid_t uid, gid_t gid) const {
+  const auto give = [&](const std::filesystem::path& path) {
+    if (::lchown(path.c_str(), uid, gid) != 0)
+      throw std::system_error(errno, std::generic_category(), "chown " + path.string());
+  };
+  give(dir_.path());
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) give(entry.path());
 }
 
 std::vector<std::string> tailscale_standins::events(std::string_view event) const {

@@ -8,6 +8,8 @@
 // The launchers run the interpreter directly with -S (no site packages): a pyenv shim alone costs
 // ~150 ms per start, which would hide the extension's own timing.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -33,6 +35,7 @@ struct tailscale_standin_options {
   std::string peers;           // name=ip,... that answer pings
   std::string peer_hostnames;  // name=hostname,...: a peer's OS HostName where it is not its name
   std::string not_exit_nodes;  // name,...: peers that do not offer to be an exit node
+  std::string python;          // the interpreter the launchers run; empty: python_interpreter()
 };
 
 class tailscale_standins {
@@ -46,6 +49,11 @@ class tailscale_standins {
   std::string socks5_address() const { return "127.0.0.1:" + std::to_string(socks5_port_); }
   std::uint16_t socks5_port() const noexcept { return socks5_port_; }
   const std::filesystem::path& dir() const noexcept { return dir_.path(); }
+
+  // Gives the folder and everything in it to uid:gid, for an extension that runs as another user (Lambda
+  // Managed Instances run it as 993:990). The folder stays 0700, so the key file is still its reader's
+  // alone.
+  void give_to(uid_t uid, gid_t gid) const;
 
   // The extension's environment: binaries, socket, SOCKS5 address, key file, state folder, knobs.
   env_vars env() const;
