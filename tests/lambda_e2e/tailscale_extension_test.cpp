@@ -386,14 +386,15 @@ TEST(TailscaleExtension, AsLambdasSandboxUserTheExtensionBringsTailscaleUpAndThe
   // listener must all work for that user.
   if (::geteuid() != 0) GTEST_SKIP() << "only root can run children as Lambda's sandbox user";
   for (const std::filesystem::path& path :
-       {std::filesystem::path(TSPROXY_EXTENSION_BIN), std::filesystem::path(TSPROXY_BOOTSTRAP_BIN),
-        std::filesystem::path(TSPROXY_TEST_PEERS_DIR) / "tailscaled_standin.py",
-        std::filesystem::path(system_python)}) {
+       {std::filesystem::path(TSPROXY_EXTENSION_BIN), std::filesystem::path(TSPROXY_BOOTSTRAP_BIN)}) {
     if (!reachable_by_others(path)) GTEST_SKIP() << path << " is out of the sandbox user's reach";
   }
+  if (python_for_sandbox_user().empty())
+    GTEST_SKIP() << "no python3 the sandbox user can run the stand-ins with";
   nginx_server nginx;
-  const auto [uid, gid] = std::pair{993u, 990u};
-  tailscale_standins tailscale({.peers = "web=100.64.0.5", .owner = std::pair{uid, gid}});
+  const auto [uid, gid] = std::pair{sandbox_uid, sandbox_gid};
+  tailscale_standins tailscale({.peers = "web=100.64.0.5", .python = python_for_sandbox_user()});
+  tailscale.give_to(uid, gid);
   auto options = with_extension(tailscale, {{"TSPROXY_ALLOWED_TARGETS", "100.64.0.5:*"}});
   options.local_args = {"--run-as", "lambda"};
   local_stack stack(tailscale.socks5_address(), options);

@@ -38,11 +38,11 @@ As tailscaled (the extension starts it through a launcher named tailscaled, with
   PATCH /localapi/v0/prefs sets the exit node; POST /localapi/v0/ping?ip=IP answers a pong relayed
   through DERP (no direct endpoint) for a known peer and never for any other; POST /localapi/v0/logout
   logs out (NeedsLogin). Behaviour comes from the environment, which the extension passes on:
-    TSPROXY_STANDIN_RECORD            append one JSON line per event (started, socks5_listening,
-                                      localapi_listening, backend, start, running, ready, socks5_connect
-                                      with its reply, socks5_failed, http_proxy with its status, prefs,
-                                      ping, logout, sigterm) with
-                                      "t", the CLOCK_MONOTONIC time in ms
+    TSPROXY_STANDIN_RECORD            append one JSON line per event (started with its pid, uid and gid,
+                                      socks5_listening, localapi_listening, backend, start, running, ready,
+                                      socks5_connect with its reply, socks5_failed, http_proxy with its
+                                      status, prefs, ping, logout, sigterm) with "t", the CLOCK_MONOTONIC
+                                      time in ms
     TSPROXY_STANDIN_VALID_KEYS        comma-separated keys that log in (default: any tskey-auth-... and
                                       tskey-client-...)
     TSPROXY_STANDIN_RUNNING_DELAY_MS  from the login to Running (default 0)

@@ -6,7 +6,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
-#include <stdexcept>
+#include <system_error>
 
 #include "support/net.hpp"
 #include "support/wait.hpp"
@@ -15,9 +15,9 @@ namespace tsproxy::test {
 
 namespace {
 
-void write_launcher(const std::filesystem::path& path, std::string_view python,
+void write_launcher(const std::filesystem::path& path, const std::string& python,
                     const std::filesystem::path& script) {
-  write_file(path, "#!/bin/sh\nexec '" + std::string(python) + "' -S '" + script.string() + "' \"$@\"\n");
+  write_file(path, "#!/bin/sh\nexec '" + python + "' -S '" + script.string() + "' \"$@\"\n");
   ::chmod(path.c_str(), 0755);
 }
 
@@ -36,18 +36,29 @@ const std::string& python_interpreter() {
 tailscale_standins::tailscale_standins(tailscale_standin_options options)
     : dir_("tsproxy-tailscale-standins"), options_(std::move(options)), socks5_port_(free_tcp_port()) {
   const std::filesystem::path peers(TSPROXY_TEST_PEERS_DIR);
-  const std::string_view python = options_.owner ? system_python : std::string_view(python_interpreter());
+  const std::string python = options_.python.empty() ? python_interpreter() : options_.python;
   write_launcher(tailscaled(), python, peers / "tailscaled_standin.py");
   write_launcher(tailscale(), python, peers / "tailscale_cli_standin.py");
   write_file(key_file(), options_.auth_key + "\n");
   ::chmod(key_file().c_str(), 0600);
   write_file(dir_ / "record.jsonl", "");
-  if (options_.owner) {
-    const auto [uid, gid] = *options_.owner;
-    for (const auto& path : {dir_.path(), tailscaled(), tailscale(), key_file(), dir_ / "record.jsonl"}) {
-      if (::chown(path.c_str(), uid, gid) != 0) throw std::runtime_error("cannot chown " + path.string());
+}
+
+const std::string& python_for_sandbox_user() {
+  static const std::string found = [] {
+    const std::string script = std::string(TSPROXY_TEST_PEERS_DIR) + "/tailscaled_standin.py";
+    for (const std::string& python : {python_interpreter(), std::string("/usr/bin/python3")}) {
+      // setpriv itself would find a program that user cannot reach: the user's own shell execs it.
+      const auto r =
+          run_command({"setpriv", "--reuid=" + std::to_string(sandbox_uid),
+                       "--regid=" + std::to_string(sandbox_gid), "--clear-groups", "sh", "-c",
+                       "exec \"$0\" -S -c \"import json, socketserver; open('$1').close()\"", python, script},
+                      std::chrono::seconds(10));
+      if (r.exit_code == 0) return python;
     }
-  }
+    return std::string();
+  }();
+  return found;
 }
 
 bool reachable_by_others(const std::filesystem::path& path) {
@@ -85,6 +96,15 @@ env_vars tailscale_standins::env() const {
   if (!options_.not_exit_nodes.empty())
     env.emplace_back("TSPROXY_STANDIN_NOT_EXIT_NODES", options_.not_exit_nodes);
   return env;
+}
+
+void tailscale_standins::give_to(uid_t uid, gid_t gid) const {
+  const auto give = [&](const std::filesystem::path& path) {
+    if (::lchown(path.c_str(), uid, gid) != 0)
+      throw std::system_error(errno, std::generic_category(), "chown " + path.string());
+  };
+  give(dir_.path());
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.path())) give(entry.path());
 }
 
 std::vector<std::string> tailscale_standins::events(std::string_view event) const {

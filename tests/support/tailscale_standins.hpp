@@ -8,6 +8,8 @@
 // The launchers run the interpreter directly with -S (no site packages): a pyenv shim alone costs
 // ~150 ms per start, which would hide the extension's own timing.
 
+#include <sys/types.h>
+
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
@@ -34,9 +36,7 @@ struct tailscale_standin_options {
   std::string peers;           // name=ip,... that answer pings
   std::string peer_hostnames;  // name=hostname,...: a peer's OS HostName where it is not its name
   std::string not_exit_nodes;  // name,...: peers that do not offer to be an exit node
-  // The folder (launchers, key file, record, socket, state) belongs to this uid:gid, for an extension
-  // that runs as it; the launchers then use the system's interpreter, which every user can run.
-  std::optional<std::pair<unsigned, unsigned>> owner;
+  std::string python;          // the interpreter the launchers run; empty: python_interpreter()
 };
 
 class tailscale_standins {
@@ -50,6 +50,11 @@ class tailscale_standins {
   std::string socks5_address() const { return "127.0.0.1:" + std::to_string(socks5_port_); }
   std::uint16_t socks5_port() const noexcept { return socks5_port_; }
   const std::filesystem::path& dir() const noexcept { return dir_.path(); }
+
+  // Gives the folder and everything in it to uid:gid, for an extension that runs as another user (Lambda
+  // Managed Instances run it as 993:990). The folder stays 0700, so the key file is still its reader's
+  // alone.
+  void give_to(uid_t uid, gid_t gid) const;
 
   // The extension's environment: binaries, socket, SOCKS5 address, key file, state folder, knobs.
   env_vars env() const;
@@ -77,8 +82,15 @@ bool process_alive(int pid);
 
 // The real interpreter behind `python3` (TSPROXY_TEST_PYTHON when set), resolved once.
 const std::string& python_interpreter();
-// The interpreter every user can run (a user's own, e.g. under /root, is not).
-inline constexpr std::string_view system_python = "/usr/bin/python3";
+// The user Lambda runs the runtime and extensions as (Managed Instances always, tsproxy-local --run-as
+// lambda): aws-lambda-runtime-interface-emulator v1.30 internal/lambda-managed-instances/supervisor/local/
+// process.go:65-67.
+inline constexpr uid_t sandbox_uid = 993;
+inline constexpr gid_t sandbox_gid = 990;
+
+// An interpreter the sandbox user can run the stand-ins with (a pyenv under /root is out of its reach);
+// empty if none. Tried as the launchers run it: a shell of that user execs it.
+const std::string& python_for_sandbox_user();
 
 // Whether a user other than the owner can reach `path` (every folder above it searchable, the file
 // readable), so that a process dropped to another uid can read or run it.
