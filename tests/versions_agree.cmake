@@ -1,4 +1,4 @@
-# Fails unless every package says the project's version (-DVERSION, from CMakeLists.txt's project()):
+# Fails unless the project and every package say -DVERSION (the project's own in ctest, a tag's in a release):
 # the npm package and its lock file, the caller client's PyPI package, and the changelog's latest entry.
 #   cmake -DVERSION=X.Y.Z -DROOT=<source dir> -P tests/versions_agree.cmake
 
@@ -8,11 +8,13 @@ function(expect_version file regex)
   if(NOT found)
     message(SEND_ERROR "${file}: no version found (looked for ${regex})")
   elseif(NOT CMAKE_MATCH_1 STREQUAL VERSION)
-    message(SEND_ERROR "${file} says ${CMAKE_MATCH_1}, the project ${VERSION}")
+    message(SEND_ERROR "${file} says ${CMAKE_MATCH_1}, expected ${VERSION}")
   endif()
 endfunction()
 
 # The package's own "version" (the first at the top level of package.json, after "name").
+# The project itself: a release tag (-DVERSION from the tag) must name the version the sources carry.
+expect_version(CMakeLists.txt "project\\(tsproxy VERSION ([0-9][^ )]*)")
 expect_version(lambda/cdk/package.json "\"name\": \"tsproxy-cdk\",[ \n]*\"version\": \"([^\"]+)\"")
 expect_version(lambda/cdk/package-lock.json "\"name\": \"tsproxy-cdk\",[ \n]*\"version\": \"([^\"]+)\"")
 expect_version(lambda/cdk/python-client/pyproject.toml "\nversion = \"([^\"]+)\"")
