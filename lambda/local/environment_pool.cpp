@@ -45,13 +45,13 @@ std::string environment_pool::first_runtime_api() const {
 }
 
 execution_environment* environment_pool::create_environment() {
-  execution_environment::hooks hooks{
-      .changed = [this] { schedule_dispatch(); },
-      .initialized = [this](double ms) { stats_.set_init_duration(ms); },
-      .init_error = [this](std::string_view type, std::string_view body) {
-        if (on_init_error_) on_init_error_(type, body);
-      },
-      .stats_json = [this] { return stats_json(); }};
+  execution_environment::hooks hooks{.changed = [this] { schedule_dispatch(); },
+                                     .initialized = [this](double ms) { stats_.set_init_duration(ms); },
+                                     .init_error =
+                                         [this](std::string_view type, std::string_view body) {
+                                           if (on_init_error_) on_init_error_(type, body);
+                                         },
+                                     .stats_json = [this] { return stats_json(); }};
   environments_.push_back(std::make_unique<execution_environment>(io_, options_, function_, ids_, supervisor_,
                                                                   next_id_++, std::move(hooks)));
   return environments_.back().get();
@@ -83,14 +83,16 @@ execution_environment* environment_pool::with_room() {
     }
     const bool ready = env->current_state() == execution_environment::state::ready;
     const bool best_ready = best->current_state() == execution_environment::state::ready;
-    if ((ready && !best_ready) || (ready == best_ready && env->last_used() > best->last_used())) best = env.get();
+    if ((ready && !best_ready) || (ready == best_ready && env->last_used() > best->last_used()))
+      best = env.get();
   }
   return best;
 }
 
 environment_pool::admission environment_pool::submit(std::shared_ptr<invocation> inv) {
   if (failure_) return admission::failed;
-  const bool can_run_now = waiting_.empty() && (with_room() || live_environments() < options_.max_environments);
+  const bool can_run_now =
+      waiting_.empty() && (with_room() || live_environments() < options_.max_environments);
   if (!can_run_now && waiting_.size() >= options_.max_queued_invocations) return admission::full;
   waiting_.push_back(std::move(inv));
   dispatch();

@@ -36,8 +36,8 @@ class execution_environment {
   enum class state { initializing, ready, retiring, gone };
 
   struct hooks {
-    std::function<void()> changed;                  // its load, its state or its init changed
-    std::function<void(double ms)> initialized;     // its init completed after `ms`
+    std::function<void()> changed;               // its load, its state or its init changed
+    std::function<void(double ms)> initialized;  // its init completed after `ms`
     // An init error of its runtime or of one of its extensions (already logged).
     std::function<void(std::string_view error_type, std::string_view body)> init_error;
     runtime_api_server::stats_provider stats_json;  // GET /local/stats

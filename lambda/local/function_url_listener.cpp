@@ -4,10 +4,10 @@
 
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
+#include "environment_pool.hpp"
 #include "event_builder.hpp"
 #include "function_url_auth.hpp"
 #include "ids.hpp"
-#include "environment_pool.hpp"
 #include "invoke_stats.hpp"
 #include "json_log.hpp"
 #include "stream_relay.hpp"
@@ -169,9 +169,9 @@ asio::awaitable<bool> function_url_listener::throttle(server_connection& conn, s
                                          {request_id_header, request_id},
                                          {date_header, date}};
   // The body was read whole: the connection stays usable.
-  const bool failed = static_cast<bool>(co_await conn.respond(throttled_status, headers, throttled_body,
-                                                              keep_alive, clock::now() + options_.client_read_timeout,
-                                                              conn.head().method != "HEAD"));
+  const bool failed = static_cast<bool>(
+      co_await conn.respond(throttled_status, headers, throttled_body, keep_alive,
+                            clock::now() + options_.client_read_timeout, conn.head().method != "HEAD"));
   co_return !failed && keep_alive;
 }
 

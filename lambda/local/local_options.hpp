@@ -31,7 +31,7 @@ struct local_options {
   std::uint16_t port = 8080;               // Function URL listener port (0: ephemeral)
   std::uint16_t runtime_port = 0;          // Runtime and Extensions API port on 127.0.0.1 (0: ephemeral)
   invoke_mode mode = invoke_mode::buffered;
-  std::size_t max_concurrency = 1;             // invocations one environment's runtime takes at once
+  std::size_t max_concurrency = 1;  // invocations one environment's runtime takes at once
   // Execution environments at once (Lambda's concurrency limit when max_concurrency is 1). 1 by default:
   // one environment, as before, with concurrent callers queued behind it.
   std::size_t max_environments = 1;
@@ -50,9 +50,9 @@ struct local_options {
   std::optional<lambda::child_user> run_as;  // the runtime's and extensions' user; nullopt: ours
 
   // Limits (named so they can be tuned in one place).
-  std::size_t max_request_body_bytes = 6 * 1024 * 1024;          // Function URL request payload limit
-  std::size_t max_result_bytes = 6 * 1024 * 1024;                // buffered response payload limit
-  std::uint64_t max_stream_bytes = 200ull * 1024 * 1024;         // streamed response limit
+  std::size_t max_request_body_bytes = 6 * 1024 * 1024;   // Function URL request payload limit
+  std::size_t max_result_bytes = 6 * 1024 * 1024;         // buffered response payload limit
+  std::uint64_t max_stream_bytes = 200ull * 1024 * 1024;  // streamed response limit
   // Invocations waiting while every environment is busy and no more may start; beyond this callers get
   // 429 TooManyRequestsException. 0 is Lambda's behaviour at its concurrency limit: 429 at once.
   std::size_t max_queued_invocations = 1000;

@@ -701,7 +701,8 @@ std::string any_stats(const local_instance& local) {
   for (auto at = log.find(R"({"event":"environment_start")"); at != std::string::npos;
        at = log.find(R"({"event":"environment_start")", at + 1)) {
     const auto p = log.find(marker, at);
-    if (p != std::string::npos) ports.push_back(static_cast<std::uint16_t>(std::stoi(log.substr(p + marker.size()))));
+    if (p != std::string::npos)
+      ports.push_back(static_cast<std::uint16_t>(std::stoi(log.substr(p + marker.size()))));
   }
   for (auto it = ports.rbegin(); it != ports.rend(); ++it) {
     const auto stats = test::raw_http_get(test::loopback_ipv4, *it, "/local/stats");
@@ -785,8 +786,9 @@ TEST_P(Environments, EveryEnvironmentBusyAndNoQueueAnswers429AsLambdaThrottles) 
 TEST_P(Environments, AnIdleEnvironmentIsRetiredWithShutdownToItsExtensionsAndTheNextCallStartsAnother) {
   test::temp_dir dir("tsproxy-local-retire");
   const auto events = dir / "events.jsonl";
-  local_instance local({"--invoke-mode", GetParam(), "--idle-retire-ms", "300", "--extension", extension_script},
-                       {{"TSPROXY_TEST_EXTENSION_LOG", events.string()}});
+  local_instance local(
+      {"--invoke-mode", GetParam(), "--idle-retire-ms", "300", "--extension", extension_script},
+      {{"TSPROXY_TEST_EXTENSION_LOG", events.string()}});
   ASSERT_TRUE(local.wait_for_init()) << local.log();
   ASSERT_EQ(get(local.port(), "/before").status, 200);
   const auto runtime_pid = log_number(local.log(), R"({"event":"runtime_start")", "pid");
@@ -795,7 +797,8 @@ TEST_P(Environments, AnIdleEnvironmentIsRetiredWithShutdownToItsExtensionsAndThe
       << local.log();
   EXPECT_TRUE(wait_gone(static_cast<pid_t>(*runtime_pid)));
   const auto lines = read_all(events);
-  EXPECT_NE(lines.find(R"("eventType": "SHUTDOWN", "shutdownReason": "spindown")"), std::string::npos) << lines;
+  EXPECT_NE(lines.find(R"("eventType": "SHUTDOWN", "shutdownReason": "spindown")"), std::string::npos)
+      << lines;
   // A cold start for the next caller.
   const auto r = get(local.port(), "/after");
   EXPECT_EQ(r.status, 200) << r.body;
@@ -827,7 +830,8 @@ void warmer_round(const local_instance& local, int count, std::chrono::milliseco
     if (i > 0) std::this_thread::sleep_for(spread);
     callers.emplace_back([&, i] {
       const std::string event = R"({"warmer":true,"warmerIndex":)" + std::to_string(i) + "}";
-      if (post(local.port(), "/2015-03-31/functions/function/invocations", "application/json", event).status == 200)
+      if (post(local.port(), "/2015-03-31/functions/function/invocations", "application/json", event)
+              .status == 200)
         ++ok;
     });
   }
@@ -841,8 +845,8 @@ void warmer_round(const local_instance& local, int count, std::chrono::milliseco
 std::size_t warm_after_rounds(int first_round, int later_rounds, bool then_ordinary_calls) {
   constexpr auto idle_retire = 1200ms;
   constexpr auto spread = 20ms;  // well under the default hold of 100 ms
-  local_instance local({"--max-environments", "3", "--idle-retire-ms", std::to_string(idle_retire.count())}, {},
-                       {bootstrap_binary});
+  local_instance local({"--max-environments", "3", "--idle-retire-ms", std::to_string(idle_retire.count())},
+                       {}, {bootstrap_binary});
   EXPECT_TRUE(local.wait_for_init()) << local.log();
   warmer_round(local, first_round, spread);
   for (int round = 0; round < 5; ++round) {
