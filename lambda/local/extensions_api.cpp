@@ -103,7 +103,10 @@ asio::awaitable<bool> extensions_api::handle_next(server_connection& conn) {
     ext.called_next = true;
     init_.extension_ready(ext.id);
   }
-  while (ext.events.empty()) co_await ext.signal.wait();
+  while (ext.events.empty()) {
+    if (closed_) co_return false;
+    co_await ext.signal.wait();
+  }
   std::string event = std::move(ext.events.front());
   ext.events.pop_front();
   const std::string event_id = ids_.uuid_v4();
@@ -142,6 +145,11 @@ void extensions_api::push(extension& ext, const std::string& event) {
   }
   ext.events.push_back(event);
   ext.signal.notify_all();
+}
+
+void extensions_api::close() {
+  closed_ = true;
+  for (auto& [id, ext] : extensions_) ext->signal.notify_all();
 }
 
 void extensions_api::deliver_invoke(const invocation& inv) {

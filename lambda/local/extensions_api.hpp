@@ -48,6 +48,8 @@ class extensions_api {
   void deliver_invoke(const invocation& inv);
   // A SHUTDOWN event to every extension registered for SHUTDOWN.
   void deliver_shutdown(std::int64_t deadline_epoch_ms, std::string_view reason);
+  // The environment is gone: waiting event/next calls with no event left end (their connection closes).
+  void close();
 
  private:
   struct extension {
@@ -71,6 +73,7 @@ class extensions_api {
   id_generator& ids_;
   init_error_handler on_init_error_;
   std::map<std::string, std::unique_ptr<extension>, std::less<>> extensions_;
+  bool closed_ = false;
 };
 
 }  // namespace tsproxy::local

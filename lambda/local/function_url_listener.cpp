@@ -4,10 +4,10 @@
 
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
+#include "environment_pool.hpp"
 #include "event_builder.hpp"
 #include "function_url_auth.hpp"
 #include "ids.hpp"
-#include "invocation_queue.hpp"
 #include "invoke_stats.hpp"
 #include "json_log.hpp"
 #include "stream_relay.hpp"
@@ -25,6 +25,14 @@ using clock = std::chrono::steady_clock;
 constexpr std::string_view date_header = "Date";
 constexpr std::string_view error_type_header = "x-amzn-ErrorType";
 constexpr std::string_view request_id_header = "x-amzn-RequestId";
+
+// A Function URL whose function reached its concurrency limit answers 429 with this error type and
+// body, the shape of its other errors (AccessDeniedException's {"Message":"Forbidden"}); the SDKs name
+// the type TooManyRequestsException
+// (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html#API_Invoke_Errors).
+constexpr int throttled_status = 429;
+constexpr std::string_view throttled_error_type = "TooManyRequestsException";
+constexpr std::string_view throttled_body = R"({"Message":"Rate Exceeded."})";
 
 std::int64_t epoch_ms_now() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -59,12 +67,13 @@ struct active_guard {
 }  // namespace
 
 function_url_listener::function_url_listener(asio::io_context& io, const local_options& options,
-                                             const function_identity& function, invocation_queue& queue,
-                                             invoke_stats& stats, id_generator& ids)
+                                             const function_identity& function,
+                                             environment_pool& environments, invoke_stats& stats,
+                                             id_generator& ids)
     : io_(io),
       options_(options),
       function_(function),
-      queue_(queue),
+      environments_(environments),
       stats_(stats),
       ids_(ids),
       acceptor_(io) {}
@@ -151,6 +160,21 @@ asio::awaitable<bool> function_url_listener::forbid(server_connection& conn, aws
   co_return !failed && keep_alive;
 }
 
+asio::awaitable<bool> function_url_listener::throttle(server_connection& conn, std::string_view request_id,
+                                                      bool keep_alive) {
+  log_line("throttled").str("request_id", request_id).emit();
+  const auto date = http_date();
+  const std::vector<header_view> headers{{"Content-Type", "application/json"},
+                                         {error_type_header, throttled_error_type},
+                                         {request_id_header, request_id},
+                                         {date_header, date}};
+  // The body was read whole: the connection stays usable.
+  const bool failed = static_cast<bool>(
+      co_await conn.respond(throttled_status, headers, throttled_body, keep_alive,
+                            clock::now() + options_.client_read_timeout, conn.head().method != "HEAD"));
+  co_return !failed && keep_alive;
+}
+
 asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
   active_guard active(active_);
   const auto received_at = clock::now();
@@ -210,14 +234,13 @@ asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
   }
   body = {};  // the event holds it now
 
-  switch (queue_.submit(inv)) {
-    case invocation_queue::admission::queued:
+  switch (environments_.submit(inv)) {
+    case environment_pool::admission::queued:
       break;
-    case invocation_queue::admission::full:
-      log_line("throttled").str("request_id", inv->request_id).emit();
-      co_return co_await reject(conn, 429, "TooManyRequestsException", "Rate Exceeded.", false);
-    case invocation_queue::admission::failed: {
-      const auto& failure = *queue_.failure();
+    case environment_pool::admission::full:
+      co_return co_await throttle(conn, inv->request_id, keep_alive);
+    case environment_pool::admission::failed: {
+      const auto& failure = *environments_.failure();
       inv->answer(make_error_result(failure.status, failure.error_type, failure.body), failure.error_type);
       break;
     }
@@ -248,7 +271,7 @@ asio::awaitable<bool> function_url_listener::deliver(server_connection& conn, in
   std::string timeout_type;
   if (timed_out) {
     inv.client_gone = true;
-    queue_.withdraw(inv);
+    environments_.withdraw(inv);
     inv.signal.notify_all();
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.2f", static_cast<double>(options_.timeout.count()) / 1000.0);
@@ -286,7 +309,7 @@ asio::awaitable<bool> function_url_listener::deliver(server_connection& conn, in
           .str("error", inv.stream_error)
           .emit();
     } else if (outcome == stream_outcome::timed_out) {
-      queue_.withdraw(inv);
+      environments_.withdraw(inv);
       timeout_type = "Sandbox.Timedout";
       error_type = timeout_type;
       log_line("timeout")

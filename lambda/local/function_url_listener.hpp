@@ -20,15 +20,15 @@
 
 namespace tsproxy::local {
 
+class environment_pool;
 class id_generator;
-class invocation_queue;
 class invoke_stats;
 struct invocation;
 
 class function_url_listener {
  public:
   function_url_listener(asio::io_context& io, const local_options& options, const function_identity& function,
-                        invocation_queue& queue, invoke_stats& stats, id_generator& ids);
+                        environment_pool& environments, invoke_stats& stats, id_generator& ids);
 
   std::error_code listen(const asio::ip::tcp::endpoint& endpoint);
   std::uint16_t port() const;
@@ -48,12 +48,14 @@ class function_url_listener {
                                std::string_view message, bool drain);
   // The Function URL's 403 for a request whose signature does not verify.
   asio::awaitable<bool> forbid(server_connection& conn, aws::sigv4_rejection why, bool keep_alive);
+  // 429 TooManyRequestsException: every environment is busy and the queue is full.
+  asio::awaitable<bool> throttle(server_connection& conn, std::string_view request_id, bool keep_alive);
   asio::awaitable<bool> deliver(server_connection& conn, invocation& inv, bool keep_alive, bool head_only);
 
   asio::io_context& io_;
   const local_options& options_;
   const function_identity& function_;
-  invocation_queue& queue_;
+  environment_pool& environments_;
   invoke_stats& stats_;
   id_generator& ids_;
   asio::ip::tcp::acceptor acceptor_;

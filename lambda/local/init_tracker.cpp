@@ -1,7 +1,6 @@
 #include "init_tracker.hpp"
 
 #include "invocation_queue.hpp"
-#include "invoke_stats.hpp"
 #include "json_log.hpp"
 
 namespace tsproxy::local {
@@ -24,6 +23,7 @@ void init_tracker::runtime_ready() {
 void init_tracker::stop_waiting_for_extensions() {
   if (complete_) return;
   log_line("init_extensions_not_ready")
+      .num("environment", environment_id_)
       .num("registered", static_cast<std::int64_t>(registered_.size()))
       .num("ready", static_cast<std::int64_t>(ready_.size()))
       .emit();
@@ -40,12 +40,13 @@ void init_tracker::check() {
   complete_ = true;
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - spawned_at_).count();
-  stats_.set_init_duration(ms);
   log_line("init")
+      .num("environment", environment_id_)
       .ms("init_duration_ms", ms)
       .num("extensions", static_cast<std::int64_t>(registered_.size()))
       .emit();
   queue_.open();
+  if (on_complete_) on_complete_(ms);
 }
 
 }  // namespace tsproxy::local

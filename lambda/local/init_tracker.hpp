@@ -1,9 +1,11 @@
 #pragma once
 // The init phase: it ends when the runtime has called its first `next` and every registered extension
-// has called its first `next`. Then init_duration_ms (from spawning the bootstrap) is logged and
-// recorded, and the queue starts handing out invocations.
+// has called its first `next`. Then init_duration_ms (from spawning the bootstrap) is logged with the
+// environment's id, like Lambda's INIT_REPORT line, handed to `on_complete`, and the queue starts
+// handing out invocations.
 
 #include <chrono>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -13,11 +15,12 @@
 namespace tsproxy::local {
 
 class invocation_queue;
-class invoke_stats;
 
 class init_tracker {
  public:
-  init_tracker(invocation_queue& queue, invoke_stats& stats) : queue_(queue), stats_(stats) {}
+  using completion_handler = std::function<void(double init_duration_ms)>;
+  init_tracker(invocation_queue& queue, int environment_id, completion_handler on_complete)
+      : queue_(queue), environment_id_(environment_id), on_complete_(std::move(on_complete)) {}
 
   void bootstrap_spawned(std::chrono::steady_clock::time_point at) { spawned_at_ = at; }
   void extension_registered(std::string_view id);
@@ -35,7 +38,8 @@ class init_tracker {
   void check();
 
   invocation_queue& queue_;
-  invoke_stats& stats_;
+  int environment_id_;
+  completion_handler on_complete_;
   std::chrono::steady_clock::time_point spawned_at_{};
   std::set<std::string, std::less<>> registered_;
   std::set<std::string, std::less<>> ready_;

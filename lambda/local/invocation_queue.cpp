@@ -31,6 +31,7 @@ void invocation_queue::withdraw(const invocation& inv) {
       std::find_if(pending_.begin(), pending_.end(), [&](const auto& p) { return p.get() == &inv; });
   if (queued != pending_.end()) pending_.erase(queued);
   finish(inv);
+  if (queued != pending_.end() && slot_freed_) slot_freed_();
 }
 
 asio::awaitable<std::shared_ptr<invocation>> invocation_queue::next(std::shared_ptr<const bool> caller_gone) {
@@ -74,6 +75,7 @@ void invocation_queue::finish(const invocation& inv) {
   if (it != running_.end() && it->second.get() == &inv) {
     running_.erase(it);
     changed_.notify_all();
+    if (slot_freed_) slot_freed_();
   }
 }
 
@@ -94,6 +96,7 @@ void invocation_queue::fail(invocation_failure failure) {
   running_.clear();
   for (auto& [id, inv] : running) inv->fail(result(), failure_->error_type);
   changed_.notify_all();
+  if (slot_freed_) slot_freed_();
 }
 
 void invocation_queue::close() {

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -52,6 +53,8 @@ class invocation_queue {
   void fail(invocation_failure failure);
   // Shutting down: waiting `next` calls return nullptr.
   void close();
+  // Called whenever a slot frees (a result, a withdrawal, a failure), so that an owner can hand out more.
+  void on_slot_freed(std::function<void()> handler) { slot_freed_ = std::move(handler); }
 
   const std::optional<invocation_failure>& failure() const noexcept { return failure_; }
   std::size_t in_flight() const noexcept { return running_.size(); }
@@ -69,6 +72,7 @@ class invocation_queue {
   std::deque<std::shared_ptr<invocation>> pending_;
   std::map<std::string, std::shared_ptr<invocation>, std::less<>> running_;
   lambda::event_signal changed_;
+  std::function<void()> slot_freed_;
 };
 
 }  // namespace tsproxy::local

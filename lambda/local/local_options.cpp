@@ -44,6 +44,7 @@ std::string_view invoke_mode_name(invoke_mode mode) noexcept {
 std::string_view local_usage() noexcept {
   return "usage: tsproxy-local [--port P] [--bind ADDR] [--runtime-port R]\n"
          "                     [--invoke-mode buffered|response_stream] [--max-concurrency N]\n"
+         "                     [--max-environments N] [--idle-retire-ms T] [--max-queued N]\n"
          "                     [--timeout-ms T] [--memory-mb M] [--extension PATH]...\n"
          "                     [--auth none|aws_iam] [--auth-region REGION]\n"
          "                     [--auth-credentials FILE] [--auth-profile NAME]\n"
@@ -87,6 +88,14 @@ std::optional<local_options> parse_local_options(int argc, const char* const* ar
         ok = false;
     } else if (arg == "--max-concurrency") {
       ok = parse_number<std::size_t>(value, options.max_concurrency, 1, 1024);
+    } else if (arg == "--max-environments") {
+      ok = parse_number<std::size_t>(value, options.max_environments, 1, 1000);
+    } else if (arg == "--idle-retire-ms") {
+      long long ms = 0;
+      ok = parse_number<long long>(value, ms, 0, 24LL * 3600 * 1000);
+      options.idle_retire = std::chrono::milliseconds(ms);
+    } else if (arg == "--max-queued") {
+      ok = parse_number<std::size_t>(value, options.max_queued_invocations, 0, 1'000'000);
     } else if (arg == "--timeout-ms") {
       long long ms = 0;
       ok = parse_number<long long>(value, ms, 1, 24LL * 3600 * 1000);

@@ -31,7 +31,13 @@ struct local_options {
   std::uint16_t port = 8080;               // Function URL listener port (0: ephemeral)
   std::uint16_t runtime_port = 0;          // Runtime and Extensions API port on 127.0.0.1 (0: ephemeral)
   invoke_mode mode = invoke_mode::buffered;
-  std::size_t max_concurrency = 1;             // invocations handed to the runtime at once
+  std::size_t max_concurrency = 1;  // invocations one environment's runtime takes at once
+  // Execution environments at once (Lambda's concurrency limit when max_concurrency is 1). 1 by default:
+  // one environment, as before, with concurrent callers queued behind it.
+  std::size_t max_environments = 1;
+  // An environment idle this long is spun down (SHUTDOWN "spindown"); 0: never (the default, so that the
+  // Runtime API in the ready line stays up).
+  std::chrono::milliseconds idle_retire{0};
   std::chrono::milliseconds timeout{900'000};  // the function timeout (the tsproxy construct uses 15 min)
   unsigned memory_mb = 256;
   bool exit_on_init_error = false;
@@ -44,10 +50,12 @@ struct local_options {
   std::optional<lambda::child_user> run_as;  // the runtime's and extensions' user; nullopt: ours
 
   // Limits (named so they can be tuned in one place).
-  std::size_t max_request_body_bytes = 6 * 1024 * 1024;          // Function URL request payload limit
-  std::size_t max_result_bytes = 6 * 1024 * 1024;                // buffered response payload limit
-  std::uint64_t max_stream_bytes = 200ull * 1024 * 1024;         // streamed response limit
-  std::size_t max_queued_invocations = 1000;                     // beyond this, callers get 429
+  std::size_t max_request_body_bytes = 6 * 1024 * 1024;   // Function URL request payload limit
+  std::size_t max_result_bytes = 6 * 1024 * 1024;         // buffered response payload limit
+  std::uint64_t max_stream_bytes = 200ull * 1024 * 1024;  // streamed response limit
+  // Invocations waiting while every environment is busy and no more may start; beyond this callers get
+  // 429 TooManyRequestsException. 0 is Lambda's behaviour at its concurrency limit: 429 at once.
+  std::size_t max_queued_invocations = 1000;
   std::chrono::milliseconds extension_register_timeout{10'000};  // like Lambda's init bound
   std::chrono::milliseconds shutdown_grace{2'000};               // SIGTERM/SHUTDOWN to SIGKILL
   std::chrono::milliseconds client_idle_timeout{60'000};         // keep-alive wait for the next request

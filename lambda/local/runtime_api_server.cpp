@@ -8,7 +8,6 @@
 #include "adapter/json_writer.hpp"
 #include "init_tracker.hpp"
 #include "invocation_queue.hpp"
-#include "invoke_stats.hpp"
 #include "json_log.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/spawn.hpp"
@@ -45,6 +44,15 @@ std::string error_type_of(const request_head& head, std::string_view body) {
   return "Unhandled";
 }
 
+// Counts a coroutine as live for as long as it runs.
+struct live_guard {
+  std::size_t& count;
+  explicit live_guard(std::size_t& c) : count(c) { ++count; }
+  ~live_guard() { --count; }
+  live_guard(const live_guard&) = delete;
+  live_guard& operator=(const live_guard&) = delete;
+};
+
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
 }
@@ -72,7 +80,7 @@ asio::awaitable<void> watch_for_close(asio::ip::tcp::socket& socket, std::shared
 
 runtime_api_server::runtime_api_server(asio::io_context& io, settings config,
                                        const function_identity& function, invocation_queue& queue,
-                                       init_tracker& init, extensions_api& extensions, invoke_stats& stats,
+                                       init_tracker& init, extensions_api& extensions, stats_provider stats,
                                        init_error_handler on_init_error)
     : io_(io),
       config_(config),
@@ -80,7 +88,7 @@ runtime_api_server::runtime_api_server(asio::io_context& io, settings config,
       queue_(queue),
       init_(init),
       extensions_(extensions),
-      stats_(stats),
+      stats_(std::move(stats)),
       on_init_error_(std::move(on_init_error)),
       acceptor_(io) {}
 
@@ -103,6 +111,7 @@ void runtime_api_server::stop() {
 }
 
 asio::awaitable<void> runtime_api_server::accept_loop() {
+  live_guard live(live_);
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
@@ -114,6 +123,7 @@ asio::awaitable<void> runtime_api_server::accept_loop() {
 }
 
 asio::awaitable<void> runtime_api_server::serve(asio::ip::tcp::socket socket) {
+  live_guard live(live_);
   server_connection conn(std::move(socket), http_limits{});
   for (;;) {
     if (const auto ec = co_await conn.read_head(no_deadline)) {
@@ -150,7 +160,7 @@ asio::awaitable<bool> runtime_api_server::route(server_connection& conn) {
     co_return co_await extensions_.serve(conn, path);
   } else if (head.method == "GET" && path == "/local/stats") {
     if (co_await conn.discard_body(no_deadline)) co_return false;
-    const auto body = stats_.to_json({queue_.in_flight(), queue_.queued(), queue_.next_waiting()});
+    const auto body = stats_();
     co_return !co_await conn.respond_json(200, body, conn.keep_alive(), no_deadline) && conn.keep_alive();
   }
   if (co_await conn.discard_body(no_deadline)) co_return false;

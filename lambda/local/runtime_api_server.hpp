@@ -1,6 +1,7 @@
 #pragma once
 // The Lambda Runtime API (2018-06-01) on 127.0.0.1:R, with the Extensions API and GET /local/stats
 // on the same port. One coroutine per connection, HTTP/1.1 keep-alive; `next` long-polls the queue.
+// Each execution environment has one; GET /local/stats answers for the whole emulator on every one.
 
 #include <asio/awaitable.hpp>
 #include <asio/io_context.hpp>
@@ -20,7 +21,6 @@ namespace tsproxy::local {
 
 class init_tracker;
 class invocation_queue;
-class invoke_stats;
 
 class runtime_api_server {
  public:
@@ -31,15 +31,20 @@ class runtime_api_server {
   };
   // Called once per /init/error with the error type header and the JSON body.
   using init_error_handler = std::function<void(std::string_view error_type, std::string_view body)>;
+  // The JSON body of GET /local/stats.
+  using stats_provider = std::function<std::string()>;
 
   runtime_api_server(asio::io_context& io, settings config, const function_identity& function,
                      invocation_queue& queue, init_tracker& init, extensions_api& extensions,
-                     invoke_stats& stats, init_error_handler on_init_error);
+                     stats_provider stats, init_error_handler on_init_error);
 
   std::error_code listen(const asio::ip::tcp::endpoint& endpoint);
   std::uint16_t port() const;
   void start();
   void stop();
+  // Coroutines of this server still running (the accept loop and the connections): the server and what
+  // it refers to must outlive them.
+  std::size_t live_coroutines() const noexcept { return live_; }
 
  private:
   asio::awaitable<void> accept_loop();
@@ -55,10 +60,11 @@ class runtime_api_server {
   invocation_queue& queue_;
   init_tracker& init_;
   extensions_api& extensions_;
-  invoke_stats& stats_;
+  stats_provider stats_;
   init_error_handler on_init_error_;
   asio::ip::tcp::acceptor acceptor_;
   bool runtime_seen_ = false;
+  std::size_t live_ = 0;
 };
 
 }  // namespace tsproxy::local

@@ -3,6 +3,8 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <chrono>
 
 #include "adapter/metrics.hpp"
@@ -10,6 +12,7 @@
 #include "common/log.hpp"
 #include "runtime/failure.hpp"
 #include "runtime/stream_sink.hpp"
+#include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy::lambda {
 
@@ -163,6 +166,7 @@ asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_
   }
   if (state.request.is_warmer) {
     co_await prewarm(c.upstream_deadline);
+    co_await hold_warmer(c.upstream_deadline);
     co_return co_await api.post_response(inv.request_id, encode_warmer_response(), c.lambda_deadline);
   }
 
@@ -179,6 +183,16 @@ asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_
                              state.request.body};
   if (config_.mode == invoke_mode::response_stream) co_return co_await proxy_streamed(c, route, request);
   co_return co_await proxy_buffered(c, route, request);
+}
+
+asio::awaitable<void> proxy_handler::hold_warmer(time_point until) {
+  // Keeps this environment busy for a while, so that the other invocations of the same warmer round find
+  // it taken and Lambda gives them other environments (as OpenNext's warmer event carries a `delay`:
+  // https://opennext.js.org/aws/inner_workings/components/warmer).
+  if (config_.warmer_hold.count() <= 0) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor,
+                           std::min(until, steady_clock::now() + config_.warmer_hold));
+  co_await timer.async_wait(use_tuple);
 }
 
 asio::awaitable<void> proxy_handler::prewarm(time_point until) {

@@ -39,6 +39,8 @@ class proxy_handler {
   // Opens the configured prewarm connections, each attempt ending by `until` (start-up: the SOCKS5
   // timeout; a warmer invocation: that invocation's own deadline).
   asio::awaitable<void> prewarm(time_point until);
+  // A warmer invocation waits TSPROXY_WARMER_HOLD_MS (at most until `until`) before it is answered.
+  asio::awaitable<void> hold_warmer(time_point until);
 
  private:
   // One invocation in flight: where to answer, and by when.

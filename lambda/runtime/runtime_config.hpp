@@ -35,6 +35,11 @@ struct runtime_config {
   // TSPROXY_SHUTDOWN_GRACE_MS: after SIGTERM, how long invocations in flight may take to finish (Lambda's
   // shutdown phase leaves a runtime without extensions 300 ms in all).
   std::chrono::milliseconds shutdown_grace{250};
+  // TSPROXY_WARMER_HOLD_MS: how long a warmer invocation keeps its environment busy before answering, so
+  // that the N invocations of one warmer round overlap and Lambda routes them to N environments (answered
+  // at once, a few could all be served by one). Several times the spread of a round's arrivals; billed
+  // N x this per round.
+  std::chrono::milliseconds warmer_hold{100};
   std::size_t max_response_bytes = 6 * 1024 * 1024;  // buffered payload limit of Lambda
   // TSPROXY_TAILSCALE_SOCKET: tailscaled's LocalAPI socket, asked whether Tailscale is up when the SOCKS5
   // listener answers 0x01; empty = never ask (0x01 is then judged by the not-ready window alone).

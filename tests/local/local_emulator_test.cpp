@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -34,6 +35,7 @@ const std::string local_binary = TSPROXY_LOCAL_BINARY;
 const std::string fixtures = TSPROXY_LOCAL_TEST_DIR;
 const std::string echo_function = fixtures + "/echo_function.py";
 const std::string extension_script = fixtures + "/test_extension.py";
+const std::string bootstrap_binary = TSPROXY_BOOTSTRAP_BINARY;
 
 std::string read_all(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
@@ -299,7 +301,7 @@ TEST(LocalEmulator, PrintsReadyLineAndLogsInit) {
   EXPECT_EQ(local.ready_line(), R"({"event":"ready","url":"http://127.0.0.1:)" +
                                     std::to_string(local.port()) + R"(","runtime_api":"127.0.0.1:)" +
                                     std::to_string(local.runtime_port()) + R"("})");
-  ASSERT_TRUE(local.wait_for_log(R"({"event":"init","init_duration_ms":)")) << local.log();
+  ASSERT_TRUE(local.wait_for_log(R"({"event":"init","environment":1,"init_duration_ms":)")) << local.log();
   const auto r = get(local.port(), "/first");
   EXPECT_EQ(r.status, 200);
   ASSERT_TRUE(local.wait_for_log(R"({"event":"invoke",)")) << local.log();
@@ -680,6 +682,201 @@ TEST(LocalEmulator, RuntimeExitAnswers502) {
   EXPECT_EQ(r.header("x-amzn-ErrorType"), "Runtime.ExitError");
   EXPECT_TRUE(local.wait_for_log(R"({"event":"runtime_exit",)")) << local.log();
   EXPECT_EQ(log_number(local.log(), R"({"event":"runtime_exit",)", "exit_code"), 3);
+}
+
+// --- Execution environments -------------------------------------------------------------------------
+
+// How many lines of `log` contain `marker`.
+std::size_t count_lines(const std::string& log, std::string_view marker) {
+  std::size_t n = 0;
+  for (auto at = log.find(marker); at != std::string::npos; at = log.find(marker, at + 1)) ++n;
+  return n;
+}
+
+// /local/stats from any environment still up (each one serves it), newest first; empty if none answers.
+std::string any_stats(const local_instance& local) {
+  const auto log = local.log();
+  std::vector<std::uint16_t> ports;
+  const std::string marker = R"("runtime_api":"127.0.0.1:)";
+  for (auto at = log.find(R"({"event":"environment_start")"); at != std::string::npos;
+       at = log.find(R"({"event":"environment_start")", at + 1)) {
+    const auto p = log.find(marker, at);
+    if (p != std::string::npos)
+      ports.push_back(static_cast<std::uint16_t>(std::stoi(log.substr(p + marker.size()))));
+  }
+  for (auto it = ports.rbegin(); it != ports.rend(); ++it) {
+    const auto stats = test::raw_http_get(test::loopback_ipv4, *it, "/local/stats");
+    if (stats.status == 200) return stats.body;
+  }
+  return {};
+}
+
+// The environments /local/stats reports: id → state.
+std::map<std::int64_t, std::string> environment_states(const local_instance& local) {
+  std::map<std::int64_t, std::string> states;
+  const auto body = any_stats(local);
+  simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  simdjson::dom::array environments;
+  if (body.empty() || parser.parse(body).get(root) || root["environments"].get(environments)) return states;
+  for (auto env : environments) {
+    std::int64_t id = 0;
+    std::string_view state;
+    if (!env["id"].get(id) && !env["state"].get(state)) states[id] = std::string(state);
+  }
+  return states;
+}
+
+class Environments : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Environments, AnInvocationFindingEveryEnvironmentBusyStartsANewOne) {
+  local_instance local({"--invoke-mode", GetParam(), "--max-environments", "2", "--timeout-ms", "30000"});
+  ASSERT_TRUE(local.wait_for_init()) << local.log();
+  std::atomic<bool> slow_done{false};
+  reply slow;
+  std::thread holder([&] {
+    slow = get(local.port(), "/slow");  // keeps environment 1 busy for a second
+    slow_done = true;
+  });
+  ASSERT_TRUE(local.wait_for_queue([](const auto& q) { return q.in_flight == 1; }));
+  const auto cold = get(local.port(), "/cold");
+  const bool overtook = !slow_done;
+  holder.join();
+  EXPECT_EQ(cold.status, 200) << cold.body;
+  EXPECT_EQ(slow.status, 200) << slow.body;
+  EXPECT_TRUE(overtook) << "the second caller waited for the first environment instead of a new one";
+  const auto log = local.log();
+  EXPECT_NE(log.find(R"({"event":"init","environment":2,"init_duration_ms":)"), std::string::npos) << log;
+  EXPECT_EQ(count_lines(log, R"({"event":"environment_start")"), 2u) << log;
+  // Each environment has its own log stream.
+  const auto stats = test::raw_http_get(test::loopback_ipv4, local.runtime_port(), "/local/stats");
+  event_doc doc(stats.body);
+  EXPECT_EQ(doc.str("/environments/0/state"), "idle") << stats.body;
+  EXPECT_EQ(doc.str("/environments/1/state"), "idle") << stats.body;
+  std::int64_t first = 0, second = 0;
+  EXPECT_FALSE(doc.root.at_pointer("/environments/0/invocations").get(first)) << stats.body;
+  EXPECT_FALSE(doc.root.at_pointer("/environments/1/invocations").get(second)) << stats.body;
+  EXPECT_EQ(first, 1) << stats.body;
+  EXPECT_EQ(second, 1) << stats.body;
+  EXPECT_NE(doc.str("/environments/0/log_stream"), doc.str("/environments/1/log_stream")) << stats.body;
+  double init_ms = -1;
+  EXPECT_FALSE(doc.root.at_pointer("/environments/1/init_duration_ms").get(init_ms)) << stats.body;
+  EXPECT_GT(init_ms, 0) << stats.body;
+}
+
+TEST_P(Environments, EveryEnvironmentBusyAndNoQueueAnswers429AsLambdaThrottles) {
+  local_instance local(
+      {"--invoke-mode", GetParam(), "--max-environments", "1", "--max-queued", "0", "--timeout-ms", "30000"});
+  ASSERT_TRUE(local.wait_for_init()) << local.log();
+  reply slow;
+  std::thread holder([&] { slow = get(local.port(), "/slow"); });
+  ASSERT_TRUE(local.wait_for_queue([](const auto& q) { return q.in_flight == 1; }));
+  const auto throttled = get(local.port(), "/throttled");
+  holder.join();
+  EXPECT_EQ(slow.status, 200);
+  EXPECT_EQ(throttled.status, 429);
+  EXPECT_EQ(throttled.header("x-amzn-ErrorType"), "TooManyRequestsException");
+  EXPECT_EQ(throttled.body, R"({"Message":"Rate Exceeded."})");
+  EXPECT_FALSE(throttled.header("x-amzn-RequestId").empty());
+  EXPECT_TRUE(local.wait_for_log(R"({"event":"throttled",)")) << local.log();
+  EXPECT_EQ(count_lines(local.log(), R"({"event":"environment_start")"), 1u);
+  EXPECT_EQ(get(local.port(), "/after").status, 200) << "a free environment serves again";
+}
+
+TEST_P(Environments, AnIdleEnvironmentIsRetiredWithShutdownToItsExtensionsAndTheNextCallStartsAnother) {
+  test::temp_dir dir("tsproxy-local-retire");
+  const auto events = dir / "events.jsonl";
+  local_instance local(
+      {"--invoke-mode", GetParam(), "--idle-retire-ms", "300", "--extension", extension_script},
+      {{"TSPROXY_TEST_EXTENSION_LOG", events.string()}});
+  ASSERT_TRUE(local.wait_for_init()) << local.log();
+  ASSERT_EQ(get(local.port(), "/before").status, 200);
+  const auto runtime_pid = log_number(local.log(), R"({"event":"runtime_start")", "pid");
+  ASSERT_TRUE(runtime_pid) << local.log();
+  ASSERT_TRUE(local.wait_for_log(R"({"event":"environment_retired","environment":1,"reason":"spindown")"))
+      << local.log();
+  EXPECT_TRUE(wait_gone(static_cast<pid_t>(*runtime_pid)));
+  const auto lines = read_all(events);
+  EXPECT_NE(lines.find(R"("eventType": "SHUTDOWN", "shutdownReason": "spindown")"), std::string::npos)
+      << lines;
+  // A cold start for the next caller.
+  const auto r = get(local.port(), "/after");
+  EXPECT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(local.log().find(R"({"event":"init","environment":2,)"), std::string::npos) << local.log();
+}
+
+INSTANTIATE_TEST_SUITE_P(InvokeModes, Environments, ::testing::Values("buffered", "response_stream"),
+                         [](const auto& info) { return info.param; });
+
+TEST(LocalEmulator, ManagedInstancesFillAnEnvironmentBeforeStartingAnother) {
+  // Two /together invocations meet only inside one process: they do if the first environment takes both.
+  local_instance local({"--max-concurrency", "2", "--max-environments", "2", "--timeout-ms", "30000"});
+  ASSERT_TRUE(local.wait_for_init()) << local.log();
+  reply first;
+  std::thread caller([&] { first = get(local.port(), "/together?n=2&wait_ms=5000"); });
+  const auto second = get(local.port(), "/together?n=2&wait_ms=5000");
+  caller.join();
+  EXPECT_EQ(first.status, 200);
+  EXPECT_EQ(second.status, 200);
+  EXPECT_EQ(count_lines(local.log(), R"({"event":"environment_start")"), 1u) << local.log();
+}
+
+// The warmer's round: `count` warmer invocations of the real bootstrap, sent `spread` apart (a round's
+// invocations reach Lambda a little apart, not in the same microsecond), all answered.
+void warmer_round(const local_instance& local, int count, std::chrono::milliseconds spread) {
+  std::vector<std::thread> callers;
+  std::atomic<int> ok{0};
+  for (int i = 0; i < count; ++i) {
+    if (i > 0) std::this_thread::sleep_for(spread);
+    callers.emplace_back([&, i] {
+      const std::string event = R"({"warmer":true,"warmerIndex":)" + std::to_string(i) + "}";
+      if (post(local.port(), "/2015-03-31/functions/function/invocations", "application/json", event)
+              .status == 200)
+        ++ok;
+    });
+  }
+  for (auto& t : callers) t.join();
+  EXPECT_EQ(ok, count);
+}
+
+// Environments retire after T idle; a warmer round every T/2 must keep `rounds_of` of them warm. The
+// bootstrap's TSPROXY_WARMER_HOLD_MS is the variable under test: with 0 (set it in the environment of
+// this test to see it fail) one environment serves a whole round and the others retire.
+std::size_t warm_after_rounds(int first_round, int later_rounds, bool then_ordinary_calls) {
+  constexpr auto idle_retire = 1200ms;
+  constexpr auto spread = 20ms;  // well under the default hold of 100 ms
+  local_instance local({"--max-environments", "3", "--idle-retire-ms", std::to_string(idle_retire.count())},
+                       {}, {bootstrap_binary});
+  EXPECT_TRUE(local.wait_for_init()) << local.log();
+  warmer_round(local, first_round, spread);
+  for (int round = 0; round < 5; ++round) {
+    std::this_thread::sleep_for(idle_retire / 2);  // the warmer's schedule, scaled down
+    warmer_round(local, later_rounds, spread);
+  }
+  const auto log = local.log();
+  const auto started = count_lines(log, R"({"event":"environment_start")");
+  const auto retired = count_lines(log, R"({"event":"environment_retired")");
+  const auto states = environment_states(local);
+  std::size_t warm = 0;
+  for (const auto& [id, state] : states) warm += state == "idle" || state == "busy";
+  EXPECT_EQ(warm, started - retired) << any_stats(local);
+  if (then_ordinary_calls) {
+    // Concurrent ordinary calls (they do overlap: with fewer warm environments they start new ones)
+    // right after the rounds find warm environments: none starts.
+    std::vector<std::thread> callers;
+    for (int i = 0; i < 3; ++i) callers.emplace_back([&] { get(local.port(), "/ordinary"); });
+    for (auto& t : callers) t.join();
+    EXPECT_EQ(count_lines(local.log(), R"({"event":"environment_start")"), started) << "a cold start";
+  }
+  return warm;
+}
+
+TEST(Warmer, RoundsOfThreeKeepThreeEnvironmentsWarm) {
+  EXPECT_EQ(warm_after_rounds(3, 3, true), 3u);
+}
+
+TEST(Warmer, RoundsOfOneKeepOne) {
+  EXPECT_EQ(warm_after_rounds(3, 1, false), 1u);
 }
 
 }  // namespace

@@ -65,6 +65,7 @@ TEST(RuntimeConfig, ABadValueNamesItsVariableAndStillGivesTheRuntimeApi) {
                                           {"TSPROXY_PREWARM_CONNECTIONS", "65"},
                                           {"TSPROXY_LOG_LEVEL", "loud"},
                                           {"TSPROXY_DEADLINE_MARGIN_MS", "-1"},
+                                          {"TSPROXY_WARMER_HOLD_MS", "-5"},
                                           {"TSPROXY_POOL_IDLE_TIMEOUT_MS", "soon"}}) {
     fake_env env;
     env.vars[name] = value;
@@ -81,6 +82,7 @@ TEST(RuntimeConfig, CallerContractKnobs) {
   env.vars["TSPROXY_ALLOWED_TARGETS"] = "100.64.0.0/10:443";
   env.vars["TSPROXY_PREWARM"] = "https://db.tailnet.ts.net:8443, 100.64.0.7:80";
   env.vars["TSPROXY_DEADLINE_MARGIN_MS"] = "0";
+  env.vars["TSPROXY_WARMER_HOLD_MS"] = "250";
   env.vars["DEBUG"] = "1";
   const auto l = load(env);
   ASSERT_TRUE(l.config) << l.error;
@@ -93,6 +95,7 @@ TEST(RuntimeConfig, CallerContractKnobs) {
   EXPECT_FALSE(l.config->prewarm[1].tls);
   EXPECT_TRUE(l.config->prewarm[1].server_name.empty());
   EXPECT_EQ(l.config->deadline_margin.count(), 0);
+  EXPECT_EQ(l.config->warmer_hold.count(), 250);
   EXPECT_EQ(l.config->level, log_level::debug);
 }
 

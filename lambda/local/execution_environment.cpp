@@ -1,0 +1,313 @@
+#include "execution_environment.hpp"
+
+#include <unistd.h>
+
+#include <csignal>
+#include <filesystem>
+
+#include "adapter/error_json.hpp"
+#include "child_environment.hpp"
+#include "json_log.hpp"
+#include "tsproxy/engine/spawn.hpp"
+
+namespace tsproxy::local {
+
+namespace {
+
+using clock = std::chrono::steady_clock;
+using lambda::error_json;
+
+std::int64_t epoch_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+runtime_api_server::settings runtime_settings(const local_options& options) {
+  runtime_api_server::settings settings;
+  settings.max_result_bytes = options.max_result_bytes;
+  settings.stream.max_body_bytes = options.max_stream_bytes;
+  return settings;
+}
+
+// Counts a coroutine as live for as long as it runs.
+struct task_guard {
+  std::size_t& count;
+  explicit task_guard(std::size_t& c) : count(c) { ++count; }
+  ~task_guard() { --count; }
+  task_guard(const task_guard&) = delete;
+  task_guard& operator=(const task_guard&) = delete;
+};
+
+std::string value_of(const std::vector<std::string>& env, std::string_view name) {
+  for (const auto& entry : env) {
+    if (entry.size() > name.size() && entry.compare(0, name.size(), name) == 0 && entry[name.size()] == '=')
+      return entry.substr(name.size() + 1);
+  }
+  return {};
+}
+
+}  // namespace
+
+execution_environment::execution_environment(asio::io_context& io, const local_options& options,
+                                             const function_identity& function, id_generator& ids,
+                                             lambda::process_supervisor& supervisor, int id, hooks on)
+    : io_(io),
+      options_(options),
+      function_(function),
+      ids_(ids),
+      supervisor_(supervisor),
+      id_(id),
+      hooks_(std::move(on)),
+      // Never more than max_concurrency are assigned (has_room()), so that is also the queue's bound.
+      queue_(options.max_concurrency, options.max_concurrency, options.timeout),
+      init_(queue_, id, [this](double ms) { on_init_complete(ms); }),
+      extensions_(function, options.max_concurrency > 1, init_, ids,
+                  [this](std::string_view type, std::string_view body) { on_init_error(type, body); }),
+      server_(io, runtime_settings(options), function, queue_, init_, extensions_, hooks_.stats_json,
+              [this](std::string_view type, std::string_view body) { on_init_error(type, body); }),
+      last_used_(clock::now()) {
+  queue_.on_slot_freed([this] {
+    last_used_ = clock::now();
+    if (hooks_.changed) hooks_.changed();
+  });
+}
+
+std::string_view execution_environment::state_name() const noexcept {
+  switch (state_) {
+    case state::initializing:
+      return "initializing";
+    case state::ready:
+      return load() == 0 ? "idle" : "busy";
+    case state::retiring:
+      return "retiring";
+    case state::gone:
+      return "gone";
+  }
+  return "gone";
+}
+
+bool execution_environment::has_room() const noexcept {
+  return (state_ == state::initializing || state_ == state::ready) && !failed() &&
+         load() < options_.max_concurrency;
+}
+
+asio::awaitable<bool> execution_environment::start(std::uint16_t runtime_port) {
+  task_guard task(live_tasks_);
+  const auto began = clock::now();
+  const asio::ip::tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), runtime_port);
+  if (const auto ec = server_.listen(endpoint)) {
+    log_line("error")
+        .num("environment", id_)
+        .str("msg", "cannot listen on the runtime port")
+        .str("error", ec.message())
+        .emit();
+    state_ = state::gone;
+    co_return false;
+  }
+  server_.start();
+  runtime_api_ = "127.0.0.1:" + std::to_string(server_.port());
+  const std::filesystem::path bootstrap = std::filesystem::absolute(options_.bootstrap.front());
+  // Each environment writes to its own log stream, as each Lambda execution environment does.
+  const auto env =
+      build_child_environment(current_environment(), {.runtime_api = runtime_api_,
+                                                      .task_root = bootstrap.parent_path().string(),
+                                                      .function_name = function_.name,
+                                                      .memory_mb = options_.memory_mb,
+                                                      .max_concurrency = options_.max_concurrency,
+                                                      .invoke_mode = invoke_mode_name(options_.mode),
+                                                      .log_stream_suffix = ids_.hex(32),
+                                                      .now_epoch_ms = epoch_ms_now()});
+  log_stream_ = value_of(env, "AWS_LAMBDA_LOG_STREAM_NAME");
+  log_line("environment_start")
+      .num("environment", id_)
+      .str("runtime_api", runtime_api_)
+      .str("log_stream", log_stream_)
+      .emit();
+  const auto fail_start = [this](std::string_view message) {
+    queue_.fail({502, "Runtime.StartError", error_json("Runtime.StartError", message)});
+    for (const pid_t pid : running_pids_) supervisor_.release(pid);
+    running_pids_.clear();
+    server_.stop();
+    extensions_.close();
+    queue_.close();
+    state_ = state::gone;
+  };
+  if (!co_await start_extensions(env)) {
+    fail_start("an extension could not be started");
+    co_return false;
+  }
+
+  std::vector<std::string> argv = options_.bootstrap;
+  argv.front() = bootstrap.string();
+  init_.bootstrap_spawned(began);
+  std::error_code ec;
+  runtime_pid_ = supervisor_.spawn("bootstrap", argv, env, ec, nullptr, options_.run_as);
+  if (ec) {
+    log_line("error")
+        .num("environment", id_)
+        .str("msg", "cannot start the bootstrap")
+        .str("path", argv.front())
+        .str("error", ec.message())
+        .emit();
+    fail_start("the bootstrap could not be started");
+    co_return false;
+  }
+  running_pids_.insert(runtime_pid_);
+  log_line("runtime_start")
+      .num("environment", id_)
+      .str("path", argv.front())
+      .num("pid", runtime_pid_)
+      .num("uid", children_uid())
+      .emit();
+  if (!options_.extensions.empty()) spawn_reported(io_.get_executor(), "bound_init", bound_init());
+  co_return true;
+}
+
+asio::awaitable<bool> execution_environment::start_extensions(const std::vector<std::string>& env) {
+  std::vector<pid_t> pids;
+  for (const auto& path : options_.extensions) {
+    const auto absolute = std::filesystem::absolute(path);
+    std::error_code ec;
+    const pid_t pid = supervisor_.spawn(absolute.filename().string(), {absolute.string()}, env, ec, nullptr,
+                                        options_.run_as);
+    if (ec) {
+      log_line("error")
+          .num("environment", id_)
+          .str("msg", "cannot start an extension")
+          .str("path", absolute.string())
+          .str("error", ec.message())
+          .emit();
+      co_return false;
+    }
+    running_pids_.insert(pid);
+    log_line("extension_start")
+        .num("environment", id_)
+        .str("path", absolute.string())
+        .num("pid", pid)
+        .num("uid", children_uid())
+        .emit();
+    pids.push_back(pid);
+  }
+  // Like Lambda, the runtime starts once every extension has registered (or the init bound passed).
+  const auto deadline = clock::now() + options_.extension_register_timeout;
+  for (;;) {
+    if (state_ != state::initializing) co_return false;
+    if (init_.registered() >= pids.size()) co_return true;
+    bool any_alive = false;
+    for (const pid_t pid : pids) any_alive = any_alive || running_pids_.contains(pid);
+    if (!any_alive || clock::now() >= deadline) {
+      log_line("extensions_not_registered")
+          .num("environment", id_)
+          .num("started", static_cast<std::int64_t>(pids.size()))
+          .num("registered", static_cast<std::int64_t>(init_.registered()))
+          .emit();
+      co_return true;
+    }
+    co_await init_.changed().wait_until(std::min(deadline, clock::now() + std::chrono::milliseconds(50)));
+  }
+}
+
+asio::awaitable<void> execution_environment::bound_init() {
+  task_guard task(live_tasks_);
+  // An extension that registered but never asks for events must not hold every invocation back.
+  const auto deadline = clock::now() + options_.extension_register_timeout;
+  while (!init_.complete() && state_ == state::initializing && clock::now() < deadline)
+    co_await init_.changed().wait_until(deadline);
+  if (!init_.complete() && state_ == state::initializing) init_.stop_waiting_for_extensions();
+}
+
+void execution_environment::assign(std::shared_ptr<invocation> inv) {
+  ++invocations_;
+  last_used_ = clock::now();
+  queue_.submit(std::move(inv));
+}
+
+void execution_environment::withdraw(const invocation& inv) {
+  queue_.withdraw(inv);
+}
+
+void execution_environment::on_init_complete(double ms) {
+  init_duration_ms_ = ms;
+  if (state_ == state::initializing) state_ = state::ready;
+  if (hooks_.initialized) hooks_.initialized(ms);
+  last_used_ = clock::now();
+  if (hooks_.changed) hooks_.changed();
+}
+
+void execution_environment::on_init_error(std::string_view error_type, std::string_view body) {
+  log_line("init_error").num("environment", id_).str("error_type", error_type).str("body", body).emit();
+  // The invocations waiting for this init get its error, as Lambda returns it to the invoking caller.
+  queue_.fail({502, std::string(error_type), std::string(body)});
+  if (hooks_.init_error) hooks_.init_error(error_type, body);
+  if (hooks_.changed) hooks_.changed();
+}
+
+bool execution_environment::on_child_exit(const lambda::child_info& child) {
+  if (!running_pids_.erase(child.pid)) return false;
+  supervisor_.release(child.pid);
+  exited_.notify_all();
+  if (child.pid == runtime_pid_) {
+    log_line("runtime_exit")
+        .num("environment", id_)
+        .num("pid", child.pid)
+        .num("exit_code", child.exit_code)
+        .emit();
+    if (state_ == state::initializing || state_ == state::ready) {
+      // Lambda resets an environment whose runtime exits; its invocations fail with Runtime.ExitError.
+      queue_.fail({502, "Runtime.ExitError",
+                   error_json("Runtime.ExitError",
+                              "Runtime exited with error: exit status " + std::to_string(child.exit_code))});
+      if (hooks_.changed) hooks_.changed();
+    }
+  } else {
+    log_line("extension_exit")
+        .num("environment", id_)
+        .str("name", child.name)
+        .num("pid", child.pid)
+        .num("exit_code", child.exit_code)
+        .emit();
+  }
+  return true;
+}
+
+bool execution_environment::processes_exited() const {
+  return running_pids_.empty();
+}
+
+asio::awaitable<bool> execution_environment::retire(std::string_view reason, invocation_failure failure) {
+  if (state_ == state::retiring || state_ == state::gone) co_return true;
+  task_guard task(live_tasks_);
+  state_ = state::retiring;
+  init_.changed().notify_all();  // bound_init() and start_extensions() see the new state and end
+  queue_.fail(std::move(failure));
+  queue_.close();
+  const auto began = clock::now();
+  const auto deadline = began + options_.shutdown_grace;
+  // The Shutdown phase: SHUTDOWN to the extensions, SIGTERM to the runtime, SIGKILL after the grace
+  // (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown).
+  extensions_.deliver_shutdown(epoch_ms_now() + options_.shutdown_grace.count(), reason);
+  if (running_pids_.contains(runtime_pid_)) supervisor_.signal_group(runtime_pid_, SIGTERM);
+  while (!processes_exited() && clock::now() < deadline) co_await exited_.wait_until(deadline);
+  const bool clean = processes_exited();
+  for (const pid_t pid : std::set<pid_t>(running_pids_)) supervisor_.release(pid);
+  running_pids_.clear();
+  server_.stop();
+  extensions_.close();
+  state_ = state::gone;
+  log_line("environment_retired")
+      .num("environment", id_)
+      .str("reason", reason)
+      .boolean("killed", !clean)
+      .num("ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - began).count())
+      .num("invocations", static_cast<std::int64_t>(invocations_))
+      .emit();
+  if (hooks_.changed) hooks_.changed();
+  co_return clean;
+}
+
+std::int64_t execution_environment::children_uid() const {
+  return options_.run_as ? options_.run_as->uid : ::geteuid();
+}
+
+}  // namespace tsproxy::local
