@@ -177,13 +177,17 @@ bool process_supervisor::all_exited() const {
 }
 
 const child_info* process_supervisor::find(pid_t pid) const {
-  for (const auto& child : children_) {
-    if (child.pid == pid) return &child;
+  // Newest first: a released child's pid may have been given to a new one.
+  for (auto child = children_.rbegin(); child != children_.rend(); ++child) {
+    if (child->pid == pid) return &*child;
   }
   return nullptr;
 }
 
 void process_supervisor::poll_exits() {
+  // Released children were reaped: their records go, so that a long life of short children (tsproxy-local's
+  // retired environments) keeps none. Only here, never while the loop below runs its handlers.
+  std::erase_if(children_, [](const child_info& child) { return child.released; });
   for (std::size_t i = 0; i < children_.size(); ++i) {
     auto& child = children_[i];
     if (child.exited) continue;

@@ -55,6 +55,7 @@ class process_supervisor {
   void kill_all();
 
   bool all_exited() const;
+  // The newest record of `pid`: a released child's record goes once the next exit is noticed (nullptr).
   const child_info* find(pid_t pid) const;
 
  private:

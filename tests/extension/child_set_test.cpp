@@ -10,6 +10,7 @@
 #include <asio/io_context.hpp>
 #include <optional>
 
+#include "common/process_supervisor.hpp"
 #include "support/tailscale_standins.hpp"
 #include "support/temp_dir.hpp"
 #include "support/wait.hpp"
@@ -76,3 +77,38 @@ TEST_F(ChildSet, AProgramThatCannotRunIsASpawnError) {
 
 }  // namespace
 }  // namespace tsproxy::extension
+
+namespace tsproxy::lambda {
+namespace {
+
+// The supervisor under tsproxy-local's retired environments and the extension's many short commands: a
+// released child's record goes once the next exit is noticed, so records do not pile up.
+TEST(ProcessSupervisor, AReleasedChildLeavesNoRecordOnceTheNextExitIsNoticed) {
+  asio::io_context io{1};
+  int exits = 0;
+  process_supervisor supervisor(io, [&](const child_info&) { ++exits; });
+  const auto run_until_exits = [&](int n) {
+    while (exits < n && io.run_one_for(std::chrono::seconds(30)) > 0) {
+    }
+    ASSERT_EQ(exits, n);
+  };
+  std::error_code ec;
+  const pid_t first = supervisor.spawn("first", {"/bin/true"}, {}, ec);
+  ASSERT_FALSE(ec);
+  run_until_exits(1);
+  supervisor.release(first);
+  ASSERT_NE(supervisor.find(first), nullptr);
+  EXPECT_TRUE(supervisor.find(first)->released);
+  const pid_t second = supervisor.spawn("second", {"/bin/true"}, {}, ec);
+  ASSERT_FALSE(ec);
+  run_until_exits(2);
+  if (second != first) {
+    EXPECT_EQ(supervisor.find(first), nullptr) << "the released record is gone";
+  }
+  ASSERT_NE(supervisor.find(second), nullptr);
+  EXPECT_TRUE(supervisor.find(second)->exited);
+  supervisor.release(second);
+}
+
+}  // namespace
+}  // namespace tsproxy::lambda
