@@ -107,15 +107,21 @@ std::optional<std::string> body_of(const std::string& result) {
 // One execution environment with the bootstrap and the extension, under either emulator.
 class execution_environment {
  public:
-  execution_environment(const conformance_case& c, const tailscale_standins& tailscale, const env_vars& env) {
+  // `bootstrap`: the function's executable, tsproxy's bootstrap unless a user's own is named.
+  execution_environment(const conformance_case& c, const tailscale_standins& tailscale, const env_vars& env,
+                        const std::filesystem::path& bootstrap = TSPROXY_BOOTSTRAP_BIN) {
     if (c.official) {
-      rie_.emplace(rie_options{
-          .mode = c.mode, .max_concurrency = 2, .env = env, .extensions = {TSPROXY_EXTENSION_BIN}});
+      rie_.emplace(rie_options{.mode = c.mode,
+                               .max_concurrency = 2,
+                               .env = env,
+                               .extensions = {TSPROXY_EXTENSION_BIN},
+                               .bootstrap = bootstrap});
     } else {
       stack_options options;
       options.max_concurrency = c.mode == rie_mode::classic ? 1 : 2;
       options.extensions = {TSPROXY_EXTENSION_BIN};
       options.env = env;
+      if (bootstrap != TSPROXY_BOOTSTRAP_BIN) options.bootstrap_command = {bootstrap.string()};
       local_.emplace(tailscale.socks5_address(), options);
     }
   }
@@ -154,8 +160,13 @@ class EmulatorConformance : public ::testing::TestWithParam<conformance_case> {
     if (sandbox_user) tailscale_->give_to(sandbox_uid, sandbox_gid);
     env_vars env = tailscale_->env();
     env.emplace_back("TSPROXY_ALLOWED_TARGETS", "100.64.0.0/10:*");
-    environment_.emplace(c, *tailscale_, env);
+    for (const auto& kv : function_env()) env.push_back(kv);
+    environment_.emplace(c, *tailscale_, env, function());
   }
+
+  // The function the environment runs: tsproxy's bootstrap here, a user's own in a derived suite.
+  virtual std::filesystem::path function() const { return TSPROXY_BOOTSTRAP_BIN; }
+  virtual env_vars function_env() const { return {}; }
 
   std::string to_peer(std::string_view path) const {
     return function_url_event(peer_ip, nginx_->http_port(), path);
@@ -246,6 +257,40 @@ TEST_P(EmulatorConformance, OnSigtermTheExtensionGetsShutdownLogsTheNodeOutAndSt
   std::cout << "SIGTERM to the emulator, tailscaled stopped after " << stopped_after << " ms (budget "
             << shutdown_budget_ms << " ms)\n";
 }
+
+// A user's own function with tsproxy's layer, as TailscaleLambdaExtension.addToFunction sets it up: a
+// stdlib-only Python function whose urllib takes tailscaled's HTTP proxy from HTTP_PROXY.
+class UsersOwnFunction : public EmulatorConformance {
+ protected:
+  std::filesystem::path function() const override {
+    return std::filesystem::path(TSPROXY_E2E_DIR) / "users_function.py";
+  }
+  env_vars function_env() const override {
+    const std::string proxy = "http://" + tailscale_->socks5_address();
+    return {{"HTTP_PROXY", proxy},
+            {"HTTPS_PROXY", proxy},
+            {"NO_PROXY", "localhost,127.0.0.1,::1,.amazonaws.com"}};
+  }
+};
+
+TEST_P(UsersOwnFunction, AStdlibPythonFunctionReachesTheTailnetThroughTheHttpProxy) {
+  const auto url = "http://" + std::string(peer_ip) + ":" + std::to_string(nginx_->http_port()) + "/small";
+  const auto r =
+      environment_->invoke(R"({"version":"2.0","rawPath":"/","headers":{"x-fetch":")" + url + R"("}})");
+  ASSERT_EQ(r.status, 200) << r.body << environment_->log();
+  EXPECT_EQ(status_code_of(r.body), 200) << r.body;
+  EXPECT_EQ(body_of(r.body), nginx_server::file_content("small")) << r.body;
+  const auto proxied = tailscale_->events("http_proxy");
+  ASSERT_EQ(proxied.size(), 1u) << "the fetch went through tailscaled's HTTP proxy";
+  EXPECT_NE(proxied[0].find("\"target\": \"" + url + "\""), std::string::npos) << proxied[0];
+}
+
+INSTANTIATE_TEST_SUITE_P(RieAndLocal, UsersOwnFunction,
+                         ::testing::Values(conformance_case{true, rie_mode::classic},
+                                           conformance_case{true, rie_mode::managed_instances},
+                                           conformance_case{false, rie_mode::classic},
+                                           conformance_case{false, rie_mode::managed_instances}),
+                         [](const auto& info) { return case_name(info.param); });
 
 INSTANTIATE_TEST_SUITE_P(RieAndLocal, EmulatorConformance,
                          ::testing::Values(conformance_case{true, rie_mode::classic},

@@ -142,7 +142,7 @@ rie_stack::rie_stack(rie_options options) : dir_("tsproxy-rie") {
 
 void rie_stack::start(const rie_options& options) {
   const auto l = make_layout(dir_.path());
-  install(TSPROXY_BOOTSTRAP_BIN, l.var_upper / "task" / "bootstrap");
+  install(options.bootstrap, l.var_upper / "task" / "bootstrap");
   for (const auto& extension : options.extensions)
     install(extension, l.opt / "extensions" / extension.filename());
   port_ = free_tcp_port();

@@ -58,6 +58,7 @@ struct rie_options {
   int max_concurrency = 2;                        // AWS_LAMBDA_MAX_CONCURRENCY, managed instances only
   env_vars env;                                   // the function's environment (TSPROXY_*, ...)
   std::vector<std::filesystem::path> extensions;  // copied to /opt/extensions/<file name>
+  std::filesystem::path bootstrap = TSPROXY_BOOTSTRAP_BIN;  // the function: tsproxy's, or a user's own
 };
 
 // The emulator's executable: TSPROXY_RIE when set, else where this machine keeps it (TSPROXY_RIE_BIN).

@@ -452,28 +452,6 @@ TEST(TailscaleExtension, TailscaledServesAnHttpProxyBesideSocks5OnTheSamePort) {
   EXPECT_TRUE(contains(records[2], R"("status": 500)")) << records[2];
 }
 
-TEST(TailscaleExtension, AUsersOwnPythonFunctionReachesTheTailnetThroughTheHttpProxy) {
-  // Not tsproxy's runtime: a stdlib-only Python function with the variables addToFunction sets. Init waits
-  // for Tailscale, so its first request already reaches the tailnet.
-  nginx_server nginx;
-  tailscale_standins tailscale({.running_delay_ms = 300, .peers = "web=100.64.0.5"});
-  const std::string proxy = "http://" + tailscale.socks5_address();
-  auto options = with_extension(tailscale, {{"HTTP_PROXY", proxy},
-                                            {"HTTPS_PROXY", proxy},
-                                            {"NO_PROXY", "localhost,127.0.0.1,::1,.amazonaws.com"}});
-  options.bootstrap_command = {python_interpreter(), std::string(TSPROXY_E2E_DIR) + "/users_function.py"};
-  local_stack stack(tailscale.socks5_address(), options);
-  ASSERT_TRUE(stack.wait_for_log(init_line)) << stack.log();
-  const auto url = "http://100.64.0.5:" + std::to_string(nginx.http_port()) + "/small";
-  const auto r = stack.request("/", {"-H", "x-fetch: " + url});
-  EXPECT_EQ(r.status, 200) << r.body << stack.log();
-  EXPECT_EQ(r.header("x-fetch-status"), "200");
-  EXPECT_EQ(r.body, nginx_server::file_content("small"));
-  const auto proxied = tailscale.events("http_proxy");
-  ASSERT_EQ(proxied.size(), 1u) << "the function's fetch went through tailscaled's HTTP proxy";
-  EXPECT_TRUE(contains(proxied[0], "\"target\": \"" + url + "\"")) << proxied[0];
-}
-
 TEST(TailscaleExtension, ShutdownLogsOutThenStopsTailscaled) {
   tailscale_standins tailscale;
   local_stack stack(tailscale.socks5_address(), with_extension(tailscale));

@@ -32,7 +32,7 @@ def main():
         response = conn.getresponse()
         event = json.loads(response.read())
         request_id = response.getheader("Lambda-Runtime-Aws-Request-Id")
-        result = json.dumps(handler(event)).encode()
+        result = json.dumps(handler(event), separators=(",", ":")).encode()
         conn.request("POST", f"{BASE}/invocation/{request_id}/response", body=result)
         conn.getresponse().read()
 
