@@ -7,6 +7,7 @@
 
 #include "adapter/error_json.hpp"
 #include "child_environment.hpp"
+#include "count_guard.hpp"
 #include "json_log.hpp"
 #include "tsproxy/engine/spawn.hpp"
 
@@ -29,15 +30,6 @@ runtime_api_server::settings runtime_settings(const local_options& options) {
   settings.stream.max_body_bytes = options.max_stream_bytes;
   return settings;
 }
-
-// Counts a coroutine as live for as long as it runs.
-struct task_guard {
-  std::size_t& count;
-  explicit task_guard(std::size_t& c) : count(c) { ++count; }
-  ~task_guard() { --count; }
-  task_guard(const task_guard&) = delete;
-  task_guard& operator=(const task_guard&) = delete;
-};
 
 std::string value_of(const std::vector<std::string>& env, std::string_view name) {
   for (const auto& entry : env) {
@@ -93,7 +85,7 @@ bool execution_environment::has_room() const noexcept {
 }
 
 asio::awaitable<bool> execution_environment::start(std::uint16_t runtime_port) {
-  task_guard task(live_tasks_);
+  count_guard task(live_tasks_);
   const auto began = clock::now();
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), runtime_port);
   if (const auto ec = server_.listen(endpoint)) {
@@ -209,7 +201,7 @@ asio::awaitable<bool> execution_environment::start_extensions(const std::vector<
 }
 
 asio::awaitable<void> execution_environment::bound_init() {
-  task_guard task(live_tasks_);
+  count_guard task(live_tasks_);
   // An extension that registered but never asks for events must not hold every invocation back.
   const auto deadline = clock::now() + options_.extension_register_timeout;
   while (!init_.complete() && state_ == state::initializing && clock::now() < deadline)
@@ -277,7 +269,7 @@ bool execution_environment::processes_exited() const {
 
 asio::awaitable<bool> execution_environment::retire(std::string_view reason, invocation_failure failure) {
   if (state_ == state::retiring || state_ == state::gone) co_return true;
-  task_guard task(live_tasks_);
+  count_guard task(live_tasks_);
   state_ = state::retiring;
   init_.changed().notify_all();  // bound_init() and start_extensions() see the new state and end
   queue_.fail(std::move(failure));

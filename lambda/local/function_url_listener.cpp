@@ -4,6 +4,7 @@
 
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
+#include "count_guard.hpp"
 #include "environment_pool.hpp"
 #include "event_builder.hpp"
 #include "function_url_auth.hpp"
@@ -54,15 +55,6 @@ using lambda::error_json;
 double ms_between(clock::time_point from, clock::time_point to) {
   return std::chrono::duration<double, std::milli>(to - from).count();
 }
-
-// Counts a request as active for as long as it lives.
-struct active_guard {
-  std::size_t& count;
-  explicit active_guard(std::size_t& c) : count(c) { ++count; }
-  ~active_guard() { --count; }
-  active_guard(const active_guard&) = delete;
-  active_guard& operator=(const active_guard&) = delete;
-};
 
 }  // namespace
 
@@ -176,7 +168,7 @@ asio::awaitable<bool> function_url_listener::throttle(server_connection& conn, s
 }
 
 asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
-  active_guard active(active_);
+  count_guard active(active_);
   const auto received_at = clock::now();
   const auto time_epoch_ms = epoch_ms_now();
   const request_head& head = conn.head();

@@ -6,6 +6,7 @@
 
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
+#include "count_guard.hpp"
 #include "init_tracker.hpp"
 #include "invocation_queue.hpp"
 #include "json_log.hpp"
@@ -43,15 +44,6 @@ std::string error_type_of(const request_head& head, std::string_view body) {
   }
   return "Unhandled";
 }
-
-// Counts a coroutine as live for as long as it runs.
-struct live_guard {
-  std::size_t& count;
-  explicit live_guard(std::size_t& c) : count(c) { ++count; }
-  ~live_guard() { --count; }
-  live_guard(const live_guard&) = delete;
-  live_guard& operator=(const live_guard&) = delete;
-};
 
 double ms_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t).count();
@@ -111,7 +103,7 @@ void runtime_api_server::stop() {
 }
 
 asio::awaitable<void> runtime_api_server::accept_loop() {
-  live_guard live(live_);
+  count_guard live(live_);
   while (acceptor_.is_open()) {
     auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
@@ -123,7 +115,7 @@ asio::awaitable<void> runtime_api_server::accept_loop() {
 }
 
 asio::awaitable<void> runtime_api_server::serve(asio::ip::tcp::socket socket) {
-  live_guard live(live_);
+  count_guard live(live_);
   server_connection conn(std::move(socket), http_limits{});
   for (;;) {
     if (const auto ec = co_await conn.read_head(no_deadline)) {

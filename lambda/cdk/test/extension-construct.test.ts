@@ -2,8 +2,6 @@
 // seed's README stack with only the import changed, and addToFunction for any function of the layer's
 // architecture.
 import * as assert from 'assert/strict';
-import * as fs from 'fs';
-import * as path from 'path';
 import { describe, test } from 'node:test';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -12,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { TailscaleLambdaExtension } from 'tsproxy-cdk';
 import { MyStack } from './seed-extension/my-stack';
-import { fixtureEnv, makeFixture, tempDir, withEnv } from './support';
+import { fixtureEnv, inCallerProject, makeFixture, withEnv } from './support';
 
 const fixture = makeFixture('extension-construct');
 
@@ -40,21 +38,13 @@ function environmentOf(t: Template): Record<string, string> {
 }
 
 describe("the seed's README stack with only the import changed", () => {
-  const template = inFixture(() => {
-    const project = tempDir('seed-extension-project');
-    fs.mkdirSync(path.join(project, 'lib', 'lambda', 'my-function'), { recursive: true });
-    fs.writeFileSync(path.join(project, 'lib', 'lambda', 'my-function', 'index.ts'), 'export const handler = async () => true;\n');
-    fs.writeFileSync(path.join(project, 'package-lock.json'), '{"lockfileVersion": 3}\n');
-    const cwd = process.cwd();
-    process.chdir(project);
-    try {
+  const template = inFixture(() =>
+    inCallerProject('my-function', () => {
       // The function's own code is not what this is about: no bundling.
       const app = new cdk.App({ context: { 'aws:cdk:bundling-stacks': [] } });
       return Template.fromStack(new MyStack(app, 'MyStack'));
-    } finally {
-      process.chdir(cwd);
-    }
-  });
+    }),
+  );
 
   test('one x86_64 layer, as the seed built it, on the x86_64 function', () => {
     const layers = template.findResources('AWS::Lambda::LayerVersion');

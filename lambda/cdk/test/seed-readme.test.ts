@@ -7,31 +7,22 @@ import { test } from 'node:test';
 import * as cdk from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { MyStack } from './seed-readme/my-stack';
-import { fixtureEnv, makeFixture, tempDir, withEnv } from './support';
+import { fixtureEnv, inCallerProject, makeFixture, withEnv } from './support';
 
 const SNAPSHOT = path.join(__dirname, '__snapshots__', 'seed-readme-stack.json');
 
 function synth(): unknown {
   const fixture = makeFixture('seed');
-  // The caller's project as the README's repository lays it out (its entry and a lock file).
-  const project = tempDir('seed-project');
-  fs.mkdirSync(path.join(project, 'lib', 'lambda', 'tailscale-caller'), { recursive: true });
-  fs.writeFileSync(path.join(project, 'lib', 'lambda', 'tailscale-caller', 'index.ts'), 'export const handler = async () => true;\n');
-  fs.writeFileSync(path.join(project, 'package-lock.json'), '{"lockfileVersion": 3}\n');
-  const cwd = process.cwd();
-  process.chdir(project);
-  try {
-    return withEnv(fixtureEnv(fixture), () => {
+  return inCallerProject('tailscale-caller', () =>
+    withEnv(fixtureEnv(fixture), () => {
       // No stack is bundled: the caller's code is not what this test is about, and esbuild is not needed.
       const app = new cdk.App({ context: { 'aws:cdk:bundling-stacks': [] } });
       const template = Template.fromStack(new MyStack(app, 'MyStack')).toJSON();
       // With bundling skipped the caller's asset hash is not stable from run to run; the proxy's are.
       template.Resources.tailscalecaller031BBF84.Properties.Code.S3Key = '<the caller bundle>.zip';
       return template;
-    });
-  } finally {
-    process.chdir(cwd);
-  }
+    }),
+  );
 }
 
 let first: unknown;

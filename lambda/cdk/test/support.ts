@@ -116,3 +116,21 @@ print(json.dumps({"entries": entries, "bad": bad}))
 `;
   return JSON.parse(execFileSync('python3', ['-c', script, file]).toString());
 }
+
+/**
+ * Runs `fn` in a caller's project as a seed README lays it out (`lib/lambda/<entry>/index.ts` and a lock
+ * file), the current folder while it runs, as `cdk synth` would.
+ */
+export function inCallerProject<T>(entry: string, fn: () => T): T {
+  const project = tempDir(`${entry}-project`);
+  fs.mkdirSync(path.join(project, 'lib', 'lambda', entry), { recursive: true });
+  fs.writeFileSync(path.join(project, 'lib', 'lambda', entry, 'index.ts'), 'export const handler = async () => true;\n');
+  fs.writeFileSync(path.join(project, 'package-lock.json'), '{"lockfileVersion": 3}\n');
+  const cwd = process.cwd();
+  process.chdir(project);
+  try {
+    return fn();
+  } finally {
+    process.chdir(cwd);
+  }
+}
