@@ -140,30 +140,28 @@ asio::awaitable<bool> function_url_listener::forbid(server_connection& conn, aws
                                                     bool keep_alive) {
   const auto request_id = ids_.uuid_v4();
   log_line("auth_rejected").str("request_id", request_id).str("reason", aws::rejection_name(why)).emit();
-  const auto date = http_date();
-  const std::vector<header_view> headers{{"Content-Type", "application/json"},
-                                         {error_type_header, forbidden_error_type},
-                                         {request_id_header, request_id},
-                                         {date_header, date}};
-  // The body was read whole, so the connection stays usable, as a Function URL's does; HEAD gets no body.
-  const bool failed = static_cast<bool>(
-      co_await conn.respond(forbidden_status, headers, forbidden_body, keep_alive,
-                            clock::now() + options_.client_read_timeout, conn.head().method != "HEAD"));
-  co_return !failed && keep_alive;
+  co_return co_await refuse(conn, forbidden_status, forbidden_error_type, forbidden_body, request_id,
+                            keep_alive);
 }
 
 asio::awaitable<bool> function_url_listener::throttle(server_connection& conn, std::string_view request_id,
                                                       bool keep_alive) {
   log_line("throttled").str("request_id", request_id).emit();
+  co_return co_await refuse(conn, throttled_status, throttled_error_type, throttled_body, request_id,
+                            keep_alive);
+}
+
+asio::awaitable<bool> function_url_listener::refuse(server_connection& conn, int status,
+                                                    std::string_view error_type, std::string_view body,
+                                                    std::string_view request_id, bool keep_alive) {
   const auto date = http_date();
   const std::vector<header_view> headers{{"Content-Type", "application/json"},
-                                         {error_type_header, throttled_error_type},
+                                         {error_type_header, error_type},
                                          {request_id_header, request_id},
                                          {date_header, date}};
-  // The body was read whole: the connection stays usable.
-  const bool failed = static_cast<bool>(
-      co_await conn.respond(throttled_status, headers, throttled_body, keep_alive,
-                            clock::now() + options_.client_read_timeout, conn.head().method != "HEAD"));
+  const bool failed = static_cast<bool>(co_await conn.respond(status, headers, body, keep_alive,
+                                                              clock::now() + options_.client_read_timeout,
+                                                              conn.head().method != "HEAD"));
   co_return !failed && keep_alive;
 }
 

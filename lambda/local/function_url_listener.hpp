@@ -50,6 +50,10 @@ class function_url_listener {
   asio::awaitable<bool> forbid(server_connection& conn, aws::sigv4_rejection why, bool keep_alive);
   // 429 TooManyRequestsException: every environment is busy and the queue is full.
   asio::awaitable<bool> throttle(server_connection& conn, std::string_view request_id, bool keep_alive);
+  // The front door's own answer (403, 429) to a request whose body was read whole, so the connection
+  // stays usable, as a Function URL's does; HEAD gets no body.
+  asio::awaitable<bool> refuse(server_connection& conn, int status, std::string_view error_type,
+                               std::string_view body, std::string_view request_id, bool keep_alive);
   asio::awaitable<bool> deliver(server_connection& conn, invocation& inv, bool keep_alive, bool head_only);
 
   asio::io_context& io_;
