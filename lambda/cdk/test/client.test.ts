@@ -293,10 +293,11 @@ describe('client and keep-alive connections the server closed', () => {
   after(() => server.close());
 
   test('a request reset on a reused connection is sent once more on a new one', async () => {
-    // Node's global agent keeps connections alive (Node 19 and later), so the second request reuses the first's.
+    // The client's agent keeps connections alive, so the second request reuses the first's.
     const client = new TailscaleProxyClient({ url, region: 'eu-west-1', credentials: CREDS, target: TARGET, timeoutMs: 5000 });
     assert.equal((await client.request({ path: '/one' })).text(), 'ok');
     assert.equal((await client.request({ path: '/two' })).text(), 'ok');
+    client.close();
     assert.deepEqual(seen, [
       { connection: 1, requestOnIt: 1 },
       { connection: 1, requestOnIt: 2 },

@@ -20,3 +20,5 @@ export {
   proxyErrorOf,
   regionFromUrl,
 } from './tailscale-proxy-client';
+export { CredentialProvider, credentialsFromEnvironment, defaultCredentialProvider } from './default-credentials';
+export { RetryOptions, RetryPolicy, isIdempotent, isRetryableAnswer, mayResend } from './retry-policy';

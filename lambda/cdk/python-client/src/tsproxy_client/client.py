@@ -1,5 +1,7 @@
 """Sends requests through tsproxy's Function URL and tells tsproxy's own answers (ts-error-name) from the
-target's. Buffered or streamed reads; every request has a deadline (http.client's socket timeout)."""
+target's. Buffered or streamed reads; every request has a deadline (http.client's socket timeout). One
+credential source and one pool of keep-alive connections per client, shared by its threads; throttled and
+failed calls are retried as retry_policy.py says."""
 
 from __future__ import annotations
 
@@ -8,15 +10,19 @@ import http.client
 import json
 import os
 import re
+import socket
 import ssl
+import time
 import urllib.parse
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple, Union
+from typing import Callable, Dict, Iterator, List, Optional, Tuple, Union
 
 import botocore.session
 from botocore.credentials import Credentials
 
+from .connection_pool import ConnectionPool
 from .request_builder import ProxyMetric, ProxyTarget, SignedRequest, build_signed_request
+from .retry_policy import RetryPolicy, is_idempotent, is_retryable_answer
 
 
 @dataclass(frozen=True)
@@ -50,16 +56,17 @@ class ProxyResponse:
     """The response: `status_code`, `headers` (name, value) pairs in order, `proxy_error`, and the body,
     read whole (`body`, `text()`, `json()`) or, from `TailscaleProxyClient.stream`, piece by piece."""
 
-    def __init__(self, raw: http.client.HTTPResponse, connection: http.client.HTTPConnection, streamed: bool):
+    def __init__(self, raw: http.client.HTTPResponse, connection: http.client.HTTPConnection,
+                 pool: ConnectionPool, streamed: bool):
         self._raw = raw
-        self._connection = connection
+        self._connection: Optional[http.client.HTTPConnection] = connection
+        self._pool = pool
         self.status_code: int = raw.status
         self.headers: List[Tuple[str, str]] = [(k.lower(), v) for k, v in raw.getheaders()]
         self.proxy_error: Optional[ProxyError] = proxy_error_of(self.status_code, self.headers)
         self._body: Optional[bytes] = None
         if not streamed:
-            self._body = raw.read()
-            self.close()
+            self._body = self._read_to_end()
 
     def header(self, name: str) -> Optional[str]:
         """One header's value; repeated ones joined with ', ' (Set-Cookie: see `headers`)."""
@@ -69,8 +76,7 @@ class ProxyResponse:
     @property
     def body(self) -> bytes:
         if self._body is None:
-            self._body = self._raw.read()
-            self.close()
+            self._body = self._read_to_end()
         return self._body
 
     def text(self, encoding: str = "utf-8") -> str:
@@ -82,16 +88,39 @@ class ProxyResponse:
     def iter_bytes(self, chunk_size: int = 65536) -> Iterator[bytes]:
         """The body as it arrives. A stream tsproxy cut short (a failure mid-stream) raises
         http.client.IncompleteRead."""
-        while True:
-            chunk = self._raw.read1(chunk_size) if hasattr(self._raw, "read1") else self._raw.read(chunk_size)
-            if not chunk:
-                break
-            yield chunk
-        self.close()
+        try:
+            while True:
+                chunk = self._raw.read1(chunk_size) if hasattr(self._raw, "read1") else self._raw.read(chunk_size)
+                if not chunk:
+                    break
+                yield chunk
+        except BaseException:
+            self.close()
+            raise
+        self._finish()
+
+    def _read_to_end(self) -> bytes:
+        try:
+            body = self._raw.read()
+        except BaseException:
+            self.close()
+            raise
+        self._finish()
+        return body
+
+    def _finish(self) -> None:
+        # Read to the end: the connection may carry the next request.
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            self._raw.close()
+            self._pool.release(connection)
 
     def close(self) -> None:
+        """Ends the response; a body not read to the end closes its connection."""
+        connection, self._connection = self._connection, None
         self._raw.close()
-        self._connection.close()
+        if connection is not None:
+            connection.close()
 
     def __enter__(self) -> "ProxyResponse":
         return self
@@ -104,12 +133,16 @@ CredentialsInput = Union[Credentials, Tuple[str, str], Tuple[str, str, Optional[
 
 
 class TailscaleProxyClient:
-    """A client of one tsproxy Function URL.
+    """A client of one tsproxy Function URL; safe to share between threads. `close()` (or `with`) closes
+    its idle connections.
 
     url: the Function URL. target: the default ProxyTarget. region: default from a
     `*.lambda-url.<region>.on.aws` URL, else AWS_REGION / AWS_DEFAULT_REGION. credentials: botocore
-    Credentials or (access key, secret key[, session token]); default botocore's chain (in Lambda: the
-    function's role). metric: ts-metric-* headers for every request. timeout: seconds per socket operation.
+    Credentials (RefreshableCredentials are refreshed as botocore does) or (access key, secret key[,
+    session token]); default: one botocore session's chain, resolved once (in Lambda: the function's role).
+    metric: ts-metric-* headers for every request. timeout: seconds per socket operation. max_attempts,
+    base_delay, max_delay: retries of throttled and failed calls (RetryPolicy). pool_size: idle keep-alive
+    connections kept.
     """
 
     def __init__(
@@ -121,6 +154,10 @@ class TailscaleProxyClient:
         metric: Optional[ProxyMetric] = None,
         timeout: float = 30.0,
         ssl_context: Optional[ssl.SSLContext] = None,
+        max_attempts: int = 3,
+        base_delay: float = 0.1,
+        max_delay: float = 20.0,
+        pool_size: int = 10,
     ):
         self.url = url
         self.target = target
@@ -129,19 +166,30 @@ class TailscaleProxyClient:
             raise ValueError("no region: pass region, or set AWS_REGION")
         self.metric = metric
         self.timeout = timeout
-        self._ssl_context = ssl_context
-        self._credentials = credentials
+        self.retry_policy = RetryPolicy(max_attempts, base_delay, max_delay)
+        self._credentials = self._credential_source(credentials)
+        parts = urllib.parse.urlsplit(url)
+        self._pool = ConnectionPool(
+            parts.scheme, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80),
+            timeout, ssl_context, pool_size,
+        )
+        # Waits between attempts; a test may pass a recorder instead of sleeping.
+        self.sleep: Callable[[float], None] = time.sleep
+
+    @staticmethod
+    def _credential_source(credentials: CredentialsInput) -> Optional[Credentials]:
+        if isinstance(credentials, Credentials):
+            return credentials
+        if isinstance(credentials, tuple):
+            return Credentials(*credentials)
+        # One session and one provider chain for the client's life: the chain's lookups (files, the
+        # container or instance metadata endpoint) happen once, and refreshes go through its object.
+        return botocore.session.Session().get_credentials()
 
     def _resolve_credentials(self) -> Credentials:
-        c = self._credentials
-        if isinstance(c, Credentials):
-            return c.get_frozen_credentials() if hasattr(c, "get_frozen_credentials") else c
-        if isinstance(c, tuple):
-            return Credentials(*c)
-        found = botocore.session.get_session().get_credentials()
-        if found is None:
+        if self._credentials is None:
             raise ValueError("no AWS credentials: pass credentials, or configure botocore's chain")
-        frozen = found.get_frozen_credentials()
+        frozen = self._credentials.get_frozen_credentials()
         return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def build(self, method: str = "GET", path: str = "/", *, query=None, headers=None, body=None,
@@ -161,27 +209,61 @@ class TailscaleProxyClient:
             metric=self.metric,
         )
 
-    def _send(self, signed: SignedRequest, streamed: bool) -> ProxyResponse:
-        if signed.scheme == "https":
-            connection = http.client.HTTPSConnection(
-                signed.host, signed.port, timeout=self.timeout, context=self._ssl_context or ssl.create_default_context()
-            )
-        else:
-            connection = http.client.HTTPConnection(signed.host, signed.port, timeout=self.timeout)
+    def _send_once(self, signed: SignedRequest, streamed: bool) -> ProxyResponse:
+        """One attempt. An OSError raised before the connection was open carries `request_sent = False`."""
+        connection, is_open = self._pool.acquire()
         try:
+            if not is_open:
+                try:
+                    connection.connect()
+                except OSError as e:
+                    e.request_sent = False
+                    raise
             connection.putrequest(signed.method, signed.path, skip_host=True, skip_accept_encoding=True)
             for name, value in signed.headers:
                 connection.putheader(name, value)
             connection.endheaders(signed.body if signed.body else None)
-            return ProxyResponse(connection.getresponse(), connection, streamed)
+            return ProxyResponse(connection.getresponse(), connection, self._pool, streamed)
         except BaseException:
             connection.close()
             raise
 
+    def _send(self, method: str, path: str, streamed: bool, kwargs: Dict) -> ProxyResponse:
+        policy = self.retry_policy
+        idempotent = is_idempotent(method)
+        for attempt in range(1, policy.max_attempts + 1):
+            last = attempt == policy.max_attempts
+            # Signed per attempt: fresh credentials and date.
+            signed = self.build(method, path, **kwargs)
+            try:
+                response = self._send_once(signed, streamed)
+            except (ssl.SSLError, socket.timeout):
+                raise  # a repeat meets the same certificate, or waits as long again
+            except (OSError, http.client.HTTPException) as e:
+                # Sent again only when none of it can have reached the server, or a repeat is harmless.
+                if last or not (idempotent or getattr(e, "request_sent", True) is False):
+                    raise
+            else:
+                if last or not idempotent or not is_retryable_answer(response.status_code, response.headers):
+                    return response
+                response.close()
+            self.sleep(policy.delay(attempt))
+        raise AssertionError("unreachable")
+
     def request(self, method: str = "GET", path: str = "/", **kwargs) -> ProxyResponse:
         """Sends the request and reads the whole response."""
-        return self._send(self.build(method, path, **kwargs), streamed=False)
+        return self._send(method, path, False, kwargs)
 
     def stream(self, method: str = "GET", path: str = "/", **kwargs) -> ProxyResponse:
         """Sends the request and returns once the response head arrived; read it with iter_bytes()."""
-        return self._send(self.build(method, path, **kwargs), streamed=True)
+        return self._send(method, path, True, kwargs)
+
+    def close(self) -> None:
+        """Closes the idle connections; responses still being read keep theirs until they end."""
+        self._pool.close()
+
+    def __enter__(self) -> "TailscaleProxyClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -64,19 +64,22 @@ class SignedRequest:
     body: bytes = field(repr=False)
 
 
-class _SigV4AtTime(SigV4Auth):
-    """SigV4Auth signing at a given time rather than the clock's, so that a request is a value."""
+def _sign(request: AWSRequest, credentials: Credentials, region: str, when: datetime.datetime) -> None:
+    """SigV4 (service "lambda") at a given time rather than the clock's, so that a request is a value.
 
-    def __init__(self, credentials: Credentials, service: str, region: str, when: datetime.datetime):
-        super().__init__(credentials, service, region)
-        self._timestamp = when.astimezone(datetime.timezone.utc).strftime(SIGV4_TIMESTAMP)
-
-    def add_auth(self, request: AWSRequest) -> None:
-        request.context["timestamp"] = self._timestamp
-        self._modify_request_before_signing(request)
-        canonical_request = self.canonical_request(request)
-        string_to_sign = self.string_to_sign(request, canonical_request)
-        self._inject_signature_to_request(request, self.signature(string_to_sign, request))
+    Only SigV4Auth's public steps: the canonical request, the string to sign and the signature read the
+    time from request.context["timestamp"], the one input add_auth would take from the clock."""
+    auth = SigV4Auth(credentials, "lambda", region)
+    timestamp = when.astimezone(datetime.timezone.utc).strftime(SIGV4_TIMESTAMP)
+    request.context["timestamp"] = timestamp
+    request.headers["X-Amz-Date"] = timestamp
+    if credentials.token:
+        request.headers["X-Amz-Security-Token"] = credentials.token
+    signature = auth.signature(auth.string_to_sign(request, auth.canonical_request(request)), request)
+    signed_headers = auth.signed_headers(auth.headers_to_sign(request))
+    request.headers["Authorization"] = (
+        f"AWS4-HMAC-SHA256 Credential={auth.scope(request)}, SignedHeaders={signed_headers}, Signature={signature}"
+    )
 
 
 def strict_encode(text: str) -> str:
@@ -194,7 +197,7 @@ def build_signed_request(
         signed.append(("content-length", str(len(data))))
 
     request = AWSRequest(method=method, url=f"{parts.scheme}://{host}{sent_path}", data=data, headers=dict(signed))
-    _SigV4AtTime(credentials, "lambda", region, now).add_auth(request)
+    _sign(request, credentials, region, now)
 
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return SignedRequest(
