@@ -16,7 +16,9 @@ function copyPackage(withAssets: boolean, extraFiles: string[] = [], functionsOn
   if (!fs.existsSync(path.join(dir, '.jsii'))) fs.writeFileSync(path.join(dir, '.jsii'), '{}'); // made by jsii in CI
   fs.cpSync(path.join(PACKAGE_DIR, 'node_modules', 'aws4'), path.join(dir, 'node_modules', 'aws4'), { recursive: true });
   if (withAssets) {
+    // As scripts/assemble-assets.mjs assembles it: the executables, and the licence from the repository root.
     fs.cpSync(makeFixture('pack-assets').assetDir, path.join(dir, 'assets'), { recursive: true });
+    fs.copyFileSync(path.join(PACKAGE_DIR, '..', '..', 'LICENSE'), path.join(dir, 'LICENSE'));
     if (functionsOnly) for (const a of ['arm64', 'x86_64']) fs.rmSync(path.join(dir, 'assets', `tsproxy-tailscale-${a}`));
   }
   if (extraFiles.length) {
@@ -42,6 +44,7 @@ test('the check fails without the executables, and when sources would be publish
   assert.equal(without.status, 1);
   assert.match(without.stderr, /missing: assets\/tsproxy-function-arm64\.zip/);
   assert.match(without.stderr, /missing: assets\/tsproxy-tailscale-x86_64/);
+  assert.match(without.stderr, /missing: LICENSE/);
   const stray = check(copyPackage(true, ['src', 'test/support.ts']));
   assert.equal(stray.status, 1);
   assert.match(stray.stderr, /not wanted: src\/index\.ts/);
