@@ -165,8 +165,10 @@ asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_
                                      "the invocation is not a Function URL event (payload format 2.0)");
   }
   if (state.request.is_warmer) {
+    // Prewarming happens inside the hold, not on top of it: the round costs the hold, no more.
+    const auto hold_until = std::min(c.upstream_deadline, steady_clock::now() + config_.warmer_hold);
     co_await prewarm(c.upstream_deadline);
-    co_await hold_warmer(c.upstream_deadline);
+    co_await hold_warmer(hold_until);
     co_return co_await api.post_response(inv.request_id, encode_warmer_response(), c.lambda_deadline);
   }
 
@@ -189,9 +191,8 @@ asio::awaitable<void> proxy_handler::hold_warmer(time_point until) {
   // Keeps this environment busy for a while, so that the other invocations of the same warmer round find
   // it taken and Lambda gives them other environments (as OpenNext's warmer event carries a `delay`:
   // https://opennext.js.org/aws/inner_workings/components/warmer).
-  if (config_.warmer_hold.count() <= 0) co_return;
-  asio::steady_timer timer(co_await asio::this_coro::executor,
-                           std::min(until, steady_clock::now() + config_.warmer_hold));
+  if (steady_clock::now() >= until) co_return;
+  asio::steady_timer timer(co_await asio::this_coro::executor, until);
   co_await timer.async_wait(use_tuple);
 }
 

@@ -39,7 +39,7 @@ class proxy_handler {
   // Opens the configured prewarm connections, each attempt ending by `until` (start-up: the SOCKS5
   // timeout; a warmer invocation: that invocation's own deadline).
   asio::awaitable<void> prewarm(time_point until);
-  // A warmer invocation waits TSPROXY_WARMER_HOLD_MS (at most until `until`) before it is answered.
+  // A warmer invocation is answered no sooner than `until` (its start plus TSPROXY_WARMER_HOLD_MS, bounded).
   asio::awaitable<void> hold_warmer(time_point until);
 
  private:
