@@ -45,8 +45,11 @@ class Emulator:
         self.init_ms = None
 
     def start(self):
+        # No freezing between invocations: what the emulator's freeze and thaw cost is not Lambda's, and it
+        # would be counted as the runtime's.
         argv = [self.tsproxy_local, "--port", "0", "--invoke-mode", self.mode,
-                "--max-concurrency", str(self.concurrency), "--timeout-ms", "120000", "--", self.bootstrap]
+                "--max-concurrency", str(self.concurrency), "--timeout-ms", "120000", "--freeze", "off",
+                "--", self.bootstrap]
         env = child_env(self.relay_port, {"TSPROXY_INVOKE_MODE": self.mode, **self.env})
         err = open(self.log_path, "wb")
         self.t_spawn = time.perf_counter()

@@ -34,8 +34,14 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 // Runs in the forked child: only async-signal-safe calls until execve (one thread: setgroups touches no
 // other). `output` is the write end of the caller's pipe, or -1 for our stderr.
 [[noreturn]] void exec_child(char* const* argv, char* const* envp, int error_pipe, int output, pid_t parent,
-                             const child_user* user) {
+                             const child_user* user, const char* cgroup_procs) {
   ::setpgid(0, 0);
+  if (*cgroup_procs != '\0') {
+    // Before the uid change: the cgroup's files belong to the user who made it.
+    const int fd = ::open(cgroup_procs, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || ::write(fd, "0", 1) != 1) report_and_exit(error_pipe);
+    ::close(fd);
+  }
   if (user != nullptr) {
     // Groups first: once the uid is dropped, they can no longer be changed.
     if (::setgroups(0, nullptr) != 0 || ::setgid(user->gid) != 0 || ::setuid(user->uid) != 0)
@@ -78,8 +84,9 @@ process_supervisor::~process_supervisor() {
 }
 
 pid_t process_supervisor::spawn(std::string name, const std::vector<std::string>& argv,
-                                const std::vector<std::string>& env, std::error_code& ec, int* output,
-                                const std::optional<child_user>& user) {
+                                const std::vector<std::string>& env, std::error_code& ec,
+                                const spawn_options& options) {
+  int* const output = options.output;
   ec.clear();
   if (argv.empty()) {
     ec = std::make_error_code(std::errc::invalid_argument);
@@ -116,7 +123,8 @@ pid_t process_supervisor::spawn(std::string name, const std::vector<std::string>
   }
   if (pid == 0) {
     ::close(pipe_fds[0]);
-    exec_child(args.data(), envp.data(), pipe_fds[1], output_fds[1], parent, user ? &*user : nullptr);
+    exec_child(args.data(), envp.data(), pipe_fds[1], output_fds[1], parent,
+               options.user ? &*options.user : nullptr, options.cgroup_procs.c_str());
   }
   ::setpgid(pid, pid);  // also from the parent, so signal_group works before the child runs
   ::close(pipe_fds[1]);

@@ -24,6 +24,18 @@ struct child_user {
   gid_t gid = 0;
 };
 
+// How a child starts, beyond its argv and environment.
+struct spawn_options {
+  // Where its stdout and stderr go: with it, a new pipe whose read end (non-blocking, close-on-exec) is
+  // stored there and belongs to the caller; without, our stderr.
+  int* output = nullptr;
+  // The user and group it drops to before exec (which needs the privilege to: else spawn fails, EPERM).
+  std::optional<child_user> user;
+  // A cgroup.procs file it writes "0" into before exec (and before dropping privileges), so that it and
+  // everything it forks live in that cgroup. Empty: ours.
+  std::string cgroup_procs;
+};
+
 struct child_info {
   std::string name;
   pid_t pid = -1;
@@ -39,13 +51,10 @@ class process_supervisor {
   process_supervisor(asio::io_context& io, exit_handler on_exit);
   ~process_supervisor();
 
-  // Starts argv[0] (a path) with `env`. Fails when the program cannot be executed. With `output`, the
-  // child's stdout and stderr go to a new pipe whose read end (non-blocking, close-on-exec) is stored
-  // there and belongs to the caller; otherwise they go to our stderr. With `user`, the child drops to that
-  // user and group before exec (which needs the privilege to: else spawn fails with EPERM).
+  // Starts argv[0] (a path) with `env`. Fails when the program cannot be executed (or cannot join its
+  // cgroup or take its user).
   pid_t spawn(std::string name, const std::vector<std::string>& argv, const std::vector<std::string>& env,
-              std::error_code& ec, int* output = nullptr,
-              const std::optional<child_user>& user = std::nullopt);
+              std::error_code& ec, const spawn_options& options = {});
 
   // Sends `signal` to the child's whole group (if it has not been released).
   void signal_group(pid_t pid, int signal) const;

@@ -28,7 +28,8 @@ pid_t child_set::start(std::string source, const command_line& argv, std::error_
     }
     env.insert(env.end(), extra_env.begin(), extra_env.end());
   }
-  const pid_t pid = supervisor_.spawn(source, argv, extra_env.empty() ? env_ : env, ec, &output_fd);
+  const pid_t pid =
+      supervisor_.spawn(source, argv, extra_env.empty() ? env_ : env, ec, {.output = &output_fd});
   if (ec) return -1;
   auto output =
       std::make_unique<child_output>(io_.get_executor(), output_fd, std::move(source), std::move(secret));

@@ -33,11 +33,10 @@ asio::awaitable<std::error_code> extensions_api_client::register_extension(std::
   co_return std::error_code{};
 }
 
-asio::awaitable<std::error_code> extensions_api_client::next(extension_event& out,
-                                                             std::function<void()> on_sent) {
+asio::awaitable<std::error_code> extensions_api_client::next(extension_event& out) {
   head_ = extensions_api::next_request(events_.target(), identifier_);
   const std::array<asio::const_buffer, 1> pieces{asio::buffer(head_)};
-  if (auto ec = co_await events_.exchange(pieces, event_, max_event_bytes, extension_event_padding, on_sent))
+  if (auto ec = co_await events_.exchange(pieces, event_, max_event_bytes, extension_event_padding))
     co_return ec;
   last_status_ = events_.last_status();
   if (auto ec = events_.status_error()) co_return ec;

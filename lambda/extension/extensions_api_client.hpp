@@ -28,9 +28,8 @@ class extensions_api_client {
 
   // POST register for INVOKE and SHUTDOWN; keeps the Lambda-Extension-Identifier of the answer.
   asio::awaitable<std::error_code> register_extension(std::string_view name, time_point until);
-  // GET event/next: the next event (http_bad_header when the answer is not a known event). `on_sent`
-  // runs once the request is on the wire (from then on Lambda counts the extension as waiting).
-  asio::awaitable<std::error_code> next(extension_event& out, std::function<void()> on_sent = {});
+  // GET event/next: the next event (http_bad_header when the answer is not a known event).
+  asio::awaitable<std::error_code> next(extension_event& out);
   asio::awaitable<std::error_code> post_init_error(std::string_view error_type, std::string_view message,
                                                    time_point until);
   asio::awaitable<std::error_code> post_exit_error(std::string_view error_type, std::string_view message,

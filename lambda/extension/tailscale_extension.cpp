@@ -110,7 +110,9 @@ void tailscale_extension::note_ready() {
   ready_ms_ = elapsed_ms();
   ready_monotonic_ms_ = monotonic_ms();
   bringup_progress_.notify_all();
-  if (next_sent_) log_ready_once();
+  // Before `next` when init waits for it: once every process waits at `next`, Lambda may freeze the
+  // environment, and a line written after that appears only at the next invocation.
+  log_ready_once();
 }
 
 void tailscale_extension::log_ready_once() {
@@ -135,11 +137,7 @@ asio::awaitable<void> tailscale_extension::event_loop() {
     if (!next_called_) log(log_level::debug, "waiting for events", {{"ms", elapsed_ms()}});
     // A `next` in flight counts as called: init can end while it waits.
     next_called_ = true;
-    const auto sent = [this] {
-      next_sent_ = true;
-      log_ready_once();
-    };
-    if (const auto ec = co_await api_.next(event, sent)) {
+    if (const auto ec = co_await api_.next(event)) {
       if (stopping_) co_return;
       log(log_level::error, "event/next failed",
           {{"error", ec.message()}, {"status", std::int64_t{api_.last_status()}}});

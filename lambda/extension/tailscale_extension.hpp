@@ -87,7 +87,6 @@ class tailscale_extension {
   std::unique_ptr<tailscale_bringup> bringup_;
   asio::signal_set signals_;
   bool next_called_ = false;
-  bool next_sent_ = false;
   bool ready_ = false;
   bool ready_logged_ = false;
   double ready_ms_ = 0;            // since the extension's start

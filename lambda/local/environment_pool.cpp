@@ -235,6 +235,10 @@ std::string environment_pool::stats_json() const {
       lambda::append_json_fixed(out, *ms, 3);
     else
       out.append("null");
+    out.append(",\"frozen\":");
+    out.append(env->frozen() ? "true" : "false");
+    out.append(",\"freezes\":");
+    lambda::append_json_int(out, static_cast<std::int64_t>(env->freezes()));
     out.append(",\"runtime_api\":");
     lambda::append_json_string(out, env->runtime_api());
     out.append(",\"log_stream\":");

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <asio/post.hpp>
 #include <csignal>
 #include <filesystem>
 
@@ -58,11 +59,15 @@ execution_environment::execution_environment(asio::io_context& io, const local_o
                   [this](std::string_view type, std::string_view body) { on_init_error(type, body); }),
       server_(io, runtime_settings(options), function, queue_, init_, extensions_, hooks_.stats_json,
               [this](std::string_view type, std::string_view body) { on_init_error(type, body); }),
-      last_used_(clock::now()) {
+      last_used_(clock::now()),
+      // Managed Instances run on without freezing (lambda-managed-instances-execution-environment.html).
+      freezer_(options.max_concurrency > 1 ? freeze_mode::off : options.freeze, id) {
   queue_.on_slot_freed([this] {
     last_used_ = clock::now();
     if (hooks_.changed) hooks_.changed();
   });
+  queue_.on_runtime_waiting([this] { schedule_freeze_check(); });
+  extensions_.on_extension_waiting([this] { schedule_freeze_check(); });
 }
 
 std::string_view execution_environment::state_name() const noexcept {
@@ -115,11 +120,13 @@ asio::awaitable<bool> execution_environment::start(std::uint16_t runtime_port) {
       .num("environment", id_)
       .str("runtime_api", runtime_api_)
       .str("log_stream", log_stream_)
+      .str("freeze", freeze_mode_name(freezer_.mode()))
       .emit();
   const auto fail_start = [this](std::string_view message) {
     queue_.fail({502, "Runtime.StartError", error_json("Runtime.StartError", message)});
     for (const pid_t pid : running_pids_) supervisor_.release(pid);
     running_pids_.clear();
+    freezer_.close();
     server_.stop();
     extensions_.close();
     queue_.close();
@@ -134,7 +141,7 @@ asio::awaitable<bool> execution_environment::start(std::uint16_t runtime_port) {
   argv.front() = bootstrap.string();
   init_.bootstrap_spawned(began);
   std::error_code ec;
-  runtime_pid_ = supervisor_.spawn("bootstrap", argv, env, ec, nullptr, options_.run_as);
+  runtime_pid_ = supervisor_.spawn("bootstrap", argv, env, ec, child_options());
   if (ec) {
     log_line("error")
         .num("environment", id_)
@@ -161,8 +168,8 @@ asio::awaitable<bool> execution_environment::start_extensions(const std::vector<
   for (const auto& path : options_.extensions) {
     const auto absolute = std::filesystem::absolute(path);
     std::error_code ec;
-    const pid_t pid = supervisor_.spawn(absolute.filename().string(), {absolute.string()}, env, ec, nullptr,
-                                        options_.run_as);
+    const pid_t pid =
+        supervisor_.spawn(absolute.filename().string(), {absolute.string()}, env, ec, child_options());
     if (ec) {
       log_line("error")
           .num("environment", id_)
@@ -212,7 +219,32 @@ asio::awaitable<void> execution_environment::bound_init() {
 void execution_environment::assign(std::shared_ptr<invocation> inv) {
   ++invocations_;
   last_used_ = clock::now();
+  // Thawed before the runtime's `next` answers and INVOKE reaches the extensions, as Lambda thaws the
+  // environment for the event.
+  freezer_.thaw();
   queue_.submit(std::move(inv));
+}
+
+void execution_environment::schedule_freeze_check() {
+  if (freeze_check_posted_ || freezer_.mode() == freeze_mode::off) return;
+  freeze_check_posted_ = true;
+  ++live_tasks_;  // so that the environment outlives the posted check
+  asio::post(io_, [this] {
+    --live_tasks_;
+    freeze_check_posted_ = false;
+    freeze_if_quiet();
+  });
+}
+
+void execution_environment::freeze_if_quiet() {
+  // "when the runtime and each extension have completed and there are no pending events"
+  const bool quiet = state_ == state::ready && !failed() && load() == 0 && queue_.next_waiting() > 0 &&
+                     extensions_.all_waiting();
+  if (!quiet || freezer_.frozen()) return;
+  if (const auto ec = freezer_.freeze(running_pids_)) {
+    log_line("error").num("environment", id_).str("msg", "cannot freeze").str("error", ec.message()).emit();
+  }
+  ++freezes_;
 }
 
 void execution_environment::withdraw(const invocation& inv) {
@@ -272,6 +304,7 @@ asio::awaitable<bool> execution_environment::retire(std::string_view reason, inv
   count_guard task(live_tasks_);
   state_ = state::retiring;
   init_.changed().notify_all();  // bound_init() and start_extensions() see the new state and end
+  freezer_.thaw();               // SHUTDOWN and SIGTERM reach running processes
   queue_.fail(std::move(failure));
   queue_.close();
   const auto began = clock::now();
@@ -282,8 +315,10 @@ asio::awaitable<bool> execution_environment::retire(std::string_view reason, inv
   if (running_pids_.contains(runtime_pid_)) supervisor_.signal_group(runtime_pid_, SIGTERM);
   while (!processes_exited() && clock::now() < deadline) co_await exited_.wait_until(deadline);
   const bool clean = processes_exited();
+  if (!clean) freezer_.kill_remaining();
   for (const pid_t pid : std::set<pid_t>(running_pids_)) supervisor_.release(pid);
   running_pids_.clear();
+  freezer_.close();
   server_.stop();
   extensions_.close();
   state_ = state::gone;
@@ -296,6 +331,10 @@ asio::awaitable<bool> execution_environment::retire(std::string_view reason, inv
       .emit();
   if (hooks_.changed) hooks_.changed();
   co_return clean;
+}
+
+lambda::spawn_options execution_environment::child_options() const {
+  return {.user = options_.run_as, .cgroup_procs = freezer_.cgroup_procs()};
 }
 
 std::int64_t execution_environment::children_uid() const {

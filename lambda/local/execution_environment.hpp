@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "common/process_supervisor.hpp"
+#include "environment_freezer.hpp"
 #include "extensions_api.hpp"
 #include "function_identity.hpp"
 #include "ids.hpp"
@@ -73,6 +74,8 @@ class execution_environment {
   std::chrono::steady_clock::time_point last_used() const noexcept { return last_used_; }
   std::uint64_t invocations() const noexcept { return invocations_; }
   std::optional<double> init_duration_ms() const noexcept { return init_duration_ms_; }
+  bool frozen() const noexcept { return freezer_.frozen(); }
+  std::uint64_t freezes() const noexcept { return freezes_; }
   const std::string& runtime_api() const noexcept { return runtime_api_; }
   const std::string& log_stream() const noexcept { return log_stream_; }
   const invocation_queue& queue() const noexcept { return queue_; }
@@ -87,6 +90,11 @@ class execution_environment {
   void on_init_error(std::string_view error_type, std::string_view body);
   void on_init_complete(double ms);
   std::int64_t children_uid() const;
+  lambda::spawn_options child_options() const;
+  // Freezes it once its runtime and every extension wait at `next` with nothing for them, checked after
+  // the current operation (posted).
+  void schedule_freeze_check();
+  void freeze_if_quiet();
   bool processes_exited() const;
 
   asio::io_context& io_;
@@ -109,7 +117,10 @@ class execution_environment {
   std::uint64_t invocations_ = 0;
   std::optional<double> init_duration_ms_;
   lambda::event_signal exited_;  // one of its processes exited
-  std::size_t live_tasks_ = 0;   // its own coroutines (start, bound_init) still running
+  environment_freezer freezer_;
+  std::uint64_t freezes_ = 0;
+  bool freeze_check_posted_ = false;
+  std::size_t live_tasks_ = 0;  // its own coroutines (start, bound_init) and posted checks still pending
 };
 
 }  // namespace tsproxy::local

@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
 #include "ids.hpp"
@@ -103,9 +105,17 @@ asio::awaitable<bool> extensions_api::handle_next(server_connection& conn) {
     ext.called_next = true;
     init_.extension_ready(ext.id);
   }
-  while (ext.events.empty()) {
-    if (closed_) co_return false;
-    co_await ext.signal.wait();
+  if (ext.events.empty()) {
+    ext.waiting = true;
+    struct clear_on_exit {
+      bool& flag;
+      ~clear_on_exit() { flag = false; }
+    } waiting{ext.waiting};
+    if (extension_waiting_) extension_waiting_();
+    while (ext.events.empty()) {
+      if (closed_) co_return false;
+      co_await ext.signal.wait();
+    }
   }
   std::string event = std::move(ext.events.front());
   ext.events.pop_front();
@@ -150,6 +160,11 @@ void extensions_api::push(extension& ext, const std::string& event) {
 void extensions_api::close() {
   closed_ = true;
   for (auto& [id, ext] : extensions_) ext->signal.notify_all();
+}
+
+bool extensions_api::all_waiting() const noexcept {
+  return std::all_of(extensions_.begin(), extensions_.end(),
+                     [](const auto& entry) { return entry.second->waiting && entry.second->events.empty(); });
 }
 
 void extensions_api::deliver_invoke(const invocation& inv) {

@@ -50,6 +50,11 @@ class extensions_api {
   void deliver_shutdown(std::int64_t deadline_epoch_ms, std::string_view reason);
   // The environment is gone: waiting event/next calls with no event left end (their connection closes).
   void close();
+  // Whether every registered extension waits at event/next with no event for it: it has "completed",
+  // in Lambda's words, and the environment may freeze.
+  bool all_waiting() const noexcept;
+  // Called whenever an extension starts waiting at event/next.
+  void on_extension_waiting(std::function<void()> handler) { extension_waiting_ = std::move(handler); }
 
  private:
   struct extension {
@@ -58,6 +63,7 @@ class extensions_api {
     bool wants_invoke = false;
     bool wants_shutdown = false;
     bool called_next = false;
+    bool waiting = false;  // inside event/next with no event for it
     std::deque<std::string> events;
     lambda::event_signal signal;
   };
@@ -74,6 +80,7 @@ class extensions_api {
   init_error_handler on_init_error_;
   std::map<std::string, std::unique_ptr<extension>, std::less<>> extensions_;
   bool closed_ = false;
+  std::function<void()> extension_waiting_;
 };
 
 }  // namespace tsproxy::local

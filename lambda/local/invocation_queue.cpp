@@ -40,6 +40,7 @@ asio::awaitable<std::shared_ptr<invocation>> invocation_queue::next(std::shared_
     std::size_t& count;
     ~leave() { --count; }
   } counted{next_waiting_};
+  if (runtime_waiting_) runtime_waiting_();
   for (;;) {
     if (closed_ || (caller_gone && *caller_gone)) co_return nullptr;
     if (open_ && !failure_ && !pending_.empty() && running_.size() < max_concurrency_) {

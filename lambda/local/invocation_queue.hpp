@@ -55,6 +55,8 @@ class invocation_queue {
   void close();
   // Called whenever a slot frees (a result, a withdrawal, a failure), so that an owner can hand out more.
   void on_slot_freed(std::function<void()> handler) { slot_freed_ = std::move(handler); }
+  // Called whenever the runtime starts waiting at `next`.
+  void on_runtime_waiting(std::function<void()> handler) { runtime_waiting_ = std::move(handler); }
 
   const std::optional<invocation_failure>& failure() const noexcept { return failure_; }
   std::size_t in_flight() const noexcept { return running_.size(); }
@@ -73,6 +75,7 @@ class invocation_queue {
   std::map<std::string, std::shared_ptr<invocation>, std::less<>> running_;
   lambda::event_signal changed_;
   std::function<void()> slot_freed_;
+  std::function<void()> runtime_waiting_;
 };
 
 }  // namespace tsproxy::local

@@ -35,6 +35,17 @@ bool parse_run_as(std::string_view text, std::optional<lambda::child_user>& out)
   return true;
 }
 
+bool parse_freeze_mode(std::string_view text, freeze_mode& out) {
+  for (const auto mode :
+       {freeze_mode::automatic, freeze_mode::cgroup, freeze_mode::signal, freeze_mode::off}) {
+    if (text == freeze_mode_name(mode)) {
+      out = mode;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string_view invoke_mode_name(invoke_mode mode) noexcept {
@@ -48,7 +59,7 @@ std::string_view local_usage() noexcept {
          "                     [--timeout-ms T] [--memory-mb M] [--extension PATH]...\n"
          "                     [--auth none|aws_iam] [--auth-region REGION]\n"
          "                     [--auth-credentials FILE] [--auth-profile NAME]\n"
-         "                     [--run-as lambda|UID:GID|self]\n"
+         "                     [--run-as lambda|UID:GID|self] [--freeze auto|cgroup|signal|off]\n"
          "                     [--exit-on-init-error] -- /path/to/bootstrap [args...]\n";
 }
 
@@ -122,6 +133,8 @@ std::optional<local_options> parse_local_options(int argc, const char* const* ar
       ok = !value.empty();
     } else if (arg == "--run-as") {
       ok = parse_run_as(value, options.run_as);
+    } else if (arg == "--freeze") {
+      ok = parse_freeze_mode(value, options.freeze);
     } else {
       error = "unknown option " + std::string(arg);
       return std::nullopt;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/process_supervisor.hpp"
+#include "environment_freezer.hpp"
 
 namespace tsproxy::local {
 
@@ -48,6 +49,9 @@ struct local_options {
   std::string auth_credentials_file;         // empty: AWS_ACCESS_KEY_ID etc. of tsproxy-local's environment
   std::string auth_profile = "default";      // the section of auth_credentials_file
   std::optional<lambda::child_user> run_as;  // the runtime's and extensions' user; nullopt: ours
+  // Freezing an environment between invocations, as Lambda does (never with max_concurrency > 1, as
+  // Managed Instances do not). main() resolves `automatic` to the mechanism this machine has.
+  freeze_mode freeze = freeze_mode::automatic;
 
   // Limits (named so they can be tuned in one place).
   std::size_t max_request_body_bytes = 6 * 1024 * 1024;   // Function URL request payload limit

@@ -22,6 +22,11 @@ int main(int argc, char** argv) {
     std::fwrite(usage.data(), 1, usage.size(), stderr);
     return error.empty() ? 0 : 2;
   }
+  options->freeze = tsproxy::local::resolve_freeze_mode(options->freeze, error);
+  if (!error.empty()) {
+    std::fprintf(stderr, "tsproxy-local: %s\n", error.c_str());
+    return 2;
+  }
   std::signal(SIGPIPE, SIG_IGN);
   asio::io_context io(1);
   tsproxy::local::emulator emulator(io, std::move(*options));
