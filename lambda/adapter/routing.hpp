@@ -67,8 +67,10 @@ struct routed_request {
   std::string_view metric_dimension_name;
   std::string_view metric_dimension_value;
 
-  std::string host_value;    // storage behind the host header when tsproxy builds it
-  std::string cookie_value;  // storage behind the merged cookie header
+  std::string host_value;         // storage behind the host header when tsproxy builds it
+  std::string cookie_value;       // storage behind the merged cookie header
+  std::string trace_id_value;     // storage behind x-amzn-trace-id when the trace context sets it
+  std::string traceparent_value;  // storage behind a derived traceparent (trace_context.hpp)
 
   routed_request() = default;
   routed_request(const routed_request&) = delete;

@@ -9,6 +9,7 @@
 
 #include "adapter/metrics.hpp"
 #include "adapter/response_encoding.hpp"
+#include "adapter/trace_context.hpp"
 #include "common/log.hpp"
 #include "runtime/failure.hpp"
 #include "runtime/stream_sink.hpp"
@@ -181,6 +182,7 @@ asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_
          {"error", refusal->name}});
     co_return co_await respond_error(c, refusal->status, refusal->name, refusal->message);
   }
+  if (config_.trace_context) add_trace_context(route, inv.trace_id);
   const http_request request{state.request.method, std::move(route.request_target), std::move(route.headers),
                              state.request.body};
   if (config_.mode == invoke_mode::response_stream) co_return co_await proxy_streamed(c, route, request);

@@ -24,6 +24,7 @@ constexpr const char* deadline_margin = "TSPROXY_DEADLINE_MARGIN_MS";
 constexpr const char* tailscale_socket = "TSPROXY_TAILSCALE_SOCKET";
 constexpr const char* shutdown_grace = "TSPROXY_SHUTDOWN_GRACE_MS";
 constexpr const char* warmer_hold = "TSPROXY_WARMER_HOLD_MS";
+constexpr const char* trace_context = "TSPROXY_TRACE_CONTEXT";
 }  // namespace env_names
 
 namespace {
@@ -142,6 +143,7 @@ std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::st
   r.milliseconds_value(env_names::deadline_margin, c.deadline_margin, 0);
   r.milliseconds_value(env_names::shutdown_grace, c.shutdown_grace, 0);
   r.milliseconds_value(env_names::warmer_hold, c.warmer_hold, 0);
+  r.bool_value(env_names::trace_context, c.trace_context);
   if (env(env_names::tailscale_socket) != nullptr) c.tailscale_socket = env(env_names::tailscale_socket);
   if (!r.ok()) return std::nullopt;
   return c;

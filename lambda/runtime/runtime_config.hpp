@@ -40,6 +40,9 @@ struct runtime_config {
   // at once, a few could all be served by one). Several times the spread of a round's arrivals; billed
   // N x this per round.
   std::chrono::milliseconds warmer_hold{100};
+  // TSPROXY_TRACE_CONTEXT: the target gets the invocation's X-Amzn-Trace-Id and, unless the caller sent
+  // one, a traceparent derived from it (adapter/trace_context.hpp).
+  bool trace_context = true;
   std::size_t max_response_bytes = 6 * 1024 * 1024;  // buffered payload limit of Lambda
   // TSPROXY_TAILSCALE_SOCKET: tailscaled's LocalAPI socket, asked whether Tailscale is up when the SOCKS5
   // listener answers 0x01; empty = never ask (0x01 is then judged by the not-ready window alone).

@@ -101,6 +101,40 @@ TEST_F(LambdaE2e, CredentialsAndRoutingHeadersNeverReachTheTarget) {
   EXPECT_NE(stack.log().find("\"service\":\"orders\""), std::string::npos);
 }
 
+// The value of header `name` among echoed_headers() lines (empty if absent).
+std::string echoed(const std::string& seen, const std::string& name) {
+  const auto at = seen.find(name + ": ");
+  if (at == std::string::npos || (at > 0 && seen[at - 1] != '\n')) return {};
+  const auto begin = at + name.size() + 2;
+  return seen.substr(begin, seen.find('\n', begin) - begin);
+}
+
+TEST_F(LambdaE2e, TheTargetJoinsTheInvocationsTraceThroughBothTraceHeaders) {
+  local_stack stack(socks_address());
+  const auto seen = echoed_headers(stack.request("/echo", to_python()));
+  // tsproxy-local's trace header for the invocation: Root=1-<8>-<24>;Parent=<16>;Sampled=0
+  const auto xray = echoed(seen, "x-amzn-trace-id");
+  ASSERT_EQ(xray.size(), 74u) << seen;
+  ASSERT_TRUE(xray.starts_with("Root=1-") && xray.ends_with(";Sampled=0")) << xray;
+  const auto root = xray.substr(7, 8) + xray.substr(16, 24);
+  const auto parent = xray.substr(48, 16);
+  EXPECT_EQ(echoed(seen, "traceparent"), "00-" + root + "-" + parent + "-00") << seen;
+
+  const std::string callers = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+  const auto kept = echoed_headers(stack.request("/echo", to_python({"-H", "traceparent: " + callers})));
+  EXPECT_EQ(echoed(kept, "traceparent"), callers) << kept;
+  EXPECT_EQ(echoed(kept, "x-amzn-trace-id").size(), 74u) << kept;
+}
+
+TEST_F(LambdaE2e, WithoutTraceContextTheTargetSeesTheCallersHeadersOnly) {
+  local_stack stack(socks_address(), {.env = {{"TSPROXY_TRACE_CONTEXT", "false"}}});
+  const auto seen = echoed_headers(stack.request("/echo", to_python()));
+  // The Function URL's own header (Root only), as the caller's event carried it.
+  const auto xray = echoed(seen, "x-amzn-trace-id");
+  EXPECT_TRUE(xray.starts_with("Root=1-") && xray.find(';') == std::string::npos) << seen;
+  EXPECT_EQ(echoed(seen, "traceparent"), "") << seen;
+}
+
 TEST_F(LambdaE2e, Head204And304HaveNoBody) {
   local_stack stack(socks_address());
   const auto head = stack.request("/small", to_nginx({"-I"}));
