@@ -138,9 +138,7 @@ std::optional<extension_config> load_extension_config(const env_lookup& env, std
   r.bool_value(env_names::wait_ready, c.wait_ready);
   r.bool_value(env_names::logout, c.logout_on_shutdown);
   r.bool_value(env_names::http_proxy, c.http_proxy);
-  if (r.lookup(env_names::debug) != nullptr) c.level = lambda::log_level::debug;
-  if (const char* v = r.lookup(env_names::log_level); v != nullptr && !lambda::parse_log_level(v, c.level))
-    r.fail(env_names::log_level, v, "debug, info, warn or error");
+  lambda::read_log_settings(r, c.logging);
   if (!r.ok()) return std::nullopt;
   return c;
 }

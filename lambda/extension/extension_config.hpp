@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "common/log.hpp"
+#include "common/log_settings.hpp"
 #include "tsproxy/engine/engine_config.hpp"
 
 namespace tsproxy::extension {
@@ -39,8 +39,6 @@ inline constexpr const char* ready_timeout = "TSPROXY_TAILSCALE_READY_TIMEOUT_MS
 inline constexpr const char* wait_ready = "TSPROXY_TAILSCALE_WAIT_READY";
 inline constexpr const char* logout = "TSPROXY_TAILSCALE_LOGOUT";
 inline constexpr const char* http_proxy = "TSPROXY_TAILSCALE_HTTP_PROXY";
-inline constexpr const char* log_level = "TSPROXY_LOG_LEVEL";
-inline constexpr const char* debug = "DEBUG";
 }  // namespace env_names
 
 struct extension_config {
@@ -83,7 +81,7 @@ struct extension_config {
   std::chrono::milliseconds ready_timeout{9000};  // TSPROXY_TAILSCALE_READY_TIMEOUT_MS, from the start
   bool wait_ready = true;          // TSPROXY_TAILSCALE_WAIT_READY: the first event/next waits until it is up
   bool logout_on_shutdown = true;  // TSPROXY_TAILSCALE_LOGOUT: remove the node on SHUTDOWN
-  lambda::log_level level = lambda::log_level::info;  // TSPROXY_LOG_LEVEL, or DEBUG set
+  lambda::log_settings logging;    // AWS_LAMBDA_LOG_LEVEL/_FORMAT, DEBUG, TSPROXY_LOG_LEVEL
 };
 
 // Limits of the values above.

@@ -63,7 +63,7 @@ asio::awaitable<void> tailscale_extension::run() {
     co_return;
   }
   const auto& config = *options_.config;
-  lambda::set_log_level(config.level);
+  lambda::apply_log_settings(config.logging);
   bringup_ = std::make_unique<tailscale_bringup>(io_, config, children_, options_.keys, options_.started,
                                                  bringup_progress_);
   const auto deadline = options_.started + config.ready_timeout;

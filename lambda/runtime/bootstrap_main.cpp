@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     }
     return 1;
   }
-  set_log_level(config->level);
+  apply_log_settings(config->logging);
 
   proxy_runtime runtime(std::move(*config));
   asio::signal_set signals(runtime.main_io(), SIGTERM, SIGINT);

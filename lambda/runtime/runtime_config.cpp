@@ -18,8 +18,6 @@ constexpr const char* allowed_targets = "TSPROXY_ALLOWED_TARGETS";
 constexpr const char* prewarm = "TSPROXY_PREWARM";
 constexpr const char* prewarm_connections = "TSPROXY_PREWARM_CONNECTIONS";
 constexpr const char* metrics_namespace = "TSPROXY_METRICS_NAMESPACE";
-constexpr const char* log_level = "TSPROXY_LOG_LEVEL";
-constexpr const char* debug = "DEBUG";
 constexpr const char* deadline_margin = "TSPROXY_DEADLINE_MARGIN_MS";
 constexpr const char* tailscale_socket = "TSPROXY_TAILSCALE_SOCKET";
 constexpr const char* shutdown_grace = "TSPROXY_SHUTDOWN_GRACE_MS";
@@ -136,10 +134,7 @@ std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::st
   }
   r.count_value(env_names::prewarm_connections, c.prewarm_connections, 1, 64);
   r.string_value(env_names::metrics_namespace, c.metrics_namespace);
-  if (r.lookup(env_names::debug) != nullptr) c.level = log_level::debug;
-  if (const char* v = r.lookup(env_names::log_level); v != nullptr && !parse_log_level(v, c.level)) {
-    r.fail(env_names::log_level, v, "debug, info, warn or error");
-  }
+  read_log_settings(r, c.logging);
   r.milliseconds_value(env_names::deadline_margin, c.deadline_margin, 0);
   r.milliseconds_value(env_names::shutdown_grace, c.shutdown_grace, 0);
   r.milliseconds_value(env_names::warmer_hold, c.warmer_hold, 0);

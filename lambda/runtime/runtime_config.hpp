@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "adapter/routing.hpp"
-#include "common/log.hpp"
+#include "common/log_settings.hpp"
 #include "tsproxy/engine/engine_config.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
 
@@ -29,7 +29,7 @@ struct runtime_config {
   std::vector<upstream_target> prewarm;                 // TSPROXY_PREWARM: [https://]host:port,...
   std::size_t prewarm_connections = 2;                  // TSPROXY_PREWARM_CONNECTIONS per listed target
   std::string metrics_namespace = "tailscale-service";  // TSPROXY_METRICS_NAMESPACE
-  log_level level = log_level::info;                    // TSPROXY_LOG_LEVEL, or DEBUG set (Node proxy parity)
+  log_settings logging;  // AWS_LAMBDA_LOG_LEVEL/_FORMAT, DEBUG, TSPROXY_LOG_LEVEL (common/log_settings.hpp)
   std::chrono::milliseconds deadline_margin{
       300};  // TSPROXY_DEADLINE_MARGIN_MS: answer 504 this long before Lambda's deadline
   // TSPROXY_SHUTDOWN_GRACE_MS: after SIGTERM, how long invocations in flight may take to finish (Lambda's

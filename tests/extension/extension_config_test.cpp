@@ -104,7 +104,7 @@ TEST(ExtensionConfig, TsproxysOwnVariables) {
   EXPECT_FALSE(c->wait_ready);
   EXPECT_FALSE(c->logout_on_shutdown);
   EXPECT_FALSE(c->http_proxy);
-  EXPECT_EQ(c->level, lambda::log_level::debug);
+  EXPECT_EQ(c->logging.level, lambda::log_level::debug);
 }
 
 TEST(ExtensionConfig, EachBadValueNamesItsVariable) {
@@ -128,6 +128,8 @@ TEST(ExtensionConfig, EachBadValueNamesItsVariable) {
       {"TSPROXY_TAILSCALE_READY_TIMEOUT_MS", "soon"},
       {"TSPROXY_TAILSCALE_WAIT_READY", "maybe"},
       {"TSPROXY_TAILSCALE_HTTP_PROXY", "sometimes"},
+      {"AWS_LAMBDA_LOG_LEVEL", "VERBOSE"},
+      {"AWS_LAMBDA_LOG_FORMAT", "XML"},
       {"TSPROXY_LOG_LEVEL", "loud"},
   };
   for (const auto& [name, value] : bad) {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -423,6 +424,37 @@ TEST(TailscaleExtension, AsLambdasSandboxUserTheExtensionBringsTailscaleUpAndThe
   EXPECT_EQ(tailscale.count("logout"), 1u) << stack.log();
   EXPECT_TRUE(contains(line_with(stack.log(), R"("msg":"tailscale stopped")"), R"("logged_out":true)"))
       << stack.log();
+}
+
+TEST(TailscaleExtension, LambdasJsonLogFormatGivesTheRuntimeAndTheExtensionLambdasFields) {
+  // Lambda's advanced logging controls, as Lambda passes them to a custom runtime and its extensions.
+  nginx_server nginx;
+  tailscale_standins tailscale({.peers = "web=100.64.0.5"});
+  local_stack stack(tailscale.socks5_address(),
+                    with_extension(tailscale, {{"TSPROXY_ALLOWED_TARGETS", "100.64.0.5:*"},
+                                               {"AWS_LAMBDA_LOG_FORMAT", "JSON"},
+                                               {"AWS_LAMBDA_LOG_LEVEL", "DEBUG"}}));
+  ASSERT_TRUE(stack.wait_for_log(R"("message":"tailscale is up")")) << stack.log();
+  const auto r = stack.request("/small", local_stack::route_to("100.64.0.5", nginx.http_port()));
+  ASSERT_EQ(r.status, 200) << stack.log();
+  const auto request_id = r.header("x-amzn-requestid");
+  ASSERT_FALSE(request_id.empty());
+  ASSERT_TRUE(stack.wait_for_log(R"("message":"proxied","requestId":")" + request_id + "\"")) << stack.log();
+  for (const auto* marker : {R"("message":"proxied")", R"("message":"tailscale is up")"}) {
+    const auto line = line_with(stack.log(), marker);
+    // {"timestamp":"2026-12-07T07:47:00.123Z","level":"...","message":...
+    ASSERT_GT(line.size(), 40u) << marker;
+    EXPECT_TRUE(line.starts_with(R"({"timestamp":")") && line[18] == '-' && line[24] == 'T' &&
+                line[37] == 'Z' && line.substr(38).starts_with(R"(","level":")"))
+        << line;
+    EXPECT_EQ(line.find(R"("msg":)"), std::string::npos) << line;
+  }
+  // The runtime's and the extension's lines (tsproxy-local's own have no level) name it as Lambda does.
+  std::istringstream lines(stack.log());
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(R"("level":")") == std::string::npos) continue;
+    EXPECT_EQ(line.find(R"("request_id":)"), std::string::npos) << line;
+  }
 }
 
 TEST(TailscaleExtension, TailscaledServesAnHttpProxyBesideSocks5OnTheSamePort) {

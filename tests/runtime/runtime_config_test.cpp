@@ -7,6 +7,9 @@
 
 #include <map>
 #include <string>
+#include <tuple>
+#include <utility>
+#include <vector>
 
 namespace tsproxy::lambda {
 namespace {
@@ -42,9 +45,41 @@ TEST(RuntimeConfig, Defaults) {
   EXPECT_FALSE(l.config->allowed_targets);
   EXPECT_TRUE(l.config->prewarm.empty());
   EXPECT_EQ(l.config->metrics_namespace, "tailscale-service");
-  EXPECT_EQ(l.config->level, log_level::info);
+  EXPECT_EQ(l.config->logging.level, log_level::info);
+  EXPECT_EQ(l.config->logging.format, log_format::text);
   EXPECT_EQ(l.config->engine.pool.max_idle_per_target, 8u);
   EXPECT_EQ(l.config->engine.pool.max_idle_total, 64u);
+}
+
+TEST(RuntimeConfig, LambdasLoggingControlsSetLevelAndFormatAndTsproxyLogLevelOverrides) {
+  const std::vector<std::tuple<std::string, log_level>> levels{
+      {"TRACE", log_level::debug}, {"debug", log_level::debug}, {"INFO", log_level::info},
+      {"WARN", log_level::warn},   {"ERROR", log_level::error}, {"FATAL", log_level::error}};
+  for (const auto& [name, level] : levels) {
+    fake_env env;
+    env.vars["AWS_LAMBDA_LOG_LEVEL"] = name;
+    env.vars["AWS_LAMBDA_LOG_FORMAT"] = "JSON";
+    const auto l = load(env);
+    ASSERT_TRUE(l.config) << l.error;
+    EXPECT_EQ(l.config->logging.level, level) << name;
+    EXPECT_EQ(l.config->logging.format, log_format::json);
+  }
+  fake_env env;
+  env.vars["AWS_LAMBDA_LOG_LEVEL"] = "ERROR";
+  env.vars["AWS_LAMBDA_LOG_FORMAT"] = "Text";
+  env.vars["TSPROXY_LOG_LEVEL"] = "debug";
+  const auto l = load(env);
+  ASSERT_TRUE(l.config) << l.error;
+  EXPECT_EQ(l.config->logging.level, log_level::debug);
+  EXPECT_EQ(l.config->logging.format, log_format::text);
+  for (const auto& [name, value] : std::vector<std::pair<std::string, std::string>>{
+           {"AWS_LAMBDA_LOG_LEVEL", "VERBOSE"}, {"AWS_LAMBDA_LOG_FORMAT", "XML"}}) {
+    fake_env bad;
+    bad.vars[name] = value;
+    const auto refused = load(bad);
+    EXPECT_FALSE(refused.config) << name;
+    EXPECT_NE(refused.error.find(name), std::string::npos) << refused.error;
+  }
 }
 
 TEST(RuntimeConfig, MissingRuntimeApiIsAnErrorWithNowhereToReportIt) {
@@ -96,7 +131,7 @@ TEST(RuntimeConfig, CallerContractKnobs) {
   EXPECT_TRUE(l.config->prewarm[1].server_name.empty());
   EXPECT_EQ(l.config->deadline_margin.count(), 0);
   EXPECT_EQ(l.config->warmer_hold.count(), 250);
-  EXPECT_EQ(l.config->level, log_level::debug);
+  EXPECT_EQ(l.config->logging.level, log_level::debug);
 }
 
 // What routing makes of a request naming `host` and `port` in ts-target-* headers.
