@@ -49,6 +49,7 @@ double tailscale_extension::elapsed_ms() const {
 
 asio::awaitable<void> tailscale_extension::run() {
   spawn_reported(io_.get_executor(), "extension signals", watch_signals());
+  if (options_.config) lambda::apply_log_settings(options_.config->logging);  // from the first line on
   // Registering first lets Lambda start the runtime while Tailscale comes up.
   if (const auto ec =
           co_await api_.register_extension(options_.name, steady_clock::now() + register_timeout)) {
@@ -63,7 +64,6 @@ asio::awaitable<void> tailscale_extension::run() {
     co_return;
   }
   const auto& config = *options_.config;
-  lambda::apply_log_settings(config.logging);
   bringup_ = std::make_unique<tailscale_bringup>(io_, config, children_, options_.keys, options_.started,
                                                  bringup_progress_);
   const auto deadline = options_.started + config.ready_timeout;

@@ -27,11 +27,14 @@ namespace tsproxy::test {
 namespace {
 
 constexpr std::string_view peer_ip = "100.64.0.5";
-constexpr std::string_view registered_line = R"("msg":"registered","name":"tsproxy-tailscale")";
-constexpr std::string_view up_line = R"("msg":"tailscale is up")";
-constexpr std::string_view shutdown_event_line = R"("msg":"shutdown","reason":)";
+// The extension's lines, named without their message's key: the Managed Instances emulator defaults
+// AWS_LAMBDA_LOG_FORMAT to JSON (aws/aws-lambda-runtime-interface-emulator@v1.30
+// internal/lambda-managed-instances/aws-lambda-rie/internal/init.go:54), where it is "message", not "msg".
+constexpr std::string_view registered_line = R"("registered","name":"tsproxy-tailscale")";
+constexpr std::string_view up_line = R"("tailscale is up")";
+constexpr std::string_view shutdown_event_line = R"("shutdown","reason":)";
 constexpr std::string_view stopped_cleanly_line =
-    R"("msg":"tailscale stopped","logged_out":true,"killed":false)";
+    R"("tailscale stopped","logged_out":true,"killed":false)";
 
 // Both emulators give the extensions 2 s from SIGTERM to their exit: the RIE's classic mode resets with
 // 2000 ms (internal/lambda/rapidcore/sandbox_builder.go:27, :71) and sends SHUTDOWN with that deadline
