@@ -139,9 +139,28 @@ std::error_code read_http(od::value& v, function_url_request& out) {
   });
 }
 
+std::error_code read_iam_caller(od::value& v, iam_caller& out) {
+  return read_object(v, [&](std::string_view key, od::value& value) -> std::error_code {
+    if (key == "accountId") return read_string(value, out.account_id);
+    if (key == "userArn") return read_string(value, out.user_arn);
+    if (key == "userId") return read_string(value, out.user_id);
+    if (key == "callerId") return read_string(value, out.caller_id);
+    if (key == "principalOrgId") return read_string(value, out.principal_org_id);
+    return {};
+  });
+}
+
+std::error_code read_authorizer(od::value& v, iam_caller& out) {
+  return read_object(v, [&](std::string_view key, od::value& value) -> std::error_code {
+    if (key == "iam") return read_iam_caller(value, out);
+    return {};
+  });
+}
+
 std::error_code read_request_context(od::value& v, function_url_request& out) {
   return read_object(v, [&](std::string_view key, od::value& value) -> std::error_code {
     if (key == "http") return read_http(value, out);
+    if (key == "authorizer") return read_authorizer(value, out.caller);
     if (key == "requestId") return read_string(value, out.request_id);
     if (key == "timeEpoch") return read_int(value, out.time_epoch_ms);
     return {};
@@ -208,6 +227,7 @@ void function_url_request::clear() noexcept {
   request_id = {};
   source_ip = {};
   time_epoch_ms = 0;
+  caller = {};
   is_warmer = false;
   warmer_index = 0;
 }

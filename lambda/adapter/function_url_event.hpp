@@ -17,6 +17,17 @@
 
 namespace tsproxy::lambda {
 
+// requestContext.authorizer.iam: the caller AWS verified, in a Function URL event with AuthType AWS_IAM
+// (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-payloads). Empty without it.
+struct iam_caller {
+  std::string_view account_id;        // accountId
+  std::string_view user_arn;          // userArn: an IAM user, or an assumed role's session (sts assumed-role)
+  std::string_view user_id;           // userId
+  std::string_view caller_id;         // callerId
+  std::string_view principal_org_id;  // principalOrgId; empty (null) outside an organization
+  bool present() const noexcept { return !user_arn.empty(); }
+};
+
 // The fields of a Function URL event that tsproxy uses (docs/PROTOCOLS.md section 2.1; warmers: 1.4).
 struct function_url_request {
   std::string_view method;                // requestContext.http.method, e.g. "GET"
@@ -28,6 +39,7 @@ struct function_url_request {
   std::string_view request_id;            // requestContext.requestId
   std::string_view source_ip;             // requestContext.http.sourceIp
   std::int64_t time_epoch_ms = 0;         // requestContext.timeEpoch
+  iam_caller caller;                      // requestContext.authorizer.iam
   bool is_warmer = false;                 // {"warmer": true, ...}: answer {"success":true}, nothing else
   std::int64_t warmer_index = 0;          // warmerIndex of a warmer event, 0 when absent
 

@@ -182,6 +182,16 @@ asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_
          {"error", refusal->name}});
     co_return co_await respond_error(c, refusal->status, refusal->name, refusal->message);
   }
+  if (config_.callers) {
+    if (auto refusal = check_caller(*config_.callers, state.request.caller, route.target)) {
+      log(log_level::info, "request refused",
+          {{"request_id", inv.request_id},
+           {"status", std::int64_t{refusal->status}},
+           {"error", refusal->name},
+           {"caller", state.request.caller.user_arn}});
+      co_return co_await respond_error(c, refusal->status, refusal->name, refusal->message);
+    }
+  }
   if (config_.trace_context) add_trace_context(route, inv.trace_id);
   const http_request request{state.request.method, std::move(route.request_target), std::move(route.headers),
                              state.request.body};

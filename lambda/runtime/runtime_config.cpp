@@ -23,6 +23,7 @@ constexpr const char* tailscale_socket = "TSPROXY_TAILSCALE_SOCKET";
 constexpr const char* shutdown_grace = "TSPROXY_SHUTDOWN_GRACE_MS";
 constexpr const char* warmer_hold = "TSPROXY_WARMER_HOLD_MS";
 constexpr const char* trace_context = "TSPROXY_TRACE_CONTEXT";
+constexpr const char* caller_policy = "TSPROXY_CALLER_POLICY";
 }  // namespace env_names
 
 namespace {
@@ -128,6 +129,11 @@ std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::st
     std::string why;
     c.allowed_targets = allow_list::parse(v, why);
     if (!c.allowed_targets) r.fail(env_names::allowed_targets, v, "an allow-list (" + why + ")");
+  }
+  if (const char* v = r.lookup(env_names::caller_policy)) {
+    std::string why;
+    c.callers = caller_policy::parse(v, why);
+    if (!c.callers) r.fail(env_names::caller_policy, v, "a caller policy (" + why + ")");
   }
   if (const char* v = r.lookup(env_names::prewarm); v != nullptr && !parse_prewarm(v, c.prewarm)) {
     r.fail(env_names::prewarm, v, "[https://]host:port[,...]");

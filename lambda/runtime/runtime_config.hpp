@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "adapter/caller_policy.hpp"
 #include "adapter/routing.hpp"
 #include "common/log_settings.hpp"
 #include "tsproxy/engine/engine_config.hpp"
@@ -26,6 +27,7 @@ struct runtime_config {
   unsigned threads = 1;
   invoke_mode mode = invoke_mode::buffered;             // TSPROXY_INVOKE_MODE: the Function URL's invoke mode
   std::optional<allow_list> allowed_targets;            // TSPROXY_ALLOWED_TARGETS; absent = any target
+  std::optional<caller_policy> callers;                 // TSPROXY_CALLER_POLICY; absent = every caller alike
   std::vector<upstream_target> prewarm;                 // TSPROXY_PREWARM: [https://]host:port,...
   std::size_t prewarm_connections = 2;                  // TSPROXY_PREWARM_CONNECTIONS per listed target
   std::string metrics_namespace = "tailscale-service";  // TSPROXY_METRICS_NAMESPACE

@@ -39,6 +39,23 @@ TEST(FunctionUrlEvent, ParsesGetWithQueryCookiesAndHeaders) {
   EXPECT_TRUE(r.body.empty());
 }
 
+TEST(FunctionUrlEvent, CarriesTheCallerAwsVerified) {
+  event_parser parser;
+  function_url_request r;
+  ASSERT_FALSE(parser.parse(testing::read_fixture("put_text_body.json"), r));
+  EXPECT_TRUE(r.caller.present());
+  EXPECT_EQ(r.caller.account_id, "111122223333");
+  EXPECT_EQ(r.caller.user_arn, "arn:aws:iam::111122223333:user/example-user");
+  EXPECT_EQ(r.caller.user_id, "AIDACKCEVSQ6C2EXAMPLE");
+  EXPECT_EQ(r.caller.caller_id, "AIDACKCEVSQ6C2EXAMPLE");
+  EXPECT_EQ(r.caller.principal_org_id, "") << "null: not in an organization";
+  // AuthType NONE: no authorizer, and nothing left from the last event.
+  ASSERT_FALSE(
+      parser.parse(R"({"version":"2.0","rawPath":"/","requestContext":{"http":{"method":"GET"}}})", r));
+  EXPECT_FALSE(r.caller.present());
+  EXPECT_EQ(r.caller.account_id, "");
+}
+
 TEST(FunctionUrlEvent, KeyOrderDoesNotMatter) {
   event_parser p1, p2;
   function_url_request a, b;
