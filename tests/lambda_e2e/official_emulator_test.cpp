@@ -33,8 +33,7 @@ constexpr std::string_view peer_ip = "100.64.0.5";
 constexpr std::string_view registered_line = R"("registered","name":"tsproxy-tailscale")";
 constexpr std::string_view up_line = R"("tailscale is up")";
 constexpr std::string_view shutdown_event_line = R"("shutdown","reason":)";
-constexpr std::string_view stopped_cleanly_line =
-    R"("tailscale stopped","logged_out":true,"killed":false)";
+constexpr std::string_view stopped_cleanly_line = R"("tailscale stopped","logged_out":true,"killed":false)";
 
 // Both emulators give the extensions 2 s from SIGTERM to their exit: the RIE's classic mode resets with
 // 2000 ms (internal/lambda/rapidcore/sandbox_builder.go:27, :71) and sends SHUTDOWN with that deadline
