@@ -11,6 +11,7 @@
 #include "ids.hpp"
 #include "invoke_stats.hpp"
 #include "json_log.hpp"
+#include "listener.hpp"
 #include "stream_relay.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/http_writer.hpp"
@@ -93,14 +94,9 @@ constexpr std::string_view direct_invoke_path = "/2015-03-31/functions/function/
 }  // namespace
 
 asio::awaitable<void> function_url_listener::accept_loop() {
-  while (acceptor_.is_open()) {
-    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-    if (ec) continue;
-    std::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  co_await accept_on(acceptor_, "function_url", [this](asio::ip::tcp::socket socket) {
     spawn_reported(io_.get_executor(), "function_url_connection", serve(std::move(socket)));
-  }
+  });
 }
 
 asio::awaitable<void> function_url_listener::serve(asio::ip::tcp::socket socket) {
