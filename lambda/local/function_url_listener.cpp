@@ -132,10 +132,10 @@ asio::awaitable<bool> function_url_listener::reject(server_connection& conn, int
   co_return false;
 }
 
-asio::awaitable<bool> function_url_listener::forbid(server_connection& conn, aws::sigv4_rejection why,
+asio::awaitable<bool> function_url_listener::forbid(server_connection& conn, sigv4_rejection why,
                                                     bool keep_alive) {
   const auto request_id = ids_.uuid_v4();
-  log_line("auth_rejected").str("request_id", request_id).str("reason", aws::rejection_name(why)).emit();
+  log_line("auth_rejected").str("request_id", request_id).str("reason", rejection_name(why)).emit();
   co_return co_await refuse(conn, forbidden_status, forbidden_error_type, forbidden_body, request_id,
                             keep_alive);
 }
@@ -196,7 +196,7 @@ asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
   // direct-invoke path stands for Lambda's Invoke API, not the Function URL, and stays open.
   if (iam_ && !direct) {
     const auto verdict = check_function_url_request(*iam_, head, body, std::chrono::system_clock::now());
-    if (verdict != aws::sigv4_rejection::none) co_return co_await forbid(conn, verdict, keep_alive);
+    if (verdict != sigv4_rejection::none) co_return co_await forbid(conn, verdict, keep_alive);
   }
 
   auto inv = std::make_shared<invocation>();
