@@ -69,7 +69,7 @@ sigv4_signature sign_request(const sigv4_request& request, const credentials& cr
 // X-Amz-Date, X-Amz-Security-Token (with a session token) and Authorization, in that order.
 std::vector<header_field> signature_headers(const sigv4_signature& signature, const credentials& creds);
 
-// --- The steps, for tests and for verification (sigv4_verifier.hpp) ---------------------------------
+// --- The steps, for tests and for tsproxy-local's verifier (lambda/local/sigv4_verifier.hpp) -------
 
 // Percent-encodes every byte but the unreserved ones (and '/' when `keep_slash`), with upper-case hex.
 std::string uri_encode(std::string_view bytes, bool keep_slash);

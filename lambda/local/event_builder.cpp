@@ -8,6 +8,7 @@
 
 #include "adapter/base64.hpp"
 #include "adapter/json_writer.hpp"
+#include "aws/sigv4_signer.hpp"
 
 namespace tsproxy::local {
 
@@ -40,32 +41,6 @@ void append_text(std::string& out, std::string_view s) {
     append_json_string(out, s);
   else
     append_json_string_lossy(out, s);
-}
-
-int hex_value(char c) noexcept {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decoding as Function URLs do for queryStringParameters (malformed escapes are kept as is).
-std::string percent_decode(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      const int hi = hex_value(s[i + 1]);
-      const int lo = hex_value(s[i + 2]);
-      if (hi >= 0 && lo >= 0) {
-        out.push_back(static_cast<char>(hi * 16 + lo));
-        i += 2;
-        continue;
-      }
-    }
-    out.push_back(s[i]);
-  }
-  return out;
 }
 
 // Ordered name → joined value, for headers and query parameters (few entries: a linear scan is fine).
@@ -170,8 +145,9 @@ void build_function_url_event(const request_head& head, std::string_view body, c
     const auto pair = rest.substr(0, amp);
     if (!pair.empty()) {
       const auto eq = pair.find('=');
-      add_joined(query, percent_decode(pair.substr(0, eq)),
-                 eq == std::string_view::npos ? std::string() : percent_decode(pair.substr(eq + 1)));
+      // Decoded as Function URLs do for queryStringParameters: a malformed escape stays as it is.
+      add_joined(query, aws::percent_decode(pair.substr(0, eq)),
+                 eq == std::string_view::npos ? std::string() : aws::percent_decode(pair.substr(eq + 1)));
     }
     if (amp == std::string_view::npos) break;
     rest.remove_prefix(amp + 1);

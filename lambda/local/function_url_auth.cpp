@@ -53,10 +53,10 @@ std::optional<aws::credentials> parse_credentials_file(std::string_view text, st
   return out;
 }
 
-std::optional<aws::sigv4_acceptance> load_function_url_auth(const local_options& options,
-                                                            std::string_view function_region,
-                                                            const env_lookup& env, std::string& error) {
-  aws::sigv4_acceptance acceptance;
+std::optional<sigv4_acceptance> load_function_url_auth(const local_options& options,
+                                                       std::string_view function_region,
+                                                       const env_lookup& env, std::string& error) {
+  sigv4_acceptance acceptance;
   acceptance.region = options.auth_region.empty() ? std::string(function_region) : options.auth_region;
   acceptance.service = "lambda";
   if (!options.auth_credentials_file.empty()) {
@@ -89,14 +89,13 @@ std::optional<aws::sigv4_acceptance> load_function_url_auth(const local_options&
   return acceptance;
 }
 
-aws::sigv4_rejection check_function_url_request(const aws::sigv4_acceptance& acceptance,
-                                                const request_head& head, std::string_view body,
-                                                std::chrono::system_clock::time_point now) {
+sigv4_rejection check_function_url_request(const sigv4_acceptance& acceptance, const request_head& head,
+                                           std::string_view body, std::chrono::system_clock::time_point now) {
   const std::string_view target = head.target;
   const auto question = target.find('?');
   const auto path = target.substr(0, question);
   const auto query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
-  return aws::verify_request({head.method, path, query, head.headers, body}, acceptance, now);
+  return verify_request({head.method, path, query, head.headers, body}, acceptance, now);
 }
 
 }  // namespace tsproxy::local

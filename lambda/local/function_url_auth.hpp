@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "aws/sigv4_verifier.hpp"
 #include "local_options.hpp"
+#include "sigv4_verifier.hpp"
 #include "tsproxy/engine/engine_config.hpp"
 #include "tsproxy/engine/http_message.hpp"
 
@@ -35,13 +35,12 @@ std::optional<aws::credentials> parse_credentials_file(std::string_view text, st
 // The acceptance rule for `options` (auth_mode::aws_iam): the key from the file or the environment and
 // the region (the option, else `function_region`). nullopt with a sentence in `error` when no usable key
 // is found.
-std::optional<aws::sigv4_acceptance> load_function_url_auth(const local_options& options,
-                                                            std::string_view function_region,
-                                                            const env_lookup& env, std::string& error);
+std::optional<sigv4_acceptance> load_function_url_auth(const local_options& options,
+                                                       std::string_view function_region,
+                                                       const env_lookup& env, std::string& error);
 
 // Checks one Function URL request (its head as read, its whole body).
-aws::sigv4_rejection check_function_url_request(const aws::sigv4_acceptance& acceptance,
-                                                const request_head& head, std::string_view body,
-                                                std::chrono::system_clock::time_point now);
+sigv4_rejection check_function_url_request(const sigv4_acceptance& acceptance, const request_head& head,
+                                           std::string_view body, std::chrono::system_clock::time_point now);
 
 }  // namespace tsproxy::local

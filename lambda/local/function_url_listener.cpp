@@ -11,6 +11,7 @@
 #include "ids.hpp"
 #include "invoke_stats.hpp"
 #include "json_log.hpp"
+#include "listener.hpp"
 #include "stream_relay.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/http_writer.hpp"
@@ -93,14 +94,9 @@ constexpr std::string_view direct_invoke_path = "/2015-03-31/functions/function/
 }  // namespace
 
 asio::awaitable<void> function_url_listener::accept_loop() {
-  while (acceptor_.is_open()) {
-    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-    if (ec) continue;
-    std::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  co_await accept_on(acceptor_, "function_url", [this](asio::ip::tcp::socket socket) {
     spawn_reported(io_.get_executor(), "function_url_connection", serve(std::move(socket)));
-  }
+  });
 }
 
 asio::awaitable<void> function_url_listener::serve(asio::ip::tcp::socket socket) {
@@ -136,10 +132,10 @@ asio::awaitable<bool> function_url_listener::reject(server_connection& conn, int
   co_return false;
 }
 
-asio::awaitable<bool> function_url_listener::forbid(server_connection& conn, aws::sigv4_rejection why,
+asio::awaitable<bool> function_url_listener::forbid(server_connection& conn, sigv4_rejection why,
                                                     bool keep_alive) {
   const auto request_id = ids_.uuid_v4();
-  log_line("auth_rejected").str("request_id", request_id).str("reason", aws::rejection_name(why)).emit();
+  log_line("auth_rejected").str("request_id", request_id).str("reason", rejection_name(why)).emit();
   co_return co_await refuse(conn, forbidden_status, forbidden_error_type, forbidden_body, request_id,
                             keep_alive);
 }
@@ -200,7 +196,7 @@ asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
   // direct-invoke path stands for Lambda's Invoke API, not the Function URL, and stays open.
   if (iam_ && !direct) {
     const auto verdict = check_function_url_request(*iam_, head, body, std::chrono::system_clock::now());
-    if (verdict != aws::sigv4_rejection::none) co_return co_await forbid(conn, verdict, keep_alive);
+    if (verdict != sigv4_rejection::none) co_return co_await forbid(conn, verdict, keep_alive);
   }
 
   auto inv = std::make_shared<invocation>();

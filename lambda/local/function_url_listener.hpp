@@ -13,10 +13,10 @@
 #include <optional>
 #include <system_error>
 
-#include "aws/sigv4_verifier.hpp"
 #include "function_identity.hpp"
 #include "local_options.hpp"
 #include "server_connection.hpp"
+#include "sigv4_verifier.hpp"
 
 namespace tsproxy::local {
 
@@ -35,7 +35,7 @@ class function_url_listener {
   void start();
   void stop();  // no new connections; requests in progress go on
   // From now on Function URL requests must be signed with this key (direct invokes stay open).
-  void require_iam(aws::sigv4_acceptance acceptance) { iam_ = std::move(acceptance); }
+  void require_iam(sigv4_acceptance acceptance) { iam_ = std::move(acceptance); }
   // Requests read and not yet fully answered.
   std::size_t active_requests() const noexcept { return active_; }
 
@@ -47,7 +47,7 @@ class function_url_listener {
   asio::awaitable<bool> reject(server_connection& conn, int status, std::string_view error_type,
                                std::string_view message, bool drain);
   // The Function URL's 403 for a request whose signature does not verify.
-  asio::awaitable<bool> forbid(server_connection& conn, aws::sigv4_rejection why, bool keep_alive);
+  asio::awaitable<bool> forbid(server_connection& conn, sigv4_rejection why, bool keep_alive);
   // 429 TooManyRequestsException: every environment is busy and the queue is full.
   asio::awaitable<bool> throttle(server_connection& conn, std::string_view request_id, bool keep_alive);
   // The front door's own answer (403, 429) to a request whose body was read whole, so the connection
@@ -64,7 +64,7 @@ class function_url_listener {
   id_generator& ids_;
   asio::ip::tcp::acceptor acceptor_;
   std::size_t active_ = 0;
-  std::optional<aws::sigv4_acceptance> iam_;
+  std::optional<sigv4_acceptance> iam_;
 };
 
 }  // namespace tsproxy::local

@@ -10,6 +10,7 @@
 #include "init_tracker.hpp"
 #include "invocation_queue.hpp"
 #include "json_log.hpp"
+#include "listener.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/spawn.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
@@ -104,14 +105,9 @@ void runtime_api_server::stop() {
 
 asio::awaitable<void> runtime_api_server::accept_loop() {
   count_guard live(live_);
-  while (acceptor_.is_open()) {
-    auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
-    if (ec) continue;  // e.g. EMFILE: the listener keeps going
-    std::error_code ignored;
-    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  co_await accept_on(acceptor_, "runtime_api", [this](asio::ip::tcp::socket socket) {
     spawn_reported(io_.get_executor(), "runtime_api_connection", serve(std::move(socket)));
-  }
+  });
 }
 
 asio::awaitable<void> runtime_api_server::serve(asio::ip::tcp::socket socket) {

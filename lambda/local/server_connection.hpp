@@ -71,7 +71,4 @@ class server_connection {
   http_reader reader_;
 };
 
-// Opens, binds and listens `acceptor` on `endpoint` (address reuse on, the system's backlog).
-std::error_code open_acceptor(asio::ip::tcp::acceptor& acceptor, const asio::ip::tcp::endpoint& endpoint);
-
 }  // namespace tsproxy::local

@@ -6,13 +6,8 @@
 
 namespace tsproxy::lambda {
 
-namespace {
-// The Runtime API lives on the same host: when it stays unreachable this long, Lambda is gone.
-constexpr auto runtime_api_patience = std::chrono::seconds(10);
-}  // namespace
-
 proxy_runtime::proxy_runtime(runtime_config config)
-    : config_(std::move(config)), liveness_(runtime_api_patience) {
+    : config_(std::move(config)), liveness_(default_runtime_api_patience) {
   unsigned first_loop = 0;
   for (unsigned t = 0; t < config_.threads; ++t) {
     auto share = config_for_thread(config_, t);

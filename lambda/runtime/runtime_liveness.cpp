@@ -15,7 +15,7 @@ void runtime_liveness::reached() noexcept {
 }
 
 bool runtime_liveness::failed(bool was_held) noexcept {
-  const auto now = ticks(steady_clock::now());
+  const auto now = ticks(now_());
   std::int64_t since = unreachable_since_.load(std::memory_order_relaxed);
   if (was_held) {
     unreachable_since_.store(now, std::memory_order_relaxed);

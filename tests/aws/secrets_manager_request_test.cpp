@@ -8,11 +8,15 @@
 #include <map>
 
 #include "aws/secrets_manager_client.hpp"
-#include "aws/sigv4_verifier.hpp"
+#include "local/sigv4_verifier.hpp"
 #include "tsproxy/version.hpp"
 
 namespace tsproxy::aws {
 namespace {
+
+using local::sigv4_acceptance;
+using local::sigv4_rejection;
+using local::verify_request;
 
 using namespace std::string_literals;
 

@@ -11,11 +11,16 @@
 
 #include "adapter/base64.hpp"
 #include "aws/sigv4_signer.hpp"
-#include "aws/sigv4_verifier.hpp"
+#include "local/sigv4_verifier.hpp"
 #include "support/process.hpp"
 
 namespace tsproxy::aws {
 namespace {
+
+using local::rejection_name;
+using local::sigv4_acceptance;
+using local::sigv4_rejection;
+using local::verify_request;
 
 constexpr int case_count = 200;
 

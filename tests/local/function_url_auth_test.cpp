@@ -85,7 +85,7 @@ TEST(FunctionUrlAuth, KeyFromTheFileElseTheEnvironment) {
 }
 
 TEST(FunctionUrlAuth, ChecksTheRequestTargetSplitAtTheQuery) {
-  const aws::sigv4_acceptance acceptance{{"AKIDLOCAL", "local-secret", ""}, "us-east-1", "lambda"};
+  const sigv4_acceptance acceptance{{"AKIDLOCAL", "local-secret", ""}, "us-east-1", "lambda"};
   const auto now = std::chrono::system_clock::from_time_t(1700000000);
   const std::string body = "payload";
   std::vector<header_view> to_sign{{"Host", "127.0.0.1:9000"}, {"ts-target-port", "8080"}};
@@ -93,13 +93,11 @@ TEST(FunctionUrlAuth, ChecksTheRequestTargetSplitAtTheQuery) {
                                            "us-east-1", "lambda", aws::format_amz_date(now));
   request_head head{"POST", "/a/b?y=2&x=1", 1, {{"Host", "127.0.0.1:9000"}, {"ts-target-port", "8080"}}};
   for (auto& h : aws::signature_headers(signature, acceptance.key)) head.headers.push_back(h);
-  EXPECT_EQ(check_function_url_request(acceptance, head, body, now), aws::sigv4_rejection::none);
+  EXPECT_EQ(check_function_url_request(acceptance, head, body, now), sigv4_rejection::none);
   head.target = "/a/b?y=2&x=2";
-  EXPECT_EQ(check_function_url_request(acceptance, head, body, now),
-            aws::sigv4_rejection::signature_mismatch);
+  EXPECT_EQ(check_function_url_request(acceptance, head, body, now), sigv4_rejection::signature_mismatch);
   head.target = "/a/b?y=2&x=1";
-  EXPECT_EQ(check_function_url_request(acceptance, head, "other", now),
-            aws::sigv4_rejection::signature_mismatch);
+  EXPECT_EQ(check_function_url_request(acceptance, head, "other", now), sigv4_rejection::signature_mismatch);
 }
 
 TEST(LocalOptions, AuthFlags) {

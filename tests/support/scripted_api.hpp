@@ -2,7 +2,8 @@
 // A Lambda API on loopback that answers from a script, for the Runtime and Extensions API clients'
 // tests: it records every request (method, target, headers, body, which connection) and answers each
 // with the bytes the script returns, optionally closing the connection or never answering. Header-only
-// and Asio-based, unlike the rest of tests/support, which it does not need.
+// and Asio-based, unlike the rest of tests/support, which it does not need; its users link
+// tsproxy_lambda_common (for the accept loop) through the runtime or the extension.
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -18,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "common/accept_loop.hpp"
 #include "tsproxy/engine/http_message.hpp"
 #include "tsproxy/engine/http_reader.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
@@ -59,12 +61,10 @@ class scripted_api {
 
  private:
   asio::awaitable<void> accept_loop() {
-    for (;;) {
-      auto [ec, socket] = co_await acceptor_.async_accept(use_tuple);
-      if (ec) co_return;
+    co_await lambda::accept_connections(acceptor_, [this](tcp::socket socket) {
       asio::co_spawn(acceptor_.get_executor(),
                      serve(std::make_shared<tcp::socket>(std::move(socket)), ++connections_), asio::detached);
-    }
+    });
   }
 
   asio::awaitable<void> serve(std::shared_ptr<tcp::socket> socket, int connection) {

@@ -1,15 +1,20 @@
-// The verifier against requests signed by the signer, then changed one way at a time.
+// tsproxy-local's verifier against requests signed by the signer, then changed one way at a time.
 
-#include "aws/sigv4_verifier.hpp"
+#include "sigv4_verifier.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 
-namespace tsproxy::aws {
+namespace tsproxy::local {
 namespace {
 
 using namespace std::chrono_literals;
+using aws::credentials;
+using aws::format_amz_date;
+using aws::sha256_hex;
+using aws::sign_request;
+using aws::signature_headers;
 
 const auto signed_at = std::chrono::system_clock::from_time_t(1700000000);  // 2023-11-14T22:13:20Z
 
@@ -194,4 +199,4 @@ TEST(Sigv4Verify, EveryRejectionHasAName) {
 }
 
 }  // namespace
-}  // namespace tsproxy::aws
+}  // namespace tsproxy::local

@@ -1,11 +1,25 @@
-#include "aws/sigv4_verifier.hpp"
+#include "sigv4_verifier.hpp"
 
 #include <openssl/crypto.h>
 
 #include <algorithm>
 #include <optional>
 
-namespace tsproxy::aws {
+namespace tsproxy::local {
+
+using aws::amz_date_header;
+using aws::authorization_header;
+using aws::canonical_request;
+using aws::canonicalize_headers;
+using aws::content_sha256_header;
+using aws::credential_scope;
+using aws::parse_amz_date;
+using aws::security_token_header;
+using aws::sha256_hex;
+using aws::signature_hex;
+using aws::signing_key;
+using aws::sigv4_algorithm;
+using aws::string_to_sign;
 
 namespace {
 
@@ -175,4 +189,4 @@ sigv4_rejection verify_request(const sigv4_received& request, const sigv4_accept
   return sigv4_rejection::none;
 }
 
-}  // namespace tsproxy::aws
+}  // namespace tsproxy::local

@@ -13,10 +13,11 @@
 #include "aws/sigv4_signer.hpp"
 #include "tsproxy/engine/http_message.hpp"
 
-namespace tsproxy::aws {
+namespace tsproxy::local {
 
 struct sigv4_acceptance {
-  credentials key;  // the key that may sign; with a session token, requests must carry exactly that token
+  aws::credentials
+      key;  // the key that may sign; with a session token, requests must carry exactly that token
   std::string region;
   std::string service = "lambda";
   std::chrono::seconds max_clock_skew{15 * 60};  // AWS refuses dates further than 15 minutes from its clock
@@ -54,4 +55,4 @@ struct sigv4_received {
 sigv4_rejection verify_request(const sigv4_received& request, const sigv4_acceptance& acceptance,
                                std::chrono::system_clock::time_point now);
 
-}  // namespace tsproxy::aws
+}  // namespace tsproxy::local
