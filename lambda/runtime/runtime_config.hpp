@@ -10,6 +10,7 @@
 
 #include "adapter/routing.hpp"
 #include "common/log.hpp"
+#include "config/environment.hpp"
 #include "tsproxy/engine/engine_config.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
 
@@ -42,7 +43,8 @@ struct runtime_config {
   std::chrono::milliseconds warmer_hold{100};
   std::size_t max_response_bytes = 6 * 1024 * 1024;  // buffered payload limit of Lambda
   // TSPROXY_TAILSCALE_SOCKET: tailscaled's LocalAPI socket, asked whether Tailscale is up when the SOCKS5
-  // listener answers 0x01; empty = never ask (0x01 is then judged by the not-ready window alone).
+  // listener answers 0x01; empty (the variable says `none`) = never ask (0x01 is then judged by the
+  // not-ready window alone).
   std::string tailscale_socket = "/tmp/tailscale.sock";
 };
 
