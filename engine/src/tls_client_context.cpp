@@ -50,8 +50,6 @@ tls_client_context::~tls_client_context() {
 
 std::string tls_client_context::find_ca_source(const tls_settings& settings) {
   if (!settings.ca_file.empty()) return settings.ca_file;
-  if (const char* file = std::getenv("SSL_CERT_FILE"); file != nullptr && is_file(file)) return file;
-  if (const char* dir = std::getenv("SSL_CERT_DIR"); dir != nullptr && is_dir(dir)) return dir;
   for (const char* path : {"/etc/pki/tls/certs/ca-bundle.crt", "/etc/ssl/certs/ca-certificates.crt"}) {
     if (is_file(path)) return path;
   }

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/engine_environment.hpp"
 #include "tsproxy/engine/io_backend.hpp"
 #include "tsproxy/engine/spawn.hpp"
 #include "tsproxy/engine/upstream_client.hpp"

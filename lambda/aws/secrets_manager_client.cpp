@@ -7,6 +7,7 @@
 #include <asio/this_coro.hpp>
 #include <memory>
 
+#include "config/engine_environment.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/http_reader.hpp"
 #include "tsproxy/engine/tls_client_context.hpp"
@@ -97,6 +98,7 @@ std::optional<aws_environment> secrets_manager_environment(const env_lookup& env
     return v != nullptr ? std::string(v) : std::string();
   };
   aws_environment out;
+  out.tls.ca_file = ca_source_from_environment(env);
   out.creds.access_key_id = value(aws_env_names::access_key_id);
   out.creds.secret_access_key = value(aws_env_names::secret_access_key);
   out.creds.session_token = value(aws_env_names::session_token);

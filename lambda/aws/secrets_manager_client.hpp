@@ -16,6 +16,7 @@
 #include "aws/retry_policy.hpp"
 #include "aws/secrets_manager_request.hpp"
 #include "aws/sigv4_signer.hpp"
+#include "config/environment.hpp"
 #include "tsproxy/engine/direct_connector.hpp"
 #include "tsproxy/engine/engine_config.hpp"
 
@@ -27,7 +28,7 @@ struct aws_environment {
   credentials creds;
   std::string region;
   std::string endpoint_url;  // e.g. https://secretsmanager.us-east-1.amazonaws.com
-  tls_settings tls;          // peer verification on; CA bundle as the engine finds it
+  tls_settings tls;          // peer verification on; CA bundle from SSL_CERT_FILE/_DIR, else the system's
   direct_settings network;   // resolv.conf, connect and TLS handshake timeouts
   retry_policy retry;        // botocore's standard mode: 3 attempts, jitter up to 1 s, 2 s, ...
 };

@@ -2,21 +2,17 @@
 
 namespace tsproxy::lambda {
 
-namespace {
-constexpr const char* lambda_log_level = "AWS_LAMBDA_LOG_LEVEL";
-constexpr const char* lambda_log_format = "AWS_LAMBDA_LOG_FORMAT";
-constexpr const char* debug = "DEBUG";
-constexpr const char* tsproxy_log_level = "TSPROXY_LOG_LEVEL";
-}  // namespace
-
-void read_log_settings(config_reader& r, log_settings& out) {
-  if (const char* v = r.lookup(lambda_log_level); v != nullptr && !parse_lambda_log_level(v, out.level))
-    r.fail(lambda_log_level, v, "TRACE, DEBUG, INFO, WARN, ERROR or FATAL");
-  if (const char* v = r.lookup(lambda_log_format); v != nullptr && !parse_log_format(v, out.format))
-    r.fail(lambda_log_format, v, "JSON or Text");
-  if (r.lookup(debug) != nullptr) out.level = log_level::debug;
-  if (const char* v = r.lookup(tsproxy_log_level); v != nullptr && !parse_log_level(v, out.level))
-    r.fail(tsproxy_log_level, v, "debug, info, warn or error");
+void read_log_settings(config::config_reader& r, log_settings& out) {
+  namespace vars = config::vars;
+  if (const char* v = r.value_or_default(vars::lambda_log_level);
+      v != nullptr && !parse_lambda_log_level(v, out.level))
+    r.fail(vars::lambda_log_level, v);
+  if (const char* v = r.value_or_default(vars::lambda_log_format);
+      v != nullptr && !parse_log_format(v, out.format))
+    r.fail(vars::lambda_log_format, v);
+  if (r.lookup(vars::debug) != nullptr) out.level = log_level::debug;
+  if (const char* v = r.lookup(vars::log_level); v != nullptr && !parse_log_level(v, out.level))
+    r.fail(vars::log_level, v);
 }
 
 void apply_log_settings(const log_settings& settings) noexcept {

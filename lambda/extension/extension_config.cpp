@@ -2,7 +2,8 @@
 
 #include <algorithm>
 
-#include "common/numeric_endpoint.hpp"
+#include "config/config_reader.hpp"
+#include "config/numeric_endpoint.hpp"
 #include "extension/go_duration.hpp"
 
 namespace tsproxy::extension {
@@ -34,7 +35,7 @@ std::string_view trimmed(std::string_view text) noexcept {
 
 bool is_valid_hostname(std::string_view name) noexcept {
   if (name.ends_with('.')) name.remove_suffix(1);
-  if (name.empty() || name.size() > max_hostname_bytes) return false;
+  if (name.empty() || name.size() > config::vars::hostname.max) return false;
   while (!name.empty()) {
     const auto dot = name.find('.');
     if (!is_valid_label(name.substr(0, dot))) return false;
@@ -64,26 +65,26 @@ std::string default_binary_dir(std::string_view executable_path) {
 
 std::optional<extension_config> load_extension_config(const env_lookup& env, std::string_view executable_path,
                                                       std::string& error) {
+  namespace vars = config::vars;
   extension_config c;
-  config_reader r(env, error);
-  r.string_value(env_names::secret_id, c.secret_id);
-  r.string_value(env_names::auth_key_file, c.auth_key_file);
+  config::config_reader r(env, error);
+  r.text(vars::secret_api_key, c.secret_id);
+  r.text(vars::auth_key_file, c.auth_key_file);
   if (c.secret_id.empty() == c.auth_key_file.empty()) {
+    const std::string secret(vars::secret_api_key.name);
+    const std::string file(vars::auth_key_file.name);
     error = c.secret_id.empty()
-                ? std::string(env_names::secret_id) +
-                      " must name the Secrets Manager secret that holds the " + "Tailscale auth key (or " +
-                      env_names::auth_key_file + " a file holding it)"
-                : std::string(env_names::secret_id) + " and " + env_names::auth_key_file +
-                      " are both set: choose one source for the auth key";
+                ? secret + " must name the Secrets Manager secret that holds the Tailscale auth key (or " +
+                      file + " a file holding it)"
+                : secret + " and " + file + " are both set: choose one source for the auth key";
     return std::nullopt;
   }
 
-  if (const char* v = r.lookup(env_names::hostname)) {
+  if (const char* v = r.lookup(vars::hostname)) {
     c.hostname = trimmed(v);
-    if (!is_valid_hostname(c.hostname))
-      r.fail(env_names::hostname, v, "a hostname (letters, digits and dashes, dot-separated labels)");
+    if (!is_valid_hostname(c.hostname)) r.fail(vars::hostname, v);
   }
-  if (const char* v = r.lookup(env_names::advertise_tags)) {
+  if (const char* v = r.lookup(vars::advertise_tags)) {
     std::string_view rest = v;
     while (!rest.empty()) {
       const auto comma = rest.find(',');
@@ -91,53 +92,55 @@ std::optional<extension_config> load_extension_config(const env_lookup& env, std
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);
       if (tag.empty()) continue;
       if (!is_valid_tag(tag)) {
-        r.fail(env_names::advertise_tags, v, "comma-separated ACL tags like tag:lambda");
+        r.fail(vars::advertise_tags, v);
         break;
       }
       c.advertise_tags.emplace_back(tag);
     }
   }
-  if (const char* v = r.lookup(env_names::exit_node)) {
+  if (const char* v = r.lookup(vars::exit_node)) {
     c.exit_node = trimmed(v);
     if (c.exit_node.empty() || std::any_of(c.exit_node.begin(), c.exit_node.end(),
                                            [](char ch) { return ch <= ' ' || ch == 0x7f || ch == '='; }))
-      r.fail(env_names::exit_node, v, "a Tailscale IP, a node name or auto:any");
+      r.fail(vars::exit_node, v);
   }
-  r.bool_value(env_names::exit_node_required, c.exit_node_required);
-  if (const char* v = r.lookup(env_names::exit_node_ping_timeout)) {
+  r.flag(vars::exit_node_required, c.exit_node_required);
+  if (const char* v = r.value_or_default(vars::exit_node_ping_timeout)) {
     const auto timeout = parse_go_duration(v);
-    if (!timeout || timeout->count() < 1 || *timeout > max_ping_timeout)
-      r.fail(env_names::exit_node_ping_timeout, v, "a duration from 1ms to 60s, like 2000ms or 2s");
+    const auto& bounds = vars::exit_node_ping_timeout;
+    if (!timeout || timeout->count() < 0 || static_cast<std::uint64_t>(timeout->count()) < bounds.min ||
+        static_cast<std::uint64_t>(timeout->count()) > bounds.max)
+      r.fail(bounds, v);
     else
       c.exit_node_ping_timeout = *timeout;
   }
-  r.count_value(env_names::exit_node_ping_retries, c.exit_node_ping_retries, 1, max_ping_retries);
-  r.bool_value(env_names::exit_node_allow_lan_access, c.exit_node_allow_lan_access);
-  r.bool_value(env_names::accept_routes, c.accept_routes);
+  r.count(vars::exit_node_ping_retries, c.exit_node_ping_retries);
+  r.flag(vars::exit_node_allow_lan_access, c.exit_node_allow_lan_access);
+  r.flag(vars::accept_routes, c.accept_routes);
   if (c.exit_node_allow_lan_access && c.exit_node.empty())
-    r.fail(env_names::exit_node_allow_lan_access, "true",
-           std::string("it only with ") + env_names::exit_node);
+    r.fail(vars::exit_node_allow_lan_access, "true", "it only with " + std::string(vars::exit_node.name));
 
   const std::string bin = default_binary_dir(executable_path);
   c.tailscaled_path = bin + "/tailscaled";
   c.tailscale_path = bin + "/tailscale";
-  r.string_value(env_names::tailscaled_path, c.tailscaled_path);
-  r.string_value(env_names::tailscale_path, c.tailscale_path);
-  r.string_value(env_names::socket_path, c.socket_path);
-  if (const char* v = r.lookup(tsproxy::env_names::socks5_address)) {
-    if (!lambda::parse_numeric_endpoint(v, c.socks5_endpoint))
-      r.fail(tsproxy::env_names::socks5_address, v, "ip:port, [v6]:port or localhost:port");
-    else
+  r.text(vars::tailscaled_path, c.tailscaled_path);
+  r.text(vars::tailscale_path, c.tailscale_path);
+  r.text(vars::tailscale_socket, c.socket_path);
+  if (c.socket_path == "none") r.fail(vars::tailscale_socket, c.socket_path, "a socket path for tailscaled");
+  if (const char* v = r.value_or_default(vars::socks5_address)) {
+    if (lambda::parse_numeric_endpoint(v, c.socks5_endpoint))
       c.socks5_address = v;
+    else
+      r.fail(vars::socks5_address, v);
   }
-  r.string_value(env_names::state, c.state);
-  r.string_value(env_names::state_dir, c.state_dir);
-  r.string_value(env_names::logs_dir, c.logs_dir);
+  r.text(vars::tailscale_state, c.state);
+  r.text(vars::tailscale_state_dir, c.state_dir);
+  r.text(vars::logs_dir, c.logs_dir);
   if (c.logs_dir.empty()) c.logs_dir = c.state_dir;
-  r.milliseconds_value(env_names::ready_timeout, c.ready_timeout);
-  r.bool_value(env_names::wait_ready, c.wait_ready);
-  r.bool_value(env_names::logout, c.logout_on_shutdown);
-  r.bool_value(env_names::http_proxy, c.http_proxy);
+  r.milliseconds(vars::ready_timeout, c.ready_timeout);
+  r.flag(vars::wait_ready, c.wait_ready);
+  r.flag(vars::logout, c.logout_on_shutdown);
+  r.flag(vars::http_proxy, c.http_proxy);
   lambda::read_log_settings(r, c.logging);
   if (!r.ok()) return std::nullopt;
   return c;

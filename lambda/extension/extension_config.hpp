@@ -4,7 +4,8 @@
 // TS_HOSTNAME, TS_ADVERTISE_TAGS, TS_EXIT_NODE*), so a function moves over unchanged; TSPROXY_TAILSCALE_*
 // are tsproxy's own. TSPROXY_SOCKS5_ADDRESS and TSPROXY_TAILSCALE_SOCKET are the runtime's variables
 // of the same name, so that one setting keeps tailscaled and the proxy on the same listener and socket.
-// A bad value is an init error naming the variable. Tests build the struct directly.
+// Names, defaults and bounds are the configuration contract's (config/config_contract.hpp). A bad value is
+// an init error naming the variable. Tests build the struct directly.
 
 #include <asio/ip/tcp.hpp>
 #include <chrono>
@@ -14,32 +15,10 @@
 #include <vector>
 
 #include "common/log_settings.hpp"
-#include "tsproxy/engine/engine_config.hpp"
+#include "config/config_contract.hpp"
+#include "config/environment.hpp"
 
 namespace tsproxy::extension {
-
-namespace env_names {
-inline constexpr const char* secret_id = "TS_SECRET_API_KEY";
-inline constexpr const char* hostname = "TS_HOSTNAME";
-inline constexpr const char* advertise_tags = "TS_ADVERTISE_TAGS";
-inline constexpr const char* exit_node = "TS_EXIT_NODE";
-inline constexpr const char* exit_node_required = "TS_EXIT_NODE_REQUIRED";
-inline constexpr const char* exit_node_ping_timeout = "TS_EXIT_NODE_PING_TIMEOUT";
-inline constexpr const char* exit_node_ping_retries = "TS_EXIT_NODE_PING_RETRIES";
-inline constexpr const char* exit_node_allow_lan_access = "TS_EXIT_NODE_ALLOW_LAN_ACCESS";
-inline constexpr const char* accept_routes = "TS_ACCEPT_ROUTES";
-inline constexpr const char* auth_key_file = "TSPROXY_TAILSCALE_AUTH_KEY_FILE";
-inline constexpr const char* tailscaled_path = "TSPROXY_TAILSCALED_PATH";
-inline constexpr const char* tailscale_path = "TSPROXY_TAILSCALE_PATH";
-inline constexpr const char* socket_path = "TSPROXY_TAILSCALE_SOCKET";
-inline constexpr const char* state = "TSPROXY_TAILSCALE_STATE";
-inline constexpr const char* state_dir = "TSPROXY_TAILSCALE_STATE_DIR";
-inline constexpr const char* logs_dir = "TS_LOGS_DIR";  // tailscaled's own variable
-inline constexpr const char* ready_timeout = "TSPROXY_TAILSCALE_READY_TIMEOUT_MS";
-inline constexpr const char* wait_ready = "TSPROXY_TAILSCALE_WAIT_READY";
-inline constexpr const char* logout = "TSPROXY_TAILSCALE_LOGOUT";
-inline constexpr const char* http_proxy = "TSPROXY_TAILSCALE_HTTP_PROXY";
-}  // namespace env_names
 
 struct extension_config {
   // Where the auth key comes from: the Secrets Manager secret (name or ARN) holding it, or, for runs
@@ -60,7 +39,7 @@ struct extension_config {
   // How tailscaled runs. The binaries default to the layer's bin/ folder next to extensions/ (/opt/bin).
   std::string tailscaled_path;                      // TSPROXY_TAILSCALED_PATH
   std::string tailscale_path;                       // TSPROXY_TAILSCALE_PATH
-  std::string socket_path = "/tmp/tailscale.sock";  // TSPROXY_TAILSCALE_SOCKET
+  std::string socket_path = "/tmp/tailscale.sock";  // TSPROXY_TAILSCALE_SOCKET (`none` is refused here)
   std::string socks5_address = "127.0.0.1:1055";    // TSPROXY_SOCKS5_ADDRESS, as --socks5-server gets it
   asio::ip::tcp::endpoint socks5_endpoint{asio::ip::make_address_v4("127.0.0.1"), 1055};  // the same, parsed
   // TSPROXY_TAILSCALE_HTTP_PROXY: tailscaled also serves an outbound HTTP proxy (absolute-URI requests and
@@ -83,11 +62,6 @@ struct extension_config {
   bool logout_on_shutdown = true;  // TSPROXY_TAILSCALE_LOGOUT: remove the node on SHUTDOWN
   lambda::log_settings logging;    // AWS_LAMBDA_LOG_LEVEL/_FORMAT, DEBUG, TSPROXY_LOG_LEVEL
 };
-
-// Limits of the values above.
-inline constexpr unsigned max_ping_retries = 100;
-inline constexpr std::chrono::milliseconds max_ping_timeout{60'000};
-inline constexpr std::size_t max_hostname_bytes = 253;
 
 // The layer's bin/ folder for an extension at `executable_path` (.../extensions/NAME -> .../bin).
 std::string default_binary_dir(std::string_view executable_path);

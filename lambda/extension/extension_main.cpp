@@ -13,7 +13,8 @@
 #include <vector>
 
 #include "common/log.hpp"
-#include "common/numeric_endpoint.hpp"
+#include "config/config_reader.hpp"
+#include "config/numeric_endpoint.hpp"
 #include "extension/extension_config.hpp"
 #include "extension/key_source.hpp"
 #include "extension/secrets_manager_key_source.hpp"
@@ -60,10 +61,11 @@ int main(int argc, char** argv) {
   extension_options options;
   options.started = started;
   options.name = base_name(argv[0]);
-  const char* api = std::getenv("AWS_LAMBDA_RUNTIME_API");
+  const auto& api_variable = tsproxy::config::vars::runtime_api;
+  const char* api = tsproxy::process_env(api_variable.name.data());
   if (api == nullptr || !tsproxy::lambda::parse_numeric_endpoint(api, options.api)) {
     log(log_level::error,
-        "AWS_LAMBDA_RUNTIME_API must be host:port of the Extensions API (is this running in Lambda?)");
+        std::string(api_variable.name) + " must be " + tsproxy::config::expected_text(api_variable));
     return 1;
   }
   options.config =

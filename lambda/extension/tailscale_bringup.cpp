@@ -97,8 +97,8 @@ asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::run(time_poin
   // tailscaled's folders exist before it starts: it creates neither --statedir with in-memory state (only a
   // state file's folder: ipn/store/stores.go:158-162) nor its logs folder, whose TS_LOGS_DIR it ignores
   // unless it is a directory (logpolicy/logpolicy.go:211-216).
-  for (const auto& [variable, dir] : {std::pair{env_names::state_dir, &config_.state_dir},
-                                      std::pair{env_names::logs_dir, &config_.logs_dir}}) {
+  for (const auto& [variable, dir] : {std::pair{config::vars::tailscale_state_dir.name, &config_.state_dir},
+                                      std::pair{config::vars::logs_dir.name, &config_.logs_dir}}) {
     if (dir->empty()) continue;
     if (const auto ec = make_private_dir(*dir)) {
       co_return bringup_failure{
@@ -135,7 +135,8 @@ asio::awaitable<std::optional<bringup_failure>> tailscale_bringup::run(time_poin
   if (credential->kind == credential_kind::oauth_client_secret && config_.advertise_tags.empty()) {
     co_return bringup_failure{error_types::invalid_configuration,
                               std::string("the secret is an OAuth client secret, which needs ") +
-                                  env_names::advertise_tags + " (the tags of the nodes it may create)"};
+                                  std::string(config::vars::advertise_tags.name) +
+                                  " (the tags of the nodes it may create)"};
   }
   const std::string_view raw_key = std::string_view(credential->value).substr(0, credential->value.find('?'));
   // tailscaled is not known to log keys; should a version do so, they stay out of the log all the same.

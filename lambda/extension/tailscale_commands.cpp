@@ -34,7 +34,7 @@ command_line tailscaled_command(const extension_config& config) {
 
 std::vector<std::string> tailscaled_environment(const extension_config& config) {
   if (config.logs_dir.empty()) return {};
-  return {std::string(env_names::logs_dir) + "=" + config.logs_dir};
+  return {std::string(config::vars::logs_dir.name) + "=" + config.logs_dir};
 }
 
 bool exit_node_known_before_login(std::string_view exit_node) {

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "aws/sigv4_signer.hpp"
+// env_lookup, process_env: the verifier's users read the accepted key from the environment.
+#include "config/environment.hpp"
 #include "tsproxy/engine/http_message.hpp"
 
 namespace tsproxy::local {

@@ -6,7 +6,7 @@
 // would have reached. Every address is checked (check_resolved_address) and the first is dialled; after
 // the CONNECT the listener's bound address is checked too (check_bound_address).
 //
-// Without a LocalAPI (TSPROXY_TAILSCALE_SOCKET empty: a plain SOCKS5 relay) names are resolved through
+// Without a LocalAPI (TSPROXY_TAILSCALE_SOCKET=none: a plain SOCKS5 relay) names are resolved through
 // resolv.conf's servers instead. When the LocalAPI is configured but cannot answer, the target is refused
 // (502 TailscaleDnsUnavailable): fail closed, never a name passed on unchecked.
 

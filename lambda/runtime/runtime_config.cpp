@@ -5,26 +5,11 @@
 #include <algorithm>
 
 #include "adapter/target_address.hpp"
-#include "common/numeric_endpoint.hpp"
+#include "config/config_reader.hpp"
+#include "config/engine_environment.hpp"
+#include "config/numeric_endpoint.hpp"
 
 namespace tsproxy::lambda {
-
-namespace env_names {
-constexpr const char* runtime_api = "AWS_LAMBDA_RUNTIME_API";
-constexpr const char* max_concurrency = "AWS_LAMBDA_MAX_CONCURRENCY";
-constexpr const char* threads = "TSPROXY_THREADS";
-constexpr const char* invoke_mode = "TSPROXY_INVOKE_MODE";
-constexpr const char* allowed_targets = "TSPROXY_ALLOWED_TARGETS";
-constexpr const char* prewarm = "TSPROXY_PREWARM";
-constexpr const char* prewarm_connections = "TSPROXY_PREWARM_CONNECTIONS";
-constexpr const char* metrics_namespace = "TSPROXY_METRICS_NAMESPACE";
-constexpr const char* deadline_margin = "TSPROXY_DEADLINE_MARGIN_MS";
-constexpr const char* tailscale_socket = "TSPROXY_TAILSCALE_SOCKET";
-constexpr const char* shutdown_grace = "TSPROXY_SHUTDOWN_GRACE_MS";
-constexpr const char* warmer_hold = "TSPROXY_WARMER_HOLD_MS";
-constexpr const char* trace_context = "TSPROXY_TRACE_CONTEXT";
-constexpr const char* caller_policy = "TSPROXY_CALLER_POLICY";
-}  // namespace env_names
 
 namespace {
 
@@ -85,12 +70,12 @@ runtime_config config_for_thread(const runtime_config& process, unsigned thread_
 std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::string& error,
                                                   std::optional<asio::ip::tcp::endpoint>& runtime_api_out,
                                                   unsigned cpus) {
+  namespace vars = config::vars;
   runtime_config c;
-  config_reader r(env, error);
-  const char* api = r.lookup(env_names::runtime_api);
+  config::config_reader r(env, error);
+  const char* api = r.lookup(vars::runtime_api);
   if (api == nullptr || !parse_numeric_endpoint(api, c.runtime_api)) {
-    error = std::string(env_names::runtime_api) +
-            " must be host:port of the Runtime API (is this running in Lambda?)";
+    error = std::string(vars::runtime_api.name) + " must be " + config::expected_text(vars::runtime_api);
     return std::nullopt;
   }
   runtime_api_out = c.runtime_api;
@@ -99,53 +84,55 @@ std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::st
   if (!engine) return std::nullopt;
   c.engine = std::move(*engine);
 
-  r.count_value(env_names::max_concurrency, c.concurrency, 1, 1024);
+  r.count(vars::max_concurrency, c.concurrency);
   // More threads than loops would leave a thread with nothing to run.
   c.threads = std::min(std::max(cpus, 1u), c.concurrency);
-  r.count_value(env_names::threads, c.threads, 1, 256);
+  r.count(vars::threads, c.threads);
   if (c.threads > c.concurrency) {
-    r.fail(env_names::threads, r.lookup(env_names::threads),
+    r.fail(vars::threads, r.lookup(vars::threads),
            "at most AWS_LAMBDA_MAX_CONCURRENCY (" + std::to_string(c.concurrency) + ")");
   }
   // Every concurrent invocation may hold a connection to the same target: keeping fewer idle than that
   // closes and reopens connections under load (measured: 3,904 vs 12,441 req/s at concurrency 64).
-  if (r.lookup(tsproxy::env_names::pool_per_target) == nullptr) {
+  if (r.lookup(vars::pool_max_idle_per_target) == nullptr) {
     c.engine.pool.max_idle_per_target =
         std::max<std::size_t>(c.engine.pool.max_idle_per_target, c.concurrency);
   }
-  if (r.lookup(tsproxy::env_names::pool_total) == nullptr) {
+  if (r.lookup(vars::pool_max_idle_total) == nullptr) {
     c.engine.pool.max_idle_total =
         std::max<std::size_t>(c.engine.pool.max_idle_total, 2 * std::size_t{c.concurrency});
   }
-  if (const char* v = r.lookup(env_names::invoke_mode)) {
+  if (const char* v = r.value_or_default(vars::invoke_mode)) {
     if (iequals(v, "buffered"))
       c.mode = invoke_mode::buffered;
     else if (iequals(v, "response_stream"))
       c.mode = invoke_mode::response_stream;
     else
-      r.fail(env_names::invoke_mode, v, "buffered or response_stream");
+      r.fail(vars::invoke_mode, v);
   }
-  if (const char* v = r.lookup(env_names::allowed_targets)) {
+  if (const char* v = r.lookup(vars::allowed_targets)) {
     std::string why;
     c.allowed_targets = allow_list::parse(v, why);
-    if (!c.allowed_targets) r.fail(env_names::allowed_targets, v, "an allow-list (" + why + ")");
+    if (!c.allowed_targets)
+      r.fail(vars::allowed_targets, v, config::expected_text(vars::allowed_targets) + " (" + why + ")");
   }
-  if (const char* v = r.lookup(env_names::caller_policy)) {
+  if (const char* v = r.lookup(vars::caller_policy)) {
     std::string why;
     c.callers = caller_policy::parse(v, why);
-    if (!c.callers) r.fail(env_names::caller_policy, v, "a caller policy (" + why + ")");
+    if (!c.callers)
+      r.fail(vars::caller_policy, v, config::expected_text(vars::caller_policy) + " (" + why + ")");
   }
-  if (const char* v = r.lookup(env_names::prewarm); v != nullptr && !parse_prewarm(v, c.prewarm)) {
-    r.fail(env_names::prewarm, v, "[https://]host:port[,...]");
-  }
-  r.count_value(env_names::prewarm_connections, c.prewarm_connections, 1, 64);
-  r.string_value(env_names::metrics_namespace, c.metrics_namespace);
+  if (const char* v = r.lookup(vars::prewarm); v != nullptr && !parse_prewarm(v, c.prewarm))
+    r.fail(vars::prewarm, v);
+  r.count(vars::prewarm_connections, c.prewarm_connections);
+  r.text(vars::metrics_namespace, c.metrics_namespace);
   read_log_settings(r, c.logging);
-  r.milliseconds_value(env_names::deadline_margin, c.deadline_margin, 0);
-  r.milliseconds_value(env_names::shutdown_grace, c.shutdown_grace, 0);
-  r.milliseconds_value(env_names::warmer_hold, c.warmer_hold, 0);
-  r.bool_value(env_names::trace_context, c.trace_context);
-  if (env(env_names::tailscale_socket) != nullptr) c.tailscale_socket = env(env_names::tailscale_socket);
+  r.milliseconds(vars::deadline_margin, c.deadline_margin);
+  r.milliseconds(vars::shutdown_grace, c.shutdown_grace);
+  r.milliseconds(vars::warmer_hold, c.warmer_hold);
+  r.flag(vars::trace_context, c.trace_context);
+  r.text(vars::tailscale_socket, c.tailscale_socket);
+  if (c.tailscale_socket == "none") c.tailscale_socket.clear();  // never ask the LocalAPI
   if (!r.ok()) return std::nullopt;
   return c;
 }

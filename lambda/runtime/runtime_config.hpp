@@ -11,6 +11,7 @@
 #include "adapter/caller_policy.hpp"
 #include "adapter/routing.hpp"
 #include "common/log_settings.hpp"
+#include "config/environment.hpp"
 #include "tsproxy/engine/engine_config.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
 
@@ -47,7 +48,8 @@ struct runtime_config {
   bool trace_context = true;
   std::size_t max_response_bytes = 6 * 1024 * 1024;  // buffered payload limit of Lambda
   // TSPROXY_TAILSCALE_SOCKET: tailscaled's LocalAPI socket, asked whether Tailscale is up when the SOCKS5
-  // listener answers 0x01; empty = never ask (0x01 is then judged by the not-ready window alone).
+  // listener answers 0x01; empty (the variable says `none`) = never ask (0x01 is then judged by the
+  // not-ready window alone).
   std::string tailscale_socket = "/tmp/tailscale.sock";
 };
 

@@ -33,6 +33,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   require(config->hostname.empty() || ext::is_valid_hostname(config->hostname),
           "an invalid hostname accepted");
   for (const auto& tag : config->advertise_tags) require(ext::is_valid_tag(tag), "an invalid tag accepted");
-  require(config->exit_node_ping_timeout <= ext::max_ping_timeout, "a ping timeout beyond the bound");
+  require(config->exit_node_ping_timeout.count() <=
+              static_cast<std::int64_t>(tsproxy::config::vars::exit_node_ping_timeout.max),
+          "a ping timeout beyond the bound");
   return 0;
 }

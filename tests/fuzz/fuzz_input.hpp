@@ -5,11 +5,10 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <string>
 #include <string_view>
-
-#include "tsproxy/engine/engine_config.hpp"
 
 namespace tsproxy::fuzz {
 
@@ -45,7 +44,8 @@ class env_lines {
       text.remove_prefix(eol + 1);
     }
   }
-  env_lookup lookup() const {
+  // An env_lookup (config/environment.hpp), spelled out: not every fuzz target sees lambda/.
+  std::function<const char*(const char*)> lookup() const {
     return [this](const char* name) -> const char* {
       const auto it = values_.find(name);
       return it == values_.end() ? nullptr : it->second.c_str();

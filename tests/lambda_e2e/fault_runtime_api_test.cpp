@@ -17,7 +17,7 @@ class RuntimeApiFault : public ::testing::Test {
     bootstrap_ =
         child_process({TSPROXY_BOOTSTRAP_BIN}, dir_ / "bootstrap.log",
                       {{"AWS_LAMBDA_RUNTIME_API", api_.address()},
-                       {"TSPROXY_TAILSCALE_SOCKET", ""},
+                       {"TSPROXY_TAILSCALE_SOCKET", "none"},
                        {"TSPROXY_ALLOWED_TARGETS", "127.0.0.1:*"},
                        {"TSPROXY_SOCKS5_ADDRESS", socks_.host() + ":" + std::to_string(socks_.port())}});
     pid_ = bootstrap_.pid();

@@ -21,7 +21,7 @@ class RuntimeApiOutage : public ::testing::Test {
  protected:
   void start_bootstrap(env_vars env = {}, int loops = 1) {
     env.insert(env.end(), {{"AWS_LAMBDA_RUNTIME_API", api_.address()},
-                           {"TSPROXY_TAILSCALE_SOCKET", ""},
+                           {"TSPROXY_TAILSCALE_SOCKET", "none"},
                            {"TSPROXY_ALLOWED_TARGETS", "127.0.0.1:*"}});
     if (loops > 1) env.emplace_back("AWS_LAMBDA_MAX_CONCURRENCY", std::to_string(loops));
     bootstrap_ = child_process({TSPROXY_BOOTSTRAP_BIN}, dir_ / "bootstrap.log", env);

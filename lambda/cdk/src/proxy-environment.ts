@@ -1,7 +1,8 @@
 // The function's environment: what tsproxy's bootstrap (TSPROXY_*, DEBUG, NODE_TLS_REJECT_UNAUTHORIZED)
 // and its Tailscale extension (TS_*) read, built from the construct's options. Pure, so that the
-// mapping is tested as a value; the names and ranges are the ones README.md's configuration table gives.
+// mapping is tested as a value. The ranges are the programs' own, read from the configuration contract.
 import * as cdk from 'aws-cdk-lib';
+import { contractBounds } from './config-contract';
 
 export interface ProxySettings {
   readonly secretArn: string;
@@ -32,13 +33,12 @@ export interface ProxySettings {
   readonly extra?: Readonly<Record<string, string>>;
 }
 
-// The bootstrap's own bounds (engine_config.cpp, runtime_config.cpp): a value outside them would make
-// the function fail its init, so it fails the synth instead.
-const MAX_MS = 86_400_000;
-
-function integer(name: string, value: number | undefined, min: number, max: number): string | undefined {
+// `value` checked against the bounds the contract gives `variable`: a value outside them would make the
+// function fail its init, so it fails the synth instead. `name` is the option as the caller wrote it.
+function integer(name: string, value: number | undefined, variable: string): string | undefined {
   if (value === undefined) return undefined;
   if (cdk.Token.isUnresolved(value)) return cdk.Token.asString(value);
+  const { min, max } = contractBounds(variable);
   if (!Number.isInteger(value) || value < min || value > max) {
     throw new Error(`tsproxy-cdk: ${name} must be a whole number from ${min} to ${max}, got ${value}`);
   }
@@ -66,8 +66,8 @@ export function proxyEnvironment(s: ProxySettings): Record<string, string> {
     TS_ADVERTISE_TAGS: s.advertiseTags || undefined,
     TS_EXIT_NODE: s.exitNode || undefined,
     TS_EXIT_NODE_REQUIRED: s.exitNodeRequired === true ? 'true' : undefined,
-    TS_EXIT_NODE_PING_TIMEOUT: integer('tsExitNodePingTimeout', s.exitNodePingTimeoutMs, 1, MAX_MS),
-    TS_EXIT_NODE_PING_RETRIES: integer('tsExitNodePingRetries', s.exitNodePingRetries, 1, 1000),
+    TS_EXIT_NODE_PING_TIMEOUT: integer('tsExitNodePingTimeout', s.exitNodePingTimeoutMs, 'TS_EXIT_NODE_PING_TIMEOUT'),
+    TS_EXIT_NODE_PING_RETRIES: integer('tsExitNodePingRetries', s.exitNodePingRetries, 'TS_EXIT_NODE_PING_RETRIES'),
     DEBUG: s.debug ? 'true' : undefined,
     NODE_TLS_REJECT_UNAUTHORIZED: s.nodeTlsRejectUnauthorized === false ? '0' : undefined,
 
@@ -75,13 +75,13 @@ export function proxyEnvironment(s: ProxySettings): Record<string, string> {
     TSPROXY_INVOKE_MODE: s.invokeMode,
     TSPROXY_ALLOWED_TARGETS: list('proxy.allowedTargets', s.allowedTargets),
     TSPROXY_PREWARM: list('proxy.prewarmTargets', s.prewarmTargets),
-    TSPROXY_PREWARM_CONNECTIONS: integer('proxy.prewarmConnections', s.prewarmConnections, 1, 64),
+    TSPROXY_PREWARM_CONNECTIONS: integer('proxy.prewarmConnections', s.prewarmConnections, 'TSPROXY_PREWARM_CONNECTIONS'),
     TSPROXY_POOL: flag(s.pool?.enabled),
-    TSPROXY_POOL_MAX_IDLE_PER_TARGET: integer('proxy.pool.maxIdlePerTarget', s.pool?.maxIdlePerTarget, 0, 10000),
-    TSPROXY_POOL_MAX_IDLE_TOTAL: integer('proxy.pool.maxIdleTotal', s.pool?.maxIdleTotal, 0, 100000),
-    TSPROXY_POOL_IDLE_TIMEOUT_MS: integer('proxy.pool.idleTimeout (ms)', s.pool?.idleTimeoutMs, 1, MAX_MS),
-    TSPROXY_POOL_MAX_REQUESTS: integer('proxy.pool.maxRequestsPerConnection', s.pool?.maxRequestsPerConnection, 1, 0xffffffff),
-    TSPROXY_POOL_MAX_AGE_MS: integer('proxy.pool.maxAge (ms)', s.pool?.maxAgeMs, 1, MAX_MS),
+    TSPROXY_POOL_MAX_IDLE_PER_TARGET: integer('proxy.pool.maxIdlePerTarget', s.pool?.maxIdlePerTarget, 'TSPROXY_POOL_MAX_IDLE_PER_TARGET'),
+    TSPROXY_POOL_MAX_IDLE_TOTAL: integer('proxy.pool.maxIdleTotal', s.pool?.maxIdleTotal, 'TSPROXY_POOL_MAX_IDLE_TOTAL'),
+    TSPROXY_POOL_IDLE_TIMEOUT_MS: integer('proxy.pool.idleTimeout (ms)', s.pool?.idleTimeoutMs, 'TSPROXY_POOL_IDLE_TIMEOUT_MS'),
+    TSPROXY_POOL_MAX_REQUESTS: integer('proxy.pool.maxRequestsPerConnection', s.pool?.maxRequestsPerConnection, 'TSPROXY_POOL_MAX_REQUESTS'),
+    TSPROXY_POOL_MAX_AGE_MS: integer('proxy.pool.maxAge (ms)', s.pool?.maxAgeMs, 'TSPROXY_POOL_MAX_AGE_MS'),
     TSPROXY_TLS_VERIFY: flag(s.tlsVerify),
     TSPROXY_TLS_CA_FILE: s.tlsCaFile || undefined,
     TSPROXY_LOG_LEVEL: s.logLevel,

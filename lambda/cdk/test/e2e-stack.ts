@@ -97,7 +97,7 @@ export class Stack {
       TSPROXY_SOCKS5_ADDRESS: `127.0.0.1:${socksPort}`,
       TSPROXY_INVOKE_MODE: invokeMode,
       TSPROXY_ALLOWED_TARGETS: `127.0.0.1:${this.upstreamPort},127.0.0.1:${this.closedPort}`,
-      TSPROXY_TAILSCALE_SOCKET: '',
+      TSPROXY_TAILSCALE_SOCKET: 'none',
     });
     await waitFor('tsproxy-local to report ready', () => {
       if (local.exitCode !== null) throw new Error(`tsproxy-local exited: ${this.log}`);

@@ -1,6 +1,11 @@
 import * as assert from 'assert/strict';
 import { test } from 'node:test';
+import * as fs from 'fs';
+import * as path from 'path';
 import { proxyEnvironment } from '../lib/proxy-environment';
+
+// The committed contract, as the bootstrap and the extension enforce it (ConfigContractIsFresh keeps it so).
+const contract = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'config-contract.json'), 'utf8')).variables;
 
 const base = { secretArn: 'arn:aws:secretsmanager:eu-west-1:1:secret:k', hostname: 'h', invokeMode: 'buffered' as const };
 
@@ -47,4 +52,47 @@ test('the bootstrap\'s ranges are checked at synth', () => {
 test('extra variables are added, but may not repeat one the options set', () => {
   assert.equal(proxyEnvironment({ ...base, extra: { TSPROXY_SOCKS5_PIPELINE: 'true' } }).TSPROXY_SOCKS5_PIPELINE, 'true');
   assert.throws(() => proxyEnvironment({ ...base, extra: { TS_HOSTNAME: 'x' } }), /sets TS_HOSTNAME/);
+});
+
+// Each numeric option and the variable it sets: the construct's bounds are the contract's, so a value the
+// program would refuse at init is refused at synth, and the program's largest value is accepted.
+const numericOptions: [string, (n: number) => object][] = [
+  ['TS_EXIT_NODE_PING_TIMEOUT', (n) => ({ exitNodePingTimeoutMs: n })],
+  ['TS_EXIT_NODE_PING_RETRIES', (n) => ({ exitNodePingRetries: n })],
+  ['TSPROXY_PREWARM_CONNECTIONS', (n) => ({ prewarmConnections: n })],
+  ['TSPROXY_POOL_MAX_IDLE_PER_TARGET', (n) => ({ pool: { maxIdlePerTarget: n } })],
+  ['TSPROXY_POOL_MAX_IDLE_TOTAL', (n) => ({ pool: { maxIdleTotal: n } })],
+  ['TSPROXY_POOL_IDLE_TIMEOUT_MS', (n) => ({ pool: { idleTimeoutMs: n } })],
+  ['TSPROXY_POOL_MAX_REQUESTS', (n) => ({ pool: { maxRequestsPerConnection: n } })],
+  ['TSPROXY_POOL_MAX_AGE_MS', (n) => ({ pool: { maxAgeMs: n } })],
+];
+
+test('every numeric option is bounded by the contract the programs read: max accepted, max + 1 and min - 1 refused', () => {
+  for (const [variable, option] of numericOptions) {
+    const { min, max } = contract[variable];
+    assert.equal(typeof max, 'number', variable);
+    assert.equal(proxyEnvironment({ ...base, ...option(max) })[variable], String(max), variable);
+    assert.equal(proxyEnvironment({ ...base, ...option(min) })[variable], String(min), variable);
+    assert.throws(() => proxyEnvironment({ ...base, ...option(max + 1) }), new RegExp(`from ${min} to ${max}, got ${max + 1}`), variable);
+    assert.throws(() => proxyEnvironment({ ...base, ...option(min - 1) }), /must be a whole number/, variable);
+  }
+});
+
+test('the exit-node ping bounds are the extension\'s: 60,001 ms and 101 retries fail the synth', () => {
+  assert.equal(contract.TS_EXIT_NODE_PING_TIMEOUT.max, 60_000);
+  assert.equal(contract.TS_EXIT_NODE_PING_RETRIES.max, 100);
+  assert.deepEqual(contract.TS_EXIT_NODE_PING_TIMEOUT.readBy, ['extension']);
+  assert.throws(() => proxyEnvironment({ ...base, exitNodePingTimeoutMs: 60_001 }), /tsExitNodePingTimeout must be a whole number from 1 to 60000/);
+  assert.throws(() => proxyEnvironment({ ...base, exitNodePingRetries: 101 }), /tsExitNodePingRetries must be a whole number from 1 to 100/);
+  assert.equal(proxyEnvironment({ ...base, exitNodePingTimeoutMs: 60_000, exitNodePingRetries: 100 }).TS_EXIT_NODE_PING_RETRIES, '100');
+});
+
+test('every variable the construct writes is one the contract declares', () => {
+  const all = proxyEnvironment({
+    ...base, advertiseTags: 'tag:a', exitNode: 'x', exitNodeRequired: true, exitNodePingTimeoutMs: 5, exitNodePingRetries: 5, debug: true,
+    nodeTlsRejectUnauthorized: false, allowedTargets: ['a:1'], prewarmTargets: ['a:1'], prewarmConnections: 1,
+    pool: { enabled: true, maxIdlePerTarget: 1, maxIdleTotal: 1, idleTimeoutMs: 1, maxRequestsPerConnection: 1, maxAgeMs: 1 },
+    tlsVerify: true, tlsCaFile: '/ca', logLevel: 'info', metricsNamespace: 'n',
+  });
+  for (const name of Object.keys(all)) assert.ok(contract[name], `${name} is not in config-contract.json`);
 });

@@ -93,7 +93,7 @@ class Emulator:
                          # The upstream stands in for a tailnet machine on loopback, refused unless named.
                          "TSPROXY_ALLOWED_TARGETS": f"{LOOPBACK}:*",
                          "TSPROXY_INVOKE_MODE": mode,
-                         "TSPROXY_TAILSCALE_SOCKET": ""})
+                         "TSPROXY_TAILSCALE_SOCKET": "none"})
         argv = [local_bin, "--port", "0", "--runtime-port", "0", "--invoke-mode", mode, "--max-concurrency",
                 str(concurrency), "--timeout-ms", "30000", "--", bootstrap_bin]
         self.proc = procs.spawn(argv, os.path.basename(self.log_path), env)

@@ -42,8 +42,8 @@ class tls_client_context {
   const std::string& ca_source() const noexcept { return ca_source_; }
   std::size_t cached_sessions() const noexcept { return sessions_.size(); }
 
-  // Where the CA bundle is looked for: explicit setting, SSL_CERT_FILE, SSL_CERT_DIR,
-  // Amazon Linux 2023's bundle, then Debian's.
+  // Where the CA bundle is looked for: the settings' file or folder (the caller applies SSL_CERT_FILE
+  // and SSL_CERT_DIR), Amazon Linux 2023's bundle, then Debian's.
   static std::string find_ca_source(const tls_settings& settings);
 
  private:

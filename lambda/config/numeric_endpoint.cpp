@@ -1,4 +1,4 @@
-#include "common/numeric_endpoint.hpp"
+#include "config/numeric_endpoint.hpp"
 
 #include <string>
 
