@@ -97,7 +97,7 @@ export function resolveTailscaleTarball(req: TarballRequest): ResolvedTarball {
   fs.mkdirSync(path.dirname(cached), { recursive: true });
   const partial = `${cached}.${process.pid}.partial`;
   try {
-    // Constructs are synchronous, so the download runs in a child Node.js process that we wait for.
+    // CDK's local bundling is synchronous, so the download runs in a child Node.js process that we wait for.
     execFileSync(process.execPath, [path.join(__dirname, 'download-file.js'), url, partial, String(req.downloadTimeoutMs)], {
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: req.downloadTimeoutMs + 5000,
