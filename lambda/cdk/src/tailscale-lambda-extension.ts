@@ -21,14 +21,14 @@ export interface TailscaleBinariesOptions {
   readonly tarballPath?: string;
 
   /**
-   * Tailscale version, when it is not the pinned one; then `sha256` is required.
+   * Tailscale version, when it is not the default one; `sha256` is required unless the package pins it.
    * @default TailscaleRelease.VERSION
    */
   readonly version?: string;
 
   /**
    * SHA-256 (hex) the tarball must have.
-   * @default - `$TSPROXY_CDK_TAILSCALE_SHA256_ARM64` / `_X86_64`, else the hash pinned in this package for `TailscaleRelease.VERSION`
+   * @default - `$TSPROXY_CDK_TAILSCALE_SHA256_ARM64` / `_X86_64`, else the hash this package pins for the version
    */
   readonly sha256?: string;
 

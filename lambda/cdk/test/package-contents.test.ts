@@ -9,7 +9,7 @@ import { PACKAGE_DIR, makeFixture, tempDir } from './support';
 
 function copyPackage(withAssets: boolean, extraFiles: string[] = [], functionsOnly = false): string {
   const dir = tempDir('pack');
-  for (const item of ['package.json', 'README.md', '.jsii', 'lib', 'warmer', 'scripts', 'src', 'test']) {
+  for (const item of ['package.json', 'README.md', 'tailscale-pins', '.jsii', 'lib', 'warmer', 'scripts', 'src', 'test']) {
     const from = path.join(PACKAGE_DIR, item);
     if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, item), { recursive: true });
   }
@@ -45,6 +45,9 @@ test('the check fails without the executables, and when sources would be publish
   assert.match(without.stderr, /missing: assets\/tsproxy-function-arm64\.zip/);
   assert.match(without.stderr, /missing: assets\/tsproxy-tailscale-x86_64/);
   assert.match(without.stderr, /missing: LICENSE/);
+  const withoutPins = copyPackage(true);
+  fs.rmSync(path.join(withoutPins, 'tailscale-pins'));
+  assert.match(check(withoutPins).stderr, /missing: tailscale-pins/);
   const stray = check(copyPackage(true, ['src', 'test/support.ts']));
   assert.equal(stray.status, 1);
   assert.match(stray.stderr, /not wanted: src\/index\.ts/);
