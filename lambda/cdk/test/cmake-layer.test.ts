@@ -11,17 +11,9 @@ import * as path from 'path';
 import * as zlib from 'zlib';
 import { test } from 'node:test';
 import { extractTailscaleBinaries, layerZip } from '../lib/layer-assembly';
-import { PACKAGE_DIR, makeTailscaleTarball, tempDir } from './support';
+import { PACKAGE_DIR, arm64Elf, makeTailscaleTarball, tempDir } from './support';
 
 const REPO = path.resolve(PACKAGE_DIR, '..', '..');
-
-/** A 64-bit little-endian ELF header for AArch64 (all package_layer.cmake checks), then `body`. */
-function arm64Elf(body: Buffer): Buffer {
-  const header = Buffer.alloc(64);
-  Buffer.from('\x7fELF\x02\x01', 'latin1').copy(header);
-  header[18] = 0xb7; // EM_AARCH64
-  return Buffer.concat([header, body]);
-}
 
 /** Both layer zips of the arm64 extension `extension` and a tarball holding these binaries. */
 function bothLayers(extension: Buffer, binaries: { tailscale: Buffer; tailscaled: Buffer }): { cmake: Buffer; construct: Buffer } {

@@ -56,6 +56,14 @@ export function makeTailscaleTarball(dir: string, arch: TestArch, options: Tarba
   return { path: out, sha256: sha256(fs.readFileSync(out)) };
 }
 
+/** A 64-bit little-endian ELF header for AArch64 (all package_layer.cmake checks), then `body`. */
+export function arm64Elf(body: Buffer): Buffer {
+  const header = Buffer.alloc(64);
+  Buffer.from('\x7fELF\x02\x01', 'latin1').copy(header);
+  header[18] = 0xb7; // EM_AARCH64
+  return Buffer.concat([header, body]);
+}
+
 export interface Fixture {
   readonly dir: string;
   readonly assetDir: string;

@@ -7,7 +7,7 @@ import * as path from 'path';
 import { test } from 'node:test';
 import { TAILSCALE_PINNED_VERSIONS, TAILSCALE_PINS_FILE, TAILSCALE_SHA256, TAILSCALE_VERSION, parseTailscalePins, pinnedSha256 } from '../lib/tailscale-release';
 import { expectedSha256 } from '../lib/tailscale-tarball';
-import { PACKAGE_DIR, tempDir } from './support';
+import { PACKAGE_DIR, arm64Elf, tempDir } from './support';
 
 const REPO = path.resolve(PACKAGE_DIR, '..', '..');
 const PINS = path.join(REPO, 'toolchain', 'tailscale-pins');
@@ -62,10 +62,7 @@ test('toolchain/fetch-tailscale checks against the same table (refusals that nee
 test("package_layer.cmake, given no tarball, names the table's first version to fetch", () => {
   const dir = tempDir('no-tarball');
   const extension = path.join(dir, 'tsproxy-tailscale');
-  const header = Buffer.alloc(64);
-  Buffer.from('\x7fELF\x02\x01', 'latin1').copy(header);
-  header[18] = 0xb7; // EM_AARCH64
-  fs.writeFileSync(extension, header, { mode: 0o755 });
+  fs.writeFileSync(extension, arm64Elf(Buffer.alloc(0)), { mode: 0o755 });
   const r = spawnSync(
     'cmake',
     [`-DEXTENSION=${extension}`, '-DTARBALL=', '-DARCH=arm64', `-DOUT_DIR=${dir}`, `-DZIP_TOOL=${path.join(REPO, 'toolchain', 'deterministic-zip')}`, '-DPYTHON=python3', '-P', path.join(REPO, 'lambda', 'extension', 'package_layer.cmake')],
