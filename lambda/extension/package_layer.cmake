@@ -42,11 +42,15 @@ endfunction()
 check_elf("${EXTENSION}" "the extension")
 
 if("${TARBALL}" STREQUAL "")
+  # The default release is the first one toolchain/tailscale-pins lists.
+  file(STRINGS "${CMAKE_CURRENT_LIST_DIR}/../../toolchain/tailscale-pins" pins REGEX "^[0-9]")
+  list(GET pins 0 default_pin)
+  string(REGEX MATCH "^[^ ]+" default_version "${default_pin}")
   message(WARNING
     "tailscale-layer: no Tailscale tarball, so no layer zip: only ${OUT_DIR}/tsproxy-tailscale-${ARCH} was built.\n"
     "Get the pinned release with\n"
-    "    toolchain/fetch-tailscale <version> ${ARCH}\n"
-    "and configure with -DTSPROXY_TAILSCALE_TARBALL=/path/to/tailscale_<version>_${goarch}.tgz")
+    "    toolchain/fetch-tailscale ${default_version} ${ARCH}\n"
+    "and configure with -DTSPROXY_TAILSCALE_TARBALL=/path/to/tailscale_${default_version}_${goarch}.tgz")
   return()
 endif()
 if(NOT EXISTS "${TARBALL}")

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Checks what `npm pack` of the package would publish: both function zips, both extension executables,
-// the compiled library and client, the warmer, the jsii assembly, the configuration contract the
-// construct validates with, the bundled aws4 — and nothing else
+// the compiled library and client, the warmer, the Tailscale pins, the configuration contract the
+// construct validates with, the jsii assembly, the bundled aws4 — and nothing else
 // (no sources, tests, Python client, build output or other dependencies).
 // usage: node scripts/check-pack.mjs [--functions-only] [PACKAGE_DIR]   exit 0: as expected; 1: lists what is wrong
 // --functions-only: the extension executables are not required (a tree that does not build them yet).
@@ -26,6 +26,7 @@ const required = [
   'lib/client/index.d.ts',
   'lib/download-file.js',
   'warmer/index.js',
+  'tailscale-pins',
   '.jsii',
   'config-contract.json',
   'package.json',
@@ -37,6 +38,7 @@ const allowed = [
   /^assets\/tsproxy-(function-(arm64|x86_64)\.zip|tailscale-(arm64|x86_64))$/,
   /^lib\/([a-z0-9-]+\/)*[a-z0-9-]+(\.js|\.d\.ts)$/,
   /^warmer\/index\.js$/,
+  /^tailscale-pins$/,
   /^\.jsii$/,
   /^config-contract\.json$/,
   /^package\.json$/,

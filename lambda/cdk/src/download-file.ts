@@ -1,6 +1,6 @@
 // usage: node download-file.js URL OUT TIMEOUT_MS
 // Downloads URL (http or https, following up to MAX_REDIRECTS redirects) to OUT within TIMEOUT_MS.
-// Run as a child process by tailscale-tarball.ts, because a construct cannot wait for I/O.
+// Run as a child process by tailscale-tarball.ts, because CDK's local bundling cannot wait for I/O.
 import * as fs from 'fs';
 import * as http from 'http';
 import * as https from 'https';

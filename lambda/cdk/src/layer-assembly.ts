@@ -13,8 +13,8 @@ export const LAYER_EXTENSION_PATH = 'extensions/tsproxy-tailscale';
 export const LAYER_TAILSCALE_PATH = 'bin/tailscale';
 export const LAYER_TAILSCALED_PATH = 'bin/tailscaled';
 
-// Changes whenever the layer's layout or zip format changes, so that cached zips are rebuilt.
-const LAYOUT_VERSION = 'tsproxy-layer-1';
+// Changes whenever the layer's layout or zip format changes, so that cached zips and CDK assets are rebuilt.
+export const LAYOUT_VERSION = 'tsproxy-layer-1';
 
 export interface TailscaleBinaries {
   readonly tailscale: Buffer;

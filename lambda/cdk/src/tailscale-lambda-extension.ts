@@ -2,11 +2,10 @@ import * as cdk from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
-import * as fs from 'fs';
-import { LAYER_EXTENSION_PATH, LAYER_TAILSCALED_PATH, LAYER_TAILSCALE_PATH, cachedLayerZip } from './layer-assembly';
-import { defaultCacheDir, offlineByEnvironment, packagedExtensionExecutable, requireFile, tarballFromEnvironment } from './package-assets';
+import { LAYER_EXTENSION_PATH, LAYER_TAILSCALED_PATH, LAYER_TAILSCALE_PATH } from './layer-assembly';
+import { tailscaleLayerCode } from './layer-code';
+import { defaultCacheDir, offlineByEnvironment, packagedExtensionExecutable, tarballFromEnvironment } from './package-assets';
 import { Arch, TAILSCALE_DOWNLOAD_BASE_URL, TAILSCALE_SHA256, TAILSCALE_VERSION, tarballName } from './tailscale-release';
-import { resolveTailscaleTarball } from './tailscale-tarball';
 
 /**
  * Where the layer's `tailscale` and `tailscaled` come from. By default the pinned official release
@@ -22,14 +21,14 @@ export interface TailscaleBinariesOptions {
   readonly tarballPath?: string;
 
   /**
-   * Tailscale version, when it is not the pinned one; then `sha256` is required.
+   * Tailscale version, when it is not the default one; `sha256` is required unless the package pins it.
    * @default TailscaleRelease.VERSION
    */
   readonly version?: string;
 
   /**
    * SHA-256 (hex) the tarball must have.
-   * @default - `$TSPROXY_CDK_TAILSCALE_SHA256_ARM64` / `_X86_64`, else the hash pinned in this package for `TailscaleRelease.VERSION`
+   * @default - `$TSPROXY_CDK_TAILSCALE_SHA256_ARM64` / `_X86_64`, else the hash this package pins for the version
    */
   readonly sha256?: string;
 
@@ -138,8 +137,9 @@ export function archOf(architecture: lambda.Architecture): Arch {
  * before the runtime; it fetches the auth key from Secrets Manager, starts `/opt/bin/tailscaled` with
  * its SOCKS5 listener on 127.0.0.1:1055 and brings the node up with `/opt/bin/tailscale`.
  *
- * The layer is assembled at synth time, byte for byte the same for the same inputs, from the packaged
- * extension executable and a Tailscale release tarball whose SHA-256 is checked.
+ * The layer is assembled when CDK bundles the stack, byte for byte the same for the same inputs, from the
+ * packaged extension executable and a Tailscale release tarball whose SHA-256 is checked; the synth of a
+ * stack CDK does not bundle reads neither and downloads nothing.
  */
 export class TailscaleLambdaExtension extends Construct {
   /** tailscaled's HTTP proxy in the function (the SOCKS5 port, the extension's TSPROXY_SOCKS5_ADDRESS). */
@@ -171,31 +171,25 @@ export class TailscaleLambdaExtension extends Construct {
     const offline = offlineByEnvironment();
     const fromEnv = tarballFromEnvironment(arch);
 
-    const extensionPath = requireFile(
-      props.extensionExecutablePath ?? packagedExtensionExecutable(arch),
-      `the ${arch} extension executable`,
-      props.extensionExecutablePath
+    // Values only: the files are read, and the tarball downloaded, when CDK bundles the layer.
+    const code = tailscaleLayerCode(this, {
+      arch,
+      extensionPath: props.extensionExecutablePath ?? packagedExtensionExecutable(arch),
+      extensionRemedy: props.extensionExecutablePath
         ? ''
         : `This copy of the package was built without it (scripts/assemble-assets.mjs copies it from ` +
-            `build/lambda-${arch}/dist/); pass options.extensionExecutablePath to use another.`,
-    );
-    const tarball = resolveTailscaleTarball({
-      arch,
-      version: this.tailscaleVersion,
-      sha256: ts.sha256 ?? fromEnv.sha256,
-      tarballPath: ts.tarballPath ?? fromEnv.path,
-      cacheDir,
-      allowDownload: ts.allowDownload ?? !offline,
-      offlineReason: ts.allowDownload === false ? 'tailscale.allowDownload is false' : offline ? 'TSPROXY_CDK_OFFLINE is set' : undefined,
-      downloadBaseUrl: ts.downloadBaseUrl ?? TAILSCALE_DOWNLOAD_BASE_URL,
-      downloadTimeoutMs: (ts.downloadTimeout ?? cdk.Duration.minutes(2)).toMilliseconds(),
-    });
-    const zip = cachedLayerZip({
-      arch,
-      extension: fs.readFileSync(extensionPath),
-      tarballSha256: tarball.sha256,
-      tarball: tarball.data,
-      cacheDir,
+          `build/lambda-${arch}/dist/); pass options.extensionExecutablePath to use another.`,
+      tarball: {
+        arch,
+        version: this.tailscaleVersion,
+        sha256: ts.sha256 ?? fromEnv.sha256,
+        tarballPath: ts.tarballPath ?? fromEnv.path,
+        cacheDir,
+        allowDownload: ts.allowDownload ?? !offline,
+        offlineReason: ts.allowDownload === false ? 'tailscale.allowDownload is false' : offline ? 'TSPROXY_CDK_OFFLINE is set' : undefined,
+        downloadBaseUrl: ts.downloadBaseUrl ?? TAILSCALE_DOWNLOAD_BASE_URL,
+        downloadTimeoutMs: (ts.downloadTimeout ?? cdk.Duration.minutes(2)).toMilliseconds(),
+      },
     });
 
     this.layer = new lambda.LayerVersion(this, 'tailscale-extension', {
@@ -203,7 +197,7 @@ export class TailscaleLambdaExtension extends Construct {
         `tsproxy's Tailscale extension (${LAYER_EXTENSION_PATH}) with Tailscale ${this.tailscaleVersion} ` +
         `(${LAYER_TAILSCALE_PATH}, ${LAYER_TAILSCALED_PATH}), ${arch}`,
       ...props.options,
-      code: lambda.Code.fromAsset(zip),
+      code,
       compatibleArchitectures: [this.architecture],
     });
   }

@@ -5,12 +5,12 @@ import { execFileSync } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Arch, TAILSCALE_SHA256, TAILSCALE_VERSION, isSha256, tarballName } from './tailscale-release';
+import { Arch, TAILSCALE_PINNED_VERSIONS, isSha256, pinnedSha256, tarballName } from './tailscale-release';
 
 export interface TarballRequest {
   readonly arch: Arch;
   readonly version: string;
-  /** Expected SHA-256 (hex); required when version is not the pinned one. */
+  /** Expected SHA-256 (hex); required when version is not pinned. */
   readonly sha256?: string;
   /** A tarball on disk to use instead of the cache or a download. */
   readonly tarballPath?: string;
@@ -40,9 +40,10 @@ export function expectedSha256(arch: Arch, version: string, sha256: string | und
     if (!isSha256(hex)) throw new Error(`tsproxy-cdk: tailscale.sha256 '${sha256}' is not a SHA-256 in hex (64 characters)`);
     return hex;
   }
-  if (version === TAILSCALE_VERSION) return TAILSCALE_SHA256[arch];
+  const pinned = pinnedSha256(version, arch);
+  if (pinned !== undefined) return pinned;
   throw new Error(
-    `tsproxy-cdk: no SHA-256 is pinned for Tailscale ${version}; this package pins ${TAILSCALE_VERSION}. ` +
+    `tsproxy-cdk: no SHA-256 is pinned for Tailscale ${version}; this package pins ${TAILSCALE_PINNED_VERSIONS.join(', ')}. ` +
       `An unverified download is never used: pass tailscale.sha256 (published as ${tarballName(version, arch)}.sha256 ` +
       'beside the tarball) together with tailscale.version.',
   );
@@ -97,7 +98,7 @@ export function resolveTailscaleTarball(req: TarballRequest): ResolvedTarball {
   fs.mkdirSync(path.dirname(cached), { recursive: true });
   const partial = `${cached}.${process.pid}.partial`;
   try {
-    // Constructs are synchronous, so the download runs in a child Node.js process that we wait for.
+    // CDK's local bundling is synchronous, so the download runs in a child Node.js process that we wait for.
     execFileSync(process.execPath, [path.join(__dirname, 'download-file.js'), url, partial, String(req.downloadTimeoutMs)], {
       stdio: ['ignore', 'ignore', 'pipe'],
       timeout: req.downloadTimeoutMs + 5000,

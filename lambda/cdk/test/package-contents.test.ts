@@ -9,7 +9,7 @@ import { PACKAGE_DIR, makeFixture, tempDir } from './support';
 
 function copyPackage(withAssets: boolean, extraFiles: string[] = [], functionsOnly = false): string {
   const dir = tempDir('pack');
-  for (const item of ['package.json', 'README.md', '.jsii', 'config-contract.json', 'lib', 'warmer', 'scripts', 'src', 'test']) {
+  for (const item of ['package.json', 'README.md', 'tailscale-pins', '.jsii', 'config-contract.json', 'lib', 'warmer', 'scripts', 'src', 'test']) {
     const from = path.join(PACKAGE_DIR, item);
     if (fs.existsSync(from)) fs.cpSync(from, path.join(dir, item), { recursive: true });
   }
@@ -48,6 +48,9 @@ test('the check fails without the executables, and when sources would be publish
   const contractless = copyPackage(true);
   fs.rmSync(path.join(contractless, 'config-contract.json'));
   assert.match(check(contractless).stderr, /missing: config-contract\.json/);
+  const withoutPins = copyPackage(true);
+  fs.rmSync(path.join(withoutPins, 'tailscale-pins'));
+  assert.match(check(withoutPins).stderr, /missing: tailscale-pins/);
   const stray = check(copyPackage(true, ['src', 'test/support.ts']));
   assert.equal(stray.status, 1);
   assert.match(stray.stderr, /not wanted: src\/index\.ts/);

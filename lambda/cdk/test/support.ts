@@ -1,10 +1,11 @@
 // Stand-ins for what the construct packages: small generated function zips, extension executables and
 // Tailscale tarballs (with their SHA-256), in a fresh temporary folder per test file.
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import type { TestContext } from 'node:test';
 
 export const ARCHES = ['arm64', 'x86_64'] as const;
 export type TestArch = (typeof ARCHES)[number];
@@ -21,25 +22,46 @@ export function sha256(data: Buffer): string {
   return crypto.createHash('sha256').update(data).digest('hex');
 }
 
+export interface TarballOptions {
+  readonly version?: string;
+  /** Files of the release folder to leave out. */
+  readonly omit?: string[];
+  /** Every entry's modification time (seconds since 1970): the same options give the same tarball bytes. */
+  readonly mtime?: number;
+  /** Contents of `tailscale` and `tailscaled` instead of the stand-in scripts. */
+  readonly binaries?: { tailscale: Buffer; tailscaled: Buffer };
+}
+
 /** A tar.gz shaped like Tailscale's: `tailscale_<version>_<goarch>/{tailscale,tailscaled,README}`. */
-export function makeTailscaleTarball(dir: string, arch: TestArch, version = '1.104.1', omit: string[] = []): { path: string; sha256: string } {
-  const folder = `tailscale_${version}_${GOARCH[arch]}`;
+export function makeTailscaleTarball(dir: string, arch: TestArch, options: TarballOptions = {}): { path: string; sha256: string } {
+  const folder = `tailscale_${options.version ?? '1.104.1'}_${GOARCH[arch]}`;
   const stage = fs.mkdtempSync(path.join(dir, 'stage-'));
   fs.mkdirSync(path.join(stage, folder));
-  const files: Record<string, string> = {
-    tailscale: `#!/bin/sh\necho stand-in tailscale ${arch}\n`,
-    tailscaled: `#!/bin/sh\necho stand-in tailscaled ${arch}\n`,
+  const files: Record<string, string | Buffer> = {
+    tailscale: options.binaries?.tailscale ?? `#!/bin/sh\necho stand-in tailscale ${arch}\n`,
+    tailscaled: options.binaries?.tailscaled ?? `#!/bin/sh\necho stand-in tailscaled ${arch}\n`,
     README: 'stand-in\n',
   };
-  for (const [name, text] of Object.entries(files)) {
-    if (omit.includes(name)) continue;
+  for (const [name, data] of Object.entries(files)) {
+    if (options.omit?.includes(name)) continue;
     const file = path.join(stage, folder, name);
-    fs.writeFileSync(file, text);
+    fs.writeFileSync(file, data);
     fs.chmodSync(file, name === 'README' ? 0o644 : 0o755);
   }
   const out = path.join(dir, `${folder}.tgz`);
-  execFileSync('tar', ['-czf', out, '-C', stage, folder]);
+  // Fixed order, owners and times, so that a stand-in's SHA-256 (and every hash derived from it) is the
+  // same from run to run.
+  const reproducible = ['--sort=name', `--mtime=@${options.mtime ?? 0}`, '--owner=0', '--group=0', '--numeric-owner'];
+  execFileSync('tar', [...reproducible, '-czf', out, '-C', stage, folder]);
   return { path: out, sha256: sha256(fs.readFileSync(out)) };
+}
+
+/** A 64-bit little-endian ELF header for AArch64 (all package_layer.cmake checks), then `body`. */
+export function arm64Elf(body: Buffer): Buffer {
+  const header = Buffer.alloc(64);
+  Buffer.from('\x7fELF\x02\x01', 'latin1').copy(header);
+  header[18] = 0xb7; // EM_AARCH64
+  return Buffer.concat([header, body]);
 }
 
 export interface Fixture {
@@ -133,4 +155,20 @@ export function inCallerProject<T>(entry: string, fn: () => T): T {
   } finally {
     process.chdir(cwd);
   }
+}
+
+/**
+ * Starts test/file-server.js serving `file` at /<name> (and through a redirect at /redirect/<name>) until
+ * the test `t` ends; resolves once it listens, with its base URL and its count of requests.
+ */
+export function serveFile(t: TestContext, file: string, name: string): Promise<{ base: string; hits: () => Promise<number> }> {
+  const child = spawn(process.execPath, [path.join(__dirname, 'file-server.js'), file, name], { stdio: ['ignore', 'pipe', 'inherit'] });
+  t.after(() => child.kill());
+  return new Promise((resolve, reject) => {
+    child.once('error', reject);
+    child.stdout!.once('data', (d: Buffer) => {
+      const base = `http://127.0.0.1:${d.toString().trim()}`;
+      resolve({ base, hits: async () => Number(await (await fetch(`${base}/hits`)).text()) });
+    });
+  });
 }

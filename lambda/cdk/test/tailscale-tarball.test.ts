@@ -1,11 +1,10 @@
 import * as assert from 'assert/strict';
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { after, test } from 'node:test';
+import { test } from 'node:test';
 import { TAILSCALE_SHA256, TAILSCALE_VERSION } from '../lib/tailscale-release';
 import { cachedTarballPath, expectedSha256, resolveTailscaleTarball } from '../lib/tailscale-tarball';
-import { makeTailscaleTarball, sha256, tempDir } from './support';
+import { makeTailscaleTarball, serveFile, sha256, tempDir } from './support';
 
 const dir = tempDir('tarball');
 const arm = makeTailscaleTarball(dir, 'arm64');
@@ -21,22 +20,6 @@ function request(extra: object) {
     downloadTimeoutMs: 10000,
     ...extra,
   };
-}
-
-const servers: ChildProcess[] = [];
-after(() => servers.forEach((s) => s.kill()));
-
-/** Starts test/file-server.js serving `file` as `name`; resolves with its base URL once it listens. */
-function serve(file: string, name: string): Promise<{ base: string; hits: () => Promise<number> }> {
-  const child = spawn(process.execPath, [path.join(__dirname, 'file-server.js'), file, name], { stdio: ['ignore', 'pipe', 'inherit'] });
-  servers.push(child);
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.stdout!.once('data', (d: Buffer) => {
-      const base = `http://127.0.0.1:${d.toString().trim()}`;
-      resolve({ base, hits: async () => Number(await (await fetch(`${base}/hits`)).text()) });
-    });
-  });
 }
 
 test('the pinned hashes are SHA-256 in hex, one per architecture', () => {
@@ -83,9 +66,9 @@ test('a cached tarball is used; a replaced one is refused', () => {
   assert.throws(() => resolveTailscaleTarball(req), /the cached tarball \(delete it to download it again\)/);
 });
 
-test('downloaded once (through a redirect), then taken from the cache', async () => {
+test('downloaded once (through a redirect), then taken from the cache', async (t) => {
   const name = `tailscale_${TAILSCALE_VERSION}_arm64.tgz`;
-  const server = await serve(arm.path, name);
+  const server = await serveFile(t, arm.path, name);
   const req = request({ allowDownload: true, downloadBaseUrl: `${server.base}/redirect` });
   const first = resolveTailscaleTarball(req);
   assert.equal(first.source, 'download');
@@ -96,10 +79,10 @@ test('downloaded once (through a redirect), then taken from the cache', async ()
   assert.deepEqual(fs.readdirSync(path.dirname(first.path)), [name]); // no partial file left
 });
 
-test('a download with the wrong hash is refused and not cached; a failed one names the URL', async () => {
-  const other = makeTailscaleTarball(tempDir('other'), 'arm64', TAILSCALE_VERSION, ['README']);
+test('a download with the wrong hash is refused and not cached; a failed one names the URL', async (t) => {
+  const other = makeTailscaleTarball(tempDir('other'), 'arm64', { omit: ['README'] });
   const name = `tailscale_${TAILSCALE_VERSION}_arm64.tgz`;
-  const server = await serve(other.path, name);
+  const server = await serveFile(t, other.path, name);
   const req = request({ allowDownload: true, downloadBaseUrl: server.base });
   assert.throws(() => resolveTailscaleTarball(req), new RegExp(`the download of ${server.base}/${name} has SHA-256 ${other.sha256}, expected ${arm.sha256}`));
   assert.equal(fs.existsSync(cachedTarballPath(req.cacheDir, TAILSCALE_VERSION, 'arm64')), false);
