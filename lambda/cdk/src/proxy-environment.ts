@@ -30,6 +30,8 @@ export interface ProxySettings {
   readonly tlsCaFile?: string;
   readonly logLevel?: string;
   readonly metricsNamespace?: string;
+  readonly callerPolicy?: string;  // TSPROXY_CALLER_POLICY's JSON (may hold tokens)
+  readonly traceContext?: boolean;
   readonly extra?: Readonly<Record<string, string>>;
 }
 
@@ -86,6 +88,8 @@ export function proxyEnvironment(s: ProxySettings): Record<string, string> {
     TSPROXY_TLS_CA_FILE: s.tlsCaFile || undefined,
     TSPROXY_LOG_LEVEL: s.logLevel,
     TSPROXY_METRICS_NAMESPACE: s.metricsNamespace || undefined,
+    TSPROXY_CALLER_POLICY: s.callerPolicy,
+    TSPROXY_TRACE_CONTEXT: flag(s.traceContext),
   };
   if (!cdk.Token.isUnresolved(s.hostname) && s.hostname.trim() === '') {
     throw new Error('tsproxy-cdk: tsHostname must not be empty');

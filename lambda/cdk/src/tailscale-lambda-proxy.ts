@@ -3,7 +3,9 @@ import * as path from 'path';
 import * as cdk from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { PACKAGE_VERSION, packagedFunctionZip, requireFile, PACKAGE_ROOT } from './package-assets';
@@ -62,6 +64,31 @@ export interface TailscaleLambdaProxyPropsLambdaOption {
    * @default - the zip of this architecture shipped in the package
    */
   readonly codePath?: string;
+
+  /**
+   * Format of the function's logs (Lambda's advanced logging controls): `JSON` makes tsproxy's runtime and
+   * extension write Lambda's `timestamp`, `level`, `message` and `requestId` fields.
+   * @default - Lambda's default (Text)
+   */
+  readonly loggingFormat?: lambda.LoggingFormat;
+
+  /**
+   * Application log level (with `loggingFormat: JSON`); `proxy.logLevel` overrides it for tsproxy.
+   * @default - Lambda's default (INFO)
+   */
+  readonly applicationLogLevel?: lambda.ApplicationLogLevel;
+
+  /**
+   * System log level (with `loggingFormat: JSON`): Lambda's own START/END/REPORT lines.
+   * @default - Lambda's default (INFO)
+   */
+  readonly systemLogLevel?: lambda.SystemLogLevel;
+
+  /**
+   * The log group the function writes to.
+   * @default - `/aws/lambda/<function name>`, created by Lambda
+   */
+  readonly logGroup?: logs.ILogGroup;
 
   /**
    * More environment variables, e.g. a `TSPROXY_*` setting without a typed option here. A variable the
@@ -171,6 +198,48 @@ export interface TailscaleLambdaProxyPropsProxyOption {
    * @default "tailscale-service"
    */
   readonly metricsNamespace?: string;
+
+  /**
+   * Which callers may reach which targets (`TSPROXY_CALLER_POLICY`): each grantee may invoke the Function
+   * URL (`lambda:InvokeFunctionUrl` is granted) and reaches only its `allowedTargets`; a caller no entry
+   * names gets 403 `CallerNotAllowed`. `allowedTargets` still applies to everyone.
+   * @default - every caller IAM lets invoke the URL reaches every allowed target
+   */
+  readonly callers?: TailscaleLambdaProxyCaller[];
+
+  /**
+   * Give targets the invocation's trace context (`X-Amzn-Trace-Id`, and a W3C `traceparent` unless the
+   * caller sent one) (`TSPROXY_TRACE_CONTEXT`).
+   * @default true
+   */
+  readonly traceContext?: boolean;
+}
+
+/** A caller of the proxy and the targets it may reach. */
+export interface TailscaleLambdaProxyCaller {
+  /**
+   * Who calls: a role (its sessions, e.g. a Lambda function's execution role: pass the function), a user,
+   * an `ArnPrincipal` or an `AccountPrincipal` (every principal of the account).
+   */
+  readonly grantee: iam.IGrantable;
+
+  /** Targets it may reach, in `allowedTargets`'s syntax (`100.64.0.5:443`, `db.tailnet.ts.net:5432`, ...). */
+  readonly allowedTargets: string[];
+}
+
+// What TSPROXY_CALLER_POLICY names a grantee by (lambda/adapter/caller_policy.hpp).
+function callerPrincipal(grantee: iam.IGrantable): string {
+  const principal = grantee.grantPrincipal;
+  // An AccountPrincipal is an ArnPrincipal (of the account's root) too: asked first.
+  if (principal instanceof iam.AccountPrincipal) return String(principal.accountId);
+  if (principal instanceof iam.ArnPrincipal) return principal.arn;
+  const role = principal as Partial<iam.IRole>;
+  if (typeof role.roleArn === 'string') return role.roleArn;
+  const user = principal as Partial<iam.IUser>;
+  if (typeof user.userArn === 'string') return user.userArn;
+  throw new Error(
+    'tsproxy-cdk: options.proxy.callers: a grantee must be a role (or what has one, like a function), a user, an ArnPrincipal or an AccountPrincipal',
+  );
 }
 
 /**
@@ -379,6 +448,8 @@ export class TailscaleLambdaProxy extends Construct {
       tlsCaFile: proxy.tlsCaFile,
       logLevel: proxy.logLevel,
       metricsNamespace: proxy.metricsNamespace,
+      callerPolicy: proxy.callers && this.callerPolicy(proxy.callers),
+      traceContext: proxy.traceContext,
       extra: fnOptions.environment,
     });
 
@@ -392,6 +463,10 @@ export class TailscaleLambdaProxy extends Construct {
       environment,
       timeout: fnOptions.timeout ?? cdk.Duration.minutes(15),
       memorySize: fnOptions.memorySize ?? 256,
+      loggingFormat: fnOptions.loggingFormat,
+      applicationLogLevelV2: fnOptions.applicationLogLevel,
+      systemLogLevelV2: fnOptions.systemLogLevel,
+      logGroup: fnOptions.logGroup,
     });
     // Also grants kms:Decrypt on the secret's key when it has one.
     props.tsSecretApiKey.grantRead(this.lambda);
@@ -404,6 +479,7 @@ export class TailscaleLambdaProxy extends Construct {
       authType: lambda.FunctionUrlAuthType.AWS_IAM,
       invokeMode,
     });
+    for (const caller of proxy.callers ?? []) this.lambdaFunctionUrl.grantInvokeUrl(caller.grantee);
 
     if (options.warmer) {
       const concurrentInvocations = options.warmer.concurrentInvocations ?? 3;
@@ -448,6 +524,21 @@ export class TailscaleLambdaProxy extends Construct {
 
   // aws-cdk-lib's CapacityProvider.addFunction exists only on the class, not on ICapacityProvider (an
   // imported provider), so the function's L1 properties are set here for both, as addFunction sets them.
+  // TSPROXY_CALLER_POLICY's JSON; role and user ARNs may be tokens, which the stack resolves at deploy.
+  private callerPolicy(callers: TailscaleLambdaProxyCaller[]): string {
+    if (callers.length === 0) {
+      throw new Error('tsproxy-cdk: options.proxy.callers is empty, which would refuse every caller; omit it instead');
+    }
+    const entries = callers.map((caller, i) => {
+      const targets = caller.allowedTargets.map((t) => t.trim());
+      if (targets.length === 0 || targets.some((t) => t === '' || (!cdk.Token.isUnresolved(t) && t.includes(',')))) {
+        throw new Error(`tsproxy-cdk: options.proxy.callers[${i}].allowedTargets needs entries without commas`);
+      }
+      return { principal: callerPrincipal(caller.grantee), allowedTargets: targets.join(',') };
+    });
+    return cdk.Stack.of(this).toJsonString(entries);
+  }
+
   private useManagedInstances(m: TailscaleLambdaProxyManagedInstancesOption): void {
     checkRange('managedInstances.perExecutionEnvironmentMaxConcurrency', m.perExecutionEnvironmentMaxConcurrency, 1, 1600);
     checkRange('managedInstances.executionEnvironmentMemoryGiBPerVCpu', m.executionEnvironmentMemoryGiBPerVCpu, 2, 8);

@@ -5,8 +5,10 @@ import { describe, test } from 'node:test';
 import * as cdk from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ProxyLogLevel, TailscaleLambdaExtension, TailscaleLambdaProxy, TailscaleLambdaProxyProps, TailscaleRelease } from 'tsproxy-cdk';
@@ -334,6 +336,84 @@ describe('options', () => {
   test('a function zip of one\'s own replaces the packaged one', () => {
     const { template: t } = build({ options: { lambda: { codePath: fixture.functionZip.x86_64 } } });
     assert.equal(proxyFunction(t).props.Code.S3Key, `${assetHashOf(fixture.functionZip.x86_64)}.zip`);
+  });
+});
+
+describe('callers, trace context and logging', () => {
+  test('each caller may invoke the URL and is named in TSPROXY_CALLER_POLICY with its targets', () => {
+    let callerRole: iam.Role | undefined;
+    const { template: t } = build({}, (stack) => {
+      callerRole = new iam.Role(stack, 'billing', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+      const user = iam.User.fromUserArn(stack, 'ops', 'arn:aws:iam::123456789012:user/ops');
+      return {
+        options: {
+          proxy: {
+            callers: [
+              { grantee: callerRole, allowedTargets: ['100.64.0.5:443'] },
+              { grantee: user, allowedTargets: ['100.64.0.0/10:*', 'db.tailnet.ts.net:5432'] },
+              { grantee: new iam.AccountPrincipal('444455556666'), allowedTargets: ['100.64.0.9:9090'] },
+            ],
+          },
+        },
+      };
+    });
+    const policy = proxyFunction(t).props.Environment.Variables.TSPROXY_CALLER_POLICY;
+    // The role's ARN is a token, resolved at deploy: the value is an Fn::Join around it.
+    const joined = JSON.stringify(policy);
+    assert.match(joined, /Fn::Join/);
+    assert.match(joined, /billing[A-Z0-9]+.*Arn/);
+    assert.ok(joined.includes('100.64.0.5:443'));
+    assert.ok(joined.includes('arn:aws:iam::123456789012:user/ops'));
+    assert.ok(joined.includes('100.64.0.0/10:*,db.tailnet.ts.net:5432'));
+    assert.ok(joined.includes('\\"principal\\":\\"444455556666\\"'), joined);
+    // The role is granted lambda:InvokeFunctionUrl on this function, for AuthType AWS_IAM.
+    t.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'lambda:InvokeFunctionUrl',
+            Condition: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+          }),
+        ]),
+      },
+      Roles: [{ Ref: Match.stringLikeRegexp('^billing') }],
+    });
+  });
+
+  test('an empty caller list, a target list with a comma and an unknown kind of grantee fail the synth', () => {
+    assert.throws(() => build({ options: { proxy: { callers: [] } } }), /callers is empty/);
+    assert.throws(
+      () => build({}, (stack) => ({ options: { proxy: { callers: [{ grantee: new iam.Role(stack, 'r', { assumedBy: new iam.AccountRootPrincipal() }), allowedTargets: ['a:1,b:2'] }] } } })),
+      /allowedTargets needs entries without commas/,
+    );
+    assert.throws(
+      () => build({ options: { proxy: { callers: [{ grantee: { grantPrincipal: new iam.ServicePrincipal('sns.amazonaws.com') }, allowedTargets: ['a:1'] }] } } }),
+      /a grantee must be/,
+    );
+  });
+
+  test('traceContext false turns the trace headers off; by default the variable is not written', () => {
+    assert.equal(proxyFunction(build().template).props.Environment.Variables.TSPROXY_TRACE_CONTEXT, undefined);
+    const off = build({ options: { proxy: { traceContext: false } } });
+    assert.equal(proxyFunction(off.template).props.Environment.Variables.TSPROXY_TRACE_CONTEXT, 'false');
+  });
+
+  test('Lambda\'s logging controls: JSON format, levels and a log group of one\'s own', () => {
+    const { template: t } = build({}, (stack) => ({
+      options: {
+        lambda: {
+          loggingFormat: lambda.LoggingFormat.JSON,
+          applicationLogLevel: lambda.ApplicationLogLevel.WARN,
+          systemLogLevel: lambda.SystemLogLevel.WARN,
+          logGroup: new logs.LogGroup(stack, 'proxy-logs', { retention: logs.RetentionDays.ONE_WEEK }),
+        },
+      },
+    }));
+    const config = proxyFunction(t).props.LoggingConfig;
+    assert.equal(config.LogFormat, 'JSON');
+    assert.equal(config.ApplicationLogLevel, 'WARN');
+    assert.equal(config.SystemLogLevel, 'WARN');
+    assert.deepEqual(config.LogGroup, { Ref: Object.keys(t.findResources('AWS::Logs::LogGroup'))[0] });
   });
 });
 
