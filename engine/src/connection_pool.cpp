@@ -12,8 +12,8 @@
 
 namespace tsproxy {
 
-connection_pool::connection_pool(const pool_settings& settings, upstream_connector& connector)
-    : settings_(settings), connector_(connector) {}
+connection_pool::connection_pool(const pool_settings& settings, upstream_connector& connector, pool_clock now)
+    : settings_(settings), connector_(connector), now_(std::move(now)) {}
 
 connection_pool::~connection_pool() {
   clear();
@@ -26,7 +26,7 @@ bool connection_pool::retired(const pooled_connection& c, time_point now) const 
 
 asio::awaitable<std::error_code> connection_pool::acquire(const upstream_target& target, time_point deadline,
                                                           bool fresh, connection_ptr& out) {
-  const auto now = steady_clock::now();
+  const auto now = now_();
   sweep(now);
   if (settings_.enabled && !fresh) {
     if (auto it = idle_.find(target); it != idle_.end()) {
@@ -64,14 +64,14 @@ asio::awaitable<std::error_code> connection_pool::open_new(const upstream_target
   ++stats_.opened;
   if (c->stream->tls_session_reused()) ++stats_.tls_resumptions;
   c->target = target;
-  c->created = c->last_used = steady_clock::now();
+  c->created = c->last_used = now_();
   out = std::move(c);
   co_return std::error_code{};
 }
 
 void connection_pool::release(connection_ptr connection, bool reusable) {
   if (!connection) return;
-  const auto now = steady_clock::now();
+  const auto now = now_();
   connection->last_used = now;
   if (!reusable || !settings_.enabled || settings_.max_idle_per_target == 0 || settings_.max_idle_total == 0)
     return;

@@ -4,11 +4,11 @@
 
 namespace tsproxy {
 
-upstream_client::upstream_client(engine_config config)
+upstream_client::upstream_client(engine_config config, pool_clock clock)
     : config_(std::move(config)),
       tls_(config_.tls),
       connector_(config_, tls_),
-      pool_(config_.pool, connector_) {}
+      pool_(config_.pool, connector_, std::move(clock)) {}
 
 pool_stats upstream_client::stats() const {
   pool_stats s = pool_.stats();

@@ -6,6 +6,7 @@
 
 #include <asio/awaitable.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <system_error>
@@ -43,9 +44,14 @@ struct pooled_connection {
 };
 using connection_ptr = std::unique_ptr<pooled_connection>;
 
+// What the pool reads the time from to age its connections: steady_clock, or a clock a test moves.
+using pool_clock = std::function<time_point()>;
+
 class connection_pool {
  public:
-  connection_pool(const pool_settings& settings, upstream_connector& connector);
+  connection_pool(
+      const pool_settings& settings, upstream_connector& connector,
+      pool_clock now = [] { return steady_clock::now(); });
   ~connection_pool();
 
   // An idle connection to `target` when one is usable (unless `fresh`), else a new one.
@@ -77,6 +83,7 @@ class connection_pool {
 
   pool_settings settings_;
   upstream_connector& connector_;
+  pool_clock now_;
   std::map<upstream_target, std::vector<connection_ptr>> idle_;  // per target: back = most recently used
   std::size_t idle_count_ = 0;
   time_point last_sweep_{};

@@ -29,7 +29,9 @@ struct exchange_report {
 
 class upstream_client {
  public:
-  explicit upstream_client(engine_config config);
+  // `clock`: what the pool ages its connections by (tests pass one they move).
+  explicit upstream_client(
+      engine_config config, pool_clock clock = [] { return steady_clock::now(); });
 
   asio::awaitable<std::error_code> exchange(const upstream_target& target, const http_request& request,
                                             response_sink& sink, time_point deadline,
