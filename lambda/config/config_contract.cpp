@@ -341,6 +341,16 @@ const variable debug{
     .read_by = both,
     .default_value = "",
     .doc = "set to anything: `TSPROXY_LOG_LEVEL` defaults to `debug` (as for the Node.js proxy)"};
+const variable runtime_api_patience{
+    .name = "TSPROXY_RUNTIME_API_PATIENCE_MS",
+    .kind = value_kind::milliseconds,
+    .read_by = runtime,
+    .default_value = "10000",
+    .min = 100,
+    .max = day_ms,
+    .doc =
+        "how long the Runtime API may stay unreachable, without a break and with no invocation in flight, "
+        "before the runtime takes Lambda for gone and exits"};
 const variable shutdown_grace{.name = "TSPROXY_SHUTDOWN_GRACE_MS",
                               .kind = value_kind::milliseconds,
                               .read_by = runtime,
@@ -543,6 +553,7 @@ constexpr std::array all{
     &lambda_log_format,
     &log_level,
     &debug,
+    &runtime_api_patience,
     &shutdown_grace,
     &warmer_hold,
     &secret_api_key,

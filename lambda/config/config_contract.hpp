@@ -83,6 +83,7 @@ extern const variable lambda_log_level;
 extern const variable lambda_log_format;
 extern const variable log_level;
 extern const variable debug;
+extern const variable runtime_api_patience;
 extern const variable shutdown_grace;
 extern const variable warmer_hold;
 

@@ -7,7 +7,7 @@
 namespace tsproxy::lambda {
 
 proxy_runtime::proxy_runtime(runtime_config config)
-    : config_(std::move(config)), liveness_(default_runtime_api_patience) {
+    : config_(std::move(config)), liveness_(config_.runtime_api_patience) {
   unsigned first_loop = 0;
   for (unsigned t = 0; t < config_.threads; ++t) {
     auto share = config_for_thread(config_, t);

@@ -129,6 +129,7 @@ std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::st
   read_log_settings(r, c.logging);
   r.milliseconds(vars::deadline_margin, c.deadline_margin);
   r.milliseconds(vars::shutdown_grace, c.shutdown_grace);
+  r.milliseconds(vars::runtime_api_patience, c.runtime_api_patience);
   r.milliseconds(vars::warmer_hold, c.warmer_hold);
   r.flag(vars::trace_context, c.trace_context);
   r.text(vars::tailscale_socket, c.tailscale_socket);

@@ -38,6 +38,9 @@ struct runtime_config {
   // TSPROXY_SHUTDOWN_GRACE_MS: after SIGTERM, how long invocations in flight may take to finish (Lambda's
   // shutdown phase leaves a runtime without extensions 300 ms in all).
   std::chrono::milliseconds shutdown_grace{250};
+  // TSPROXY_RUNTIME_API_PATIENCE_MS: an unreachable Runtime API this long, without a break and with no
+  // invocation in flight, means Lambda is gone (runtime_liveness.hpp).
+  std::chrono::milliseconds runtime_api_patience{10'000};
   // TSPROXY_WARMER_HOLD_MS: how long a warmer invocation keeps its environment busy before answering, so
   // that the N invocations of one warmer round overlap and Lambda routes them to N environments (answered
   // at once, a few could all be served by one). Several times the spread of a round's arrivals; billed

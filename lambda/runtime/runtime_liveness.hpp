@@ -16,9 +16,6 @@
 
 namespace tsproxy::lambda {
 
-// The Runtime API lives on the same host: when it stays unreachable this long, Lambda is gone.
-inline constexpr std::chrono::steady_clock::duration default_runtime_api_patience = std::chrono::seconds(10);
-
 class runtime_liveness {
  public:
   using clock_function = std::function<time_point()>;

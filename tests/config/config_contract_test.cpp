@@ -137,6 +137,7 @@ TEST(ConfigContract, TheStructsStartFromTheContractsDefaults) {
   EXPECT_EQ(built.trace_context, loaded->trace_context);
   EXPECT_EQ(built.deadline_margin, loaded->deadline_margin);
   EXPECT_EQ(built.shutdown_grace, loaded->shutdown_grace);
+  EXPECT_EQ(built.runtime_api_patience, loaded->runtime_api_patience);
   EXPECT_EQ(built.warmer_hold, loaded->warmer_hold);
   EXPECT_EQ(built.tailscale_socket, loaded->tailscale_socket);
 
