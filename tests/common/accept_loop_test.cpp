@@ -93,6 +93,11 @@ TEST(AcceptLoop, ShortagesAreTheResourceErrors) {
 }
 
 TEST(AcceptLoop, WaitsOutADescriptorShortageThenServesTheWaitingConnection) {
+#if defined(__SANITIZE_ADDRESS__)
+  // UBSan's vptr check probes memory through a pipe (sanitizer_common's IsAccessibleMemoryRange): with the
+  // descriptor table full it cannot, and reports every polymorphic call as one on an invalid object.
+  GTEST_SKIP() << "needs free descriptors under the sanitizers; the other builds run it";
+#endif
   asio::io_context io(1);
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::address_v4::loopback(), 0));
   int served = 0;
