@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tsproxy/engine/http_message.hpp"
+#include "tsproxy/engine/http_syntax.hpp"
 
 namespace tsproxy::lambda {
 
@@ -16,7 +17,7 @@ bool all_hex(std::string_view text) {
 
 std::string lower(std::string_view text) {
   std::string out(text);
-  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  for (char& c : out) c = ascii_lower(c);
   return out;
 }
 
