@@ -1,6 +1,8 @@
 # Fails unless the project and every package say -DVERSION (the project's own in ctest, a tag's in a release):
 # the npm package and its lock file, the caller client's PyPI package, and the changelog's latest entry.
-#   cmake -DVERSION=X.Y.Z -DROOT=<source dir> -P tests/versions_agree.cmake
+# With -DRELEASE=ON (the release workflow) it also fails while the repository metadata, which lives only in
+# lambda/cdk/package.json (jsii carries it into the Python package), is still the reserved placeholder.
+#   cmake -DVERSION=X.Y.Z -DROOT=<source dir> [-DRELEASE=ON] -P tests/versions_agree.cmake
 
 function(expect_version file regex)
   file(READ "${ROOT}/${file}" text)
@@ -20,3 +22,12 @@ expect_version(lambda/cdk/package-lock.json "\"name\": \"tsproxy-cdk\",[ \n]*\"v
 expect_version(lambda/cdk/python-client/pyproject.toml "\nversion = \"([^\"]+)\"")
 expect_version(CHANGELOG.md "\n## ([0-9][^ \n]*)")
 message(STATUS "every package says ${VERSION}")
+
+if(RELEASE)
+  file(READ "${ROOT}/lambda/cdk/package.json" package)
+  string(JSON repository ERROR_VARIABLE no_repository GET "${package}" repository url)
+  if(no_repository OR repository MATCHES "\\.invalid[/:]")
+    message(SEND_ERROR "lambda/cdk/package.json: set repository.url to the project's repository before a release "
+                       "(it is '${repository}')")
+  endif()
+endif()

@@ -3,8 +3,9 @@
 release workflow must do: the YAML parses; every job has runs-on and steps, every step exactly one of
 `uses` (pinned to a version) and `run`, every `needs` names a job; ${{ }} expressions are closed; the
 release runs only on version tags, with read-only default permissions, gives id-token only to the
-publishing jobs, checks the tag against tests/versions_agree.cmake, runs tests/run-all before anything is
-published, publishes npm with provenance and PyPI by trusted publishing, and attaches SHA256SUMS.
+publishing jobs, checks the tag and the repository metadata with tests/versions_agree.cmake -DRELEASE=ON,
+runs tests/run-all before anything is published, publishes npm with provenance and PyPI by trusted
+publishing, and attaches SHA256SUMS.
 
     tests/workflows_check.py [ROOT]      exit 0: as expected; 1: lists what is wrong
 """
@@ -79,6 +80,8 @@ for path in workflows:
     for needed in ("tests/versions_agree.cmake", "tests/run-all", "sha256sum", "actions/upload-artifact"):
         if needed not in build_steps:
             problem(f"{name} job build-and-test", f"does not run {needed}")
+    if "tests/versions_agree.cmake" in build_steps and "-DRELEASE=ON" not in build_steps:
+        problem(f"{name} job build-and-test", "checks versions without -DRELEASE=ON, so the repository metadata goes unchecked")
     if build_steps.find("tests/versions_agree.cmake") > build_steps.find("tests/run-all"):
         problem(f"{name} job build-and-test", "checks the version after the long run instead of first")
     for job_id, needed in (("publish-npm", "npm publish --provenance"), ("publish-pypi", "pypa/gh-action-pypi-publish"),
