@@ -38,18 +38,21 @@ asio::awaitable<int> emulator::run() {
 
   if (options_.auth == auth_mode::aws_iam) {
     std::string error;
-    auto acceptance = load_function_url_auth(options_, function_.region, process_env, error);
-    if (!acceptance) {
+    auto iam = load_function_url_auth(options_, function_.region, process_env, error);
+    if (!iam) {
       log_line("error").str("msg", "cannot set up --auth aws_iam").str("error", error).emit();
       co_return 1;
     }
-    log_line("auth")
-        .str("mode", "aws_iam")
-        .str("region", acceptance->region)
-        .str("access_key_id", acceptance->key.access_key_id)
-        .boolean("session_token", !acceptance->key.session_token.empty())
-        .emit();
-    url_listener_.require_iam(std::move(*acceptance));
+    for (const auto& signer : iam->signers) {
+      log_line("auth")
+          .str("mode", "aws_iam")
+          .str("region", signer.acceptance.region)
+          .str("access_key_id", signer.acceptance.key.access_key_id)
+          .boolean("session_token", !signer.acceptance.key.session_token.empty())
+          .str("principal", signer.principal.user_arn)
+          .emit();
+    }
+    url_listener_.require_iam(std::move(*iam));
   }
 
   std::error_code ec;

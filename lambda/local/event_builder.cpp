@@ -77,6 +77,33 @@ void append_object(std::string& out, const joined_fields& fields) {
   out.push_back('}');
 }
 
+// The fields and their order of AWS's example event
+// (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html#urls-request-payload). A field
+// tsproxy-local does not know is null, as AWS writes cognitoIdentity and, outside an organization,
+// principalOrgId.
+void append_iam_authorizer(std::string& out, const iam_principal& caller) {
+  const std::pair<std::string_view, std::string_view> fields[] = {{"accessKey", caller.access_key},
+                                                                  {"accountId", caller.account_id},
+                                                                  {"callerId", caller.caller_id},
+                                                                  {"cognitoIdentity", {}},
+                                                                  {"principalOrgId", caller.principal_org_id},
+                                                                  {"userArn", caller.user_arn},
+                                                                  {"userId", caller.user_id}};
+  out.append(R"("authorizer":{"iam":{)");
+  bool first = true;
+  for (const auto& [name, value] : fields) {
+    if (!first) out.push_back(',');
+    first = false;
+    append_json_string(out, name);
+    out.push_back(':');
+    if (value.empty())
+      out.append("null");
+    else
+      append_text(out, value);
+  }
+  out.append("}},");
+}
+
 }  // namespace
 
 bool is_textual_content_type(std::string_view content_type) noexcept {
@@ -172,7 +199,9 @@ void build_function_url_event(const request_head& head, std::string_view body, c
     out.append(",\"queryStringParameters\":");
     append_object(out, query);
   }
-  out.append(R"(,"requestContext":{"accountId":"anonymous","apiId":)");
+  out.append(R"(,"requestContext":{"accountId":"anonymous",)");
+  if (context.caller != nullptr) append_iam_authorizer(out, *context.caller);
+  out.append(R"("apiId":)");
   append_json_string(out, context.url_id);
   out.append(",\"domainName\":");
   append_json_string(out,

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "iam_principal.hpp"
 #include "tsproxy/engine/http_message.hpp"
 
 namespace tsproxy::local {
@@ -18,6 +19,9 @@ struct event_context {
   std::string_view trace_id;        // x-amzn-trace-id header added when the caller sent none
   std::uint16_t listener_port = 0;  // x-forwarded-port
   std::int64_t time_epoch_ms = 0;
+  // requestContext.authorizer.iam: who signed the request (AuthType AWS_IAM); nullptr: no authorizer,
+  // as with AuthType NONE.
+  const iam_principal* caller = nullptr;
 };
 
 // Whether a request body of this Content-Type is passed as text (when it is also valid UTF-8).

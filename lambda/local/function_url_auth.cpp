@@ -2,100 +2,93 @@
 
 #include <fstream>
 
+#include "credentials_file.hpp"
+
 namespace tsproxy::local {
 
 namespace {
 
 constexpr std::size_t max_credentials_file_bytes = 1024 * 1024;
 
-std::string_view trim(std::string_view s) noexcept {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
+sigv4_acceptance acceptance_for(aws::credentials key, std::string_view region) {
+  sigv4_acceptance acceptance;
+  acceptance.key = std::move(key);
+  acceptance.region = std::string(region);
+  acceptance.service = "lambda";
+  return acceptance;
+}
+
+std::optional<function_url_iam> load_from_file(const std::string& file,
+                                               const std::vector<std::string>& profiles,
+                                               std::string_view region, std::string& error) {
+  const auto fail = [&](std::string_view why) {
+    error = "--auth-credentials " + file + ": " + std::string(why);
+    return std::nullopt;
+  };
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    error = "--auth-credentials: cannot read " + file;
+    return std::nullopt;
+  }
+  std::string text(max_credentials_file_bytes, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  std::string why;
+  auto sections = parse_credentials_file(text, profiles, why);
+  if (!sections) return fail(why);
+  function_url_iam iam;
+  for (auto& section : *sections) {
+    auto principal = make_iam_principal(
+        section.key.access_key_id,
+        {section.principal_arn, section.user_id, section.principal_org_id, section.account_id}, why);
+    if (!principal) return fail((section.name.empty() ? "" : "[" + section.name + "]: ") + why);
+    iam.signers.push_back({acceptance_for(std::move(section.key), region), std::move(*principal)});
+  }
+  return iam;
 }
 
 }  // namespace
 
-std::optional<aws::credentials> parse_credentials_file(std::string_view text, std::string_view profile,
-                                                       std::string& error) {
-  aws::credentials out;
-  bool has_sections = false;
-  bool in_profile = true;  // keys before any section header belong to a file without sections
-  bool profile_seen = false;
-  while (!text.empty()) {
-    const auto end = text.find('\n');
-    const auto line = trim(text.substr(0, end));
-    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    if (line.empty() || line.front() == '#' || line.front() == ';') continue;
-    if (line.front() == '[' && line.back() == ']') {
-      has_sections = true;
-      in_profile = trim(line.substr(1, line.size() - 2)) == profile;
-      profile_seen = profile_seen || in_profile;
-      continue;
-    }
-    if (!in_profile || (has_sections && !profile_seen)) continue;
-    const auto eq = line.find('=');
-    if (eq == std::string_view::npos) continue;
-    const auto key = trim(line.substr(0, eq));
-    const auto value = std::string(trim(line.substr(eq + 1)));
-    if (key == "aws_access_key_id") out.access_key_id = value;
-    if (key == "aws_secret_access_key") out.secret_access_key = value;
-    if (key == "aws_session_token") out.session_token = value;
-  }
-  if (has_sections && !profile_seen) {
-    error = "no [" + std::string(profile) + "] section";
-    return std::nullopt;
-  }
-  if (out.access_key_id.empty() || out.secret_access_key.empty()) {
-    error = "aws_access_key_id or aws_secret_access_key missing";
-    return std::nullopt;
-  }
-  return out;
-}
-
-std::optional<sigv4_acceptance> load_function_url_auth(const local_options& options,
+std::optional<function_url_iam> load_function_url_auth(const local_options& options,
                                                        std::string_view function_region,
                                                        const env_lookup& env, std::string& error) {
-  sigv4_acceptance acceptance;
-  acceptance.region = options.auth_region.empty() ? std::string(function_region) : options.auth_region;
-  acceptance.service = "lambda";
-  if (!options.auth_credentials_file.empty()) {
-    std::ifstream in(options.auth_credentials_file, std::ios::binary);
-    if (!in) {
-      error = "--auth-credentials: cannot read " + options.auth_credentials_file;
-      return std::nullopt;
-    }
-    std::string text(max_credentials_file_bytes, '\0');
-    in.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(static_cast<std::size_t>(in.gcount()));
-    std::string why;
-    auto key = parse_credentials_file(text, options.auth_profile, why);
-    if (!key) {
-      error = "--auth-credentials " + options.auth_credentials_file + ": " + why;
-      return std::nullopt;
-    }
-    acceptance.key = std::move(*key);
-    return acceptance;
-  }
+  const std::string_view region = options.auth_region.empty() ? function_region : options.auth_region;
+  if (!options.auth_credentials_file.empty())
+    return load_from_file(options.auth_credentials_file, options.auth_profiles, region, error);
   const auto value = [&](const char* name) {
     const char* v = env(name);
     return v != nullptr ? std::string(v) : std::string();
   };
-  acceptance.key = {value("AWS_ACCESS_KEY_ID"), value("AWS_SECRET_ACCESS_KEY"), value("AWS_SESSION_TOKEN")};
-  if (acceptance.key.access_key_id.empty() || acceptance.key.secret_access_key.empty()) {
+  aws::credentials key{value("AWS_ACCESS_KEY_ID"), value("AWS_SECRET_ACCESS_KEY"),
+                       value("AWS_SESSION_TOKEN")};
+  if (key.access_key_id.empty() || key.secret_access_key.empty()) {
     error = "--auth aws_iam needs --auth-credentials FILE or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY";
     return std::nullopt;
   }
-  return acceptance;
+  // The environment says nothing of the key's principal: the function learns only the access key.
+  iam_principal principal{.access_key = key.access_key_id};
+  function_url_iam iam;
+  iam.signers.push_back({acceptance_for(std::move(key), region), std::move(principal)});
+  return iam;
 }
 
-sigv4_rejection check_function_url_request(const sigv4_acceptance& acceptance, const request_head& head,
-                                           std::string_view body, std::chrono::system_clock::time_point now) {
+function_url_verdict check_function_url_request(const function_url_iam& iam, const request_head& head,
+                                                std::string_view body,
+                                                std::chrono::system_clock::time_point now) {
   const std::string_view target = head.target;
   const auto question = target.find('?');
   const auto path = target.substr(0, question);
   const auto query = question == std::string_view::npos ? std::string_view() : target.substr(question + 1);
-  return verify_request({head.method, path, query, head.headers, body}, acceptance, now);
+  const sigv4_received received{head.method, path, query, head.headers, body};
+  // Each signer's rule refuses every other key as unknown, so the first other verdict is the one for the
+  // key that signed (access key ids are distinct); a request that fails before naming a key fails alike
+  // for all.
+  for (const auto& signer : iam.signers) {
+    const auto rejection = verify_request(received, signer.acceptance, now);
+    if (rejection == sigv4_rejection::none) return {rejection, &signer.principal};
+    if (rejection != sigv4_rejection::unknown_access_key) return {rejection, nullptr};
+  }
+  return {sigv4_rejection::unknown_access_key, nullptr};
 }
 
 }  // namespace tsproxy::local

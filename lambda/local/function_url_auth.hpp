@@ -1,21 +1,23 @@
 #pragma once
 // The Function URL's AuthType AWS_IAM, for tsproxy-local --auth aws_iam (docs/PROTOCOLS.md section 6.3):
 // every Function URL request must carry a SigV4 signature for the service "lambda" in the configured
-// region, made with the one key tsproxy-local accepts; anything else is answered 403 the way a Function
-// URL answers it. A real Function URL then asks IAM whether the signer may invoke the function; here
-// holding the accepted key is that permission.
+// region, made with one of the keys tsproxy-local accepts; anything else is answered 403 the way a
+// Function URL answers it. A real Function URL then asks IAM whether the signer may invoke the function;
+// here holding an accepted key is that permission, and the key's principal is the one the function is
+// told of (requestContext.authorizer.iam, iam_principal.hpp).
 //
-// The accepted key comes from --auth-credentials FILE (the format of AWS's shared credentials file:
-// aws_access_key_id, aws_secret_access_key and optional aws_session_token in the [default] section, or
-// in the section --auth-profile names, or in a file without sections), else from tsproxy-local's own
-// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN: the key of the shell it runs in,
-// which the caller's SDK in that shell signs with too.
+// The accepted keys come from --auth-credentials FILE (credentials_file.hpp: the sections the repeated
+// --auth-profile names, else [default], or a file without sections), else from tsproxy-local's own
+// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN: the key of the shell it runs in, which
+// the caller's SDK in that shell signs with too, and whose principal tsproxy-local does not know.
 
 #include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "iam_principal.hpp"
 #include "local_options.hpp"
 #include "sigv4_verifier.hpp"
 #include "tsproxy/engine/engine_config.hpp"
@@ -28,19 +30,31 @@ inline constexpr int forbidden_status = 403;
 inline constexpr std::string_view forbidden_body = R"({"Message":"Forbidden"})";
 inline constexpr std::string_view forbidden_error_type = "AccessDeniedException";
 
-// The key in a shared-credentials-style text, from section `profile` (or from a text without sections).
-std::optional<aws::credentials> parse_credentials_file(std::string_view text, std::string_view profile,
-                                                       std::string& error);
+// One key that may sign, and who signs with it.
+struct accepted_signer {
+  sigv4_acceptance acceptance;
+  iam_principal principal;
+};
 
-// The acceptance rule for `options` (auth_mode::aws_iam): the key from the file or the environment and
-// the region (the option, else `function_region`). nullopt with a sentence in `error` when no usable key
-// is found.
-std::optional<sigv4_acceptance> load_function_url_auth(const local_options& options,
+struct function_url_iam {
+  std::vector<accepted_signer> signers;  // distinct access key ids
+};
+
+// The acceptance rule for `options` (auth_mode::aws_iam): the keys from the file or the environment and
+// the region (the option, else `function_region`). nullopt with a sentence in `error` naming the file and
+// section when no usable key is found or a section is malformed.
+std::optional<function_url_iam> load_function_url_auth(const local_options& options,
                                                        std::string_view function_region,
                                                        const env_lookup& env, std::string& error);
 
-// Checks one Function URL request (its head as read, its whole body).
-sigv4_rejection check_function_url_request(const sigv4_acceptance& acceptance, const request_head& head,
-                                           std::string_view body, std::chrono::system_clock::time_point now);
+struct function_url_verdict {
+  sigv4_rejection rejection = sigv4_rejection::none;
+  const iam_principal* caller = nullptr;  // the signer's principal when accepted; points into the rule
+};
+
+// Checks one Function URL request (its head as read, its whole body) against the key it names.
+function_url_verdict check_function_url_request(const function_url_iam& iam, const request_head& head,
+                                                std::string_view body,
+                                                std::chrono::system_clock::time_point now);
 
 }  // namespace tsproxy::local

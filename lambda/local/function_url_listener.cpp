@@ -194,9 +194,12 @@ asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
   const bool direct = head.method == "POST" && head.target == direct_invoke_path;
   // Like AuthType AWS_IAM: the signature covers the body, so it is checked once the body is in. The
   // direct-invoke path stands for Lambda's Invoke API, not the Function URL, and stays open.
+  const iam_principal* caller = nullptr;
   if (iam_ && !direct) {
     const auto verdict = check_function_url_request(*iam_, head, body, std::chrono::system_clock::now());
-    if (verdict != sigv4_rejection::none) co_return co_await forbid(conn, verdict, keep_alive);
+    if (verdict.rejection != sigv4_rejection::none)
+      co_return co_await forbid(conn, verdict.rejection, keep_alive);
+    caller = verdict.caller;
   }
 
   auto inv = std::make_shared<invocation>();
@@ -213,10 +216,10 @@ asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
   if (inv->direct) {
     inv->event = std::move(body);
   } else {
-    build_function_url_event(
-        head, body,
-        {inv->request_id, function_.url_id, function_.region, source_ip, trace_header, port(), time_epoch_ms},
-        inv->event);
+    build_function_url_event(head, body,
+                             {inv->request_id, function_.url_id, function_.region, source_ip, trace_header,
+                              port(), time_epoch_ms, caller},
+                             inv->event);
   }
   body = {};  // the event holds it now
 

@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "function_identity.hpp"
+#include "function_url_auth.hpp"
 #include "local_options.hpp"
 #include "server_connection.hpp"
 #include "sigv4_verifier.hpp"
@@ -34,8 +35,9 @@ class function_url_listener {
   std::uint16_t port() const;
   void start();
   void stop();  // no new connections; requests in progress go on
-  // From now on Function URL requests must be signed with this key (direct invokes stay open).
-  void require_iam(sigv4_acceptance acceptance) { iam_ = std::move(acceptance); }
+  // From now on Function URL requests must be signed with one of these keys (direct invokes stay open),
+  // and their events name the signer's principal.
+  void require_iam(function_url_iam iam) { iam_ = std::move(iam); }
   // Requests read and not yet fully answered.
   std::size_t active_requests() const noexcept { return active_; }
 
@@ -64,7 +66,7 @@ class function_url_listener {
   id_generator& ids_;
   asio::ip::tcp::acceptor acceptor_;
   std::size_t active_ = 0;
-  std::optional<sigv4_acceptance> iam_;
+  std::optional<function_url_iam> iam_;
 };
 
 }  // namespace tsproxy::local

@@ -58,9 +58,14 @@ std::string_view local_usage() noexcept {
          "                     [--max-environments N] [--idle-retire-ms T] [--max-queued N]\n"
          "                     [--timeout-ms T] [--memory-mb M] [--extension PATH]...\n"
          "                     [--auth none|aws_iam] [--auth-region REGION]\n"
-         "                     [--auth-credentials FILE] [--auth-profile NAME]\n"
+         "                     [--auth-credentials FILE] [--auth-profile NAME]...\n"
          "                     [--run-as lambda|UID:GID|self] [--freeze auto|cgroup|signal|off]\n"
-         "                     [--exit-on-init-error] -- /path/to/bootstrap [args...]\n";
+         "                     [--exit-on-init-error] -- /path/to/bootstrap [args...]\n"
+         "\n"
+         "--auth aws_iam accepts the keys of the --auth-credentials file's sections that the\n"
+         "repeatable --auth-profile names (none: [default]), else tsproxy-local's own AWS_ACCESS_KEY_ID.\n"
+         "A section's principal_arn (with optional user_id, principal_org_id) is the signer the function\n"
+         "finds in requestContext.authorizer.iam for requests signed with that section's key.\n";
 }
 
 std::optional<local_options> parse_local_options(int argc, const char* const* argv, std::string& error) {
@@ -129,7 +134,7 @@ std::optional<local_options> parse_local_options(int argc, const char* const* ar
       options.auth_credentials_file = std::string(value);
       ok = !value.empty();
     } else if (arg == "--auth-profile") {
-      options.auth_profile = std::string(value);
+      options.auth_profiles.emplace_back(value);
       ok = !value.empty();
     } else if (arg == "--run-as") {
       ok = parse_run_as(value, options.run_as);
@@ -146,8 +151,13 @@ std::optional<local_options> parse_local_options(int argc, const char* const* ar
   }
   for (; i < argc; ++i) options.bootstrap.emplace_back(argv[i]);
   if (options.auth == auth_mode::none &&
-      (!options.auth_region.empty() || !options.auth_credentials_file.empty())) {
-    error = "--auth-region and --auth-credentials need --auth aws_iam";
+      (!options.auth_region.empty() || !options.auth_credentials_file.empty() ||
+       !options.auth_profiles.empty())) {
+    error = "--auth-region, --auth-credentials and --auth-profile need --auth aws_iam";
+    return std::nullopt;
+  }
+  if (!options.auth_profiles.empty() && options.auth_credentials_file.empty()) {
+    error = "--auth-profile needs --auth-credentials";
     return std::nullopt;
   }
   if (options.bootstrap.empty()) {

@@ -45,9 +45,10 @@ struct local_options {
   std::vector<std::string> extensions;  // executables started before the bootstrap
   std::vector<std::string> bootstrap;   // argv of the runtime; bootstrap[0] is its path
   auth_mode auth = auth_mode::none;
-  std::string auth_region;                   // empty: the function's region
-  std::string auth_credentials_file;         // empty: AWS_ACCESS_KEY_ID etc. of tsproxy-local's environment
-  std::string auth_profile = "default";      // the section of auth_credentials_file
+  std::string auth_region;            // empty: the function's region
+  std::string auth_credentials_file;  // empty: AWS_ACCESS_KEY_ID etc. of tsproxy-local's environment
+  // The sections of auth_credentials_file whose keys are accepted (repeatable); empty: [default].
+  std::vector<std::string> auth_profiles;
   std::optional<lambda::child_user> run_as;  // the runtime's and extensions' user; nullopt: ours
   // Freezing an environment between invocations, as Lambda does (never with max_concurrency > 1, as
   // Managed Instances do not). main() resolves `automatic` to the mechanism this machine has.

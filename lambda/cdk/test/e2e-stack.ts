@@ -67,8 +67,12 @@ export class Stack {
   url = '';
   private log = '';
 
-  /** `localArgs`: more tsproxy-local options (before the `--` that names the function). */
-  async start(invokeMode: InvokeMode, localArgs: string[] = []): Promise<void> {
+  /**
+   * `localArgs`: more tsproxy-local options (before the `--` that names the function). `localEnv`: more
+   * environment for it (and so for the function), given the stack once its upstream listens; it may
+   * replace the defaults below.
+   */
+  async start(invokeMode: InvokeMode, localArgs: string[] = [], localEnv: (stack: Stack) => Record<string, string> = () => ({})): Promise<void> {
     this.upstream = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -98,6 +102,7 @@ export class Stack {
       TSPROXY_INVOKE_MODE: invokeMode,
       TSPROXY_ALLOWED_TARGETS: `127.0.0.1:${this.upstreamPort},127.0.0.1:${this.closedPort}`,
       TSPROXY_TAILSCALE_SOCKET: 'none',
+      ...localEnv(this),
     });
     await waitFor('tsproxy-local to report ready', () => {
       if (local.exitCode !== null) throw new Error(`tsproxy-local exited: ${this.log}`);
