@@ -57,7 +57,7 @@ asio::awaitable<std::error_code> connection_pool::acquire(const upstream_target&
 asio::awaitable<std::error_code> connection_pool::open_new(const upstream_target& target, time_point deadline,
                                                            connection_ptr& out) {
   auto c = std::make_unique<pooled_connection>();
-  if (auto ec = co_await connector_.open(target, deadline, c->stream)) {
+  if (auto ec = co_await connector_.open(target, deadline, c->stream, &c->opening)) {
     ++stats_.open_failures;
     co_return ec;
   }

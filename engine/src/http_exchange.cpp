@@ -77,9 +77,11 @@ class http_exchange {
                 }) {}
 
   asio::awaitable<exchange_outcome> run() {
+    const time_point sending = steady_clock::now();
     auto head_bound =
         bound_phase(deadline_, config_.timeouts.response_head, engine_error::response_head_timeout);
     if (auto ec = co_await within(head_bound, send_request_and_read_head())) co_return fail(ec);
+    outcome_.response_head = steady_clock::now() - sending;
     outcome_.head_delivered = true;
     if (auto ec = co_await sink_.on_head(reader_.parser().response())) co_return fail(ec);
     if (auto ec = co_await read_body()) co_return fail(ec);

@@ -17,6 +17,8 @@ struct exchange_outcome {
   bool response_started = false;  // a response byte arrived (so a replay is no longer safe)
   bool head_delivered = false;    // the sink saw the head
   bool reusable = false;          // the connection may carry another request
+  // From the start of sending the request until its response head was read (zero when none was).
+  steady_clock::duration response_head{};
 };
 
 asio::awaitable<exchange_outcome> run_http_exchange(pooled_connection& connection,

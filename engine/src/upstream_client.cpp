@@ -25,9 +25,11 @@ asio::awaitable<std::error_code> upstream_client::exchange(const upstream_target
     connection_ptr connection;
     if (auto ec = co_await pool_.acquire(target, deadline, attempt > 0, connection)) co_return ec;
     r.reused_connection = connection->from_pool;
+    r.opening = connection->from_pool ? open_phases{} : connection->opening;
     const exchange_outcome outcome =
         co_await run_http_exchange(*connection, request, sink, config_, deadline);
     r.response_started = outcome.head_delivered;
+    r.response_head = outcome.response_head;
     if (!outcome.error) ++connection->requests;
     const bool replay = outcome.error && connection->from_pool && !outcome.response_started && attempt == 0 &&
                         !is_timeout(outcome.error) && is_idempotent_method(request.method);

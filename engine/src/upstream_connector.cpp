@@ -41,9 +41,11 @@ std::chrono::milliseconds upstream_connector::backoff(int attempt) {
 asio::awaitable<std::error_code> upstream_connector::open_tunnel(const std::string& host, std::uint16_t port,
                                                                  time_point deadline,
                                                                  asio::ip::tcp::socket& socket,
-                                                                 asio::ip::address& bound) {
+                                                                 asio::ip::address& bound,
+                                                                 time_point& connected) {
   auto connect_bound = bound_phase(deadline, config_.timeouts.connect, engine_error::connect_timeout);
   if (auto ec = co_await within(connect_bound, connect_socket(socket, listener_))) co_return ec;
+  connected = steady_clock::now();
   auto socks_bound = bound_phase(deadline, config_.timeouts.socks5, engine_error::socks5_timeout);
   co_return co_await within(socks_bound, socks5_handshake(socket, config_.socks5, host, port, &bound));
 }
@@ -65,8 +67,11 @@ asio::awaitable<bool> upstream_connector::may_be_starting(time_point deadline) {
 }
 
 asio::awaitable<std::error_code> upstream_connector::open(const upstream_target& target, time_point deadline,
-                                                          std::unique_ptr<transport>& out) {
+                                                          std::unique_ptr<transport>& out,
+                                                          open_phases* phases) {
   auto executor = co_await asio::this_coro::executor;
+  const time_point started = steady_clock::now();
+  time_point connected = started;
   std::string dial_host = target.host;
   if (policy_ && !is_ip_literal(target.host)) {
     if (auto ec = co_await policy_->choose_address(target, deadline, dial_host)) co_return ec;
@@ -74,7 +79,7 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
   for (int attempt = 0;; ++attempt) {
     asio::ip::tcp::socket socket(executor);
     asio::ip::address bound;
-    const auto ec = co_await open_tunnel(dial_host, target.port, deadline, socket, bound);
+    const auto ec = co_await open_tunnel(dial_host, target.port, deadline, socket, bound, connected);
     if (!ec) {
       if (policy_) {
         if (auto refused = policy_->check_bound(dial_host, bound)) co_return refused;
@@ -98,6 +103,7 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
     asio::steady_timer timer(executor, pause);
     co_await timer.async_wait(use_tuple);
   }
+  const time_point tunnelled = steady_clock::now();
   if (target.tls) {
     auto tls_bound =
         bound_phase(deadline, config_.timeouts.tls_handshake, engine_error::tls_handshake_timeout);
@@ -106,6 +112,10 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
       co_return ec;
     }
   }
+  if (phases != nullptr)
+    *phases = {.connect = connected - started,
+               .socks5 = tunnelled - connected,
+               .tls = steady_clock::now() - tunnelled};
   co_return std::error_code{};
 }
 

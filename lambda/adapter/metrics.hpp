@@ -16,6 +16,17 @@ inline constexpr std::string_view default_metric_namespace = "tailscale-service"
 // for names no leading ':' (CloudWatch Dimension API constraints).
 bool is_valid_dimension(std::string_view value, bool is_name) noexcept;
 
+// A request's latency split by phase (TSPROXY_METRICS_PHASES), in milliseconds. Opening a connection:
+// `connect` (until the SOCKS5 listener accepted, the dialled name's lookup included), `socks5`, `tls` (all
+// zero when a pooled connection carried the request); then `first_byte`, from sending the request until
+// the target's response head was read.
+struct latency_phases {
+  double connect_ms = 0;
+  double socks5_ms = 0;
+  double tls_ms = 0;
+  double first_byte_ms = 0;
+};
+
 // Builds one EMF line, '\n' included:
 //   {"_aws":{"Timestamp":<timestamp_ms>,"CloudWatchMetrics":[{"Namespace":<namespace_>,
 //     "Dimensions":[["service"]] or [["service",<dim_name>]],
@@ -27,7 +38,11 @@ bool is_valid_dimension(std::string_view value, bool is_name) noexcept;
 // of the line ("_aws", "service", "success", "failure", "latency"); otherwise it is silently omitted so the
 // metric is still recorded. Returns "" when `service` is not a valid dimension value: CloudWatch would
 // reject the whole line. Latency is written with microsecond precision; NaN/infinity become 0.
+// With `phases`, four more Milliseconds metrics under the same dimensions follow `latency`:
+// connectLatency, socks5Latency, tlsLatency and firstByteLatency (and the custom dimension may not take
+// one of their names either).
 std::string emf_line(std::string_view namespace_, std::string_view service, std::string_view dim_name,
-                     std::string_view dim_value, bool success, double latency_ms, std::int64_t timestamp_ms);
+                     std::string_view dim_value, bool success, double latency_ms, std::int64_t timestamp_ms,
+                     const latency_phases* phases = nullptr);
 
 }  // namespace tsproxy::lambda

@@ -307,6 +307,14 @@ const variable trace_context{.name = "TSPROXY_TRACE_CONTEXT",
                              .doc =
                                  "the target gets the invocation's `X-Amzn-Trace-Id` and, unless the caller "
                                  "sent one, a `traceparent` derived from it (docs/PROTOCOLS.md 1.2)"};
+const variable metrics_phases{.name = "TSPROXY_METRICS_PHASES",
+                              .kind = value_kind::flag,
+                              .read_by = runtime,
+                              .default_value = "false",
+                              .doc =
+                                  "each metric line also splits the latency: `connectLatency`, "
+                                  "`socks5Latency`, `tlsLatency` (zero over "
+                                  "a pooled connection) and `firstByteLatency` (docs/PROTOCOLS.md 1.5)"};
 const variable lambda_log_level{
     .name = "AWS_LAMBDA_LOG_LEVEL",
     .kind = value_kind::choice,
@@ -547,6 +555,7 @@ constexpr std::array all{
     &prewarm,
     &prewarm_connections,
     &metrics_namespace,
+    &metrics_phases,
     &caller_policy,
     &trace_context,
     &lambda_log_level,

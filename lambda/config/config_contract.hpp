@@ -77,6 +77,7 @@ extern const variable allowed_targets;
 extern const variable prewarm;
 extern const variable prewarm_connections;
 extern const variable metrics_namespace;
+extern const variable metrics_phases;
 extern const variable caller_policy;
 extern const variable trace_context;
 extern const variable lambda_log_level;

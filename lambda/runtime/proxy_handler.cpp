@@ -30,8 +30,12 @@ time_point steady_deadline(std::int64_t deadline_epoch_ms, std::chrono::millisec
   return now + std::max(remaining, std::chrono::milliseconds(0));
 }
 
+double milliseconds_of(steady_clock::duration d) {
+  return std::chrono::duration<double, std::milli>(d).count();
+}
+
 double elapsed_ms(time_point since) {
-  return std::chrono::duration<double, std::milli>(steady_clock::now() - since).count();
+  return milliseconds_of(steady_clock::now() - since);
 }
 
 bool release_if_larger(std::string& s, std::size_t keep) {
@@ -66,14 +70,23 @@ asio::awaitable<std::error_code> proxy_handler::respond_error(call& c, int statu
   co_return co_await c.api.post_response(c.inv.request_id, payload, c.lambda_deadline);
 }
 
-void proxy_handler::emit_metric(const routed_request& route, bool success, double latency_ms) const {
+void proxy_handler::emit_metric(const routed_request& route, bool success, double latency_ms,
+                                const exchange_report* report) const {
   if (route.metric_service.empty()) return;
   const auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  std::string line = emf_line(config_.metrics_namespace, route.metric_service, route.metric_dimension_name,
-                              route.metric_dimension_value, success, latency_ms, now_ms);
-  line += '\n';
+  // Phases only for a request that reached its target: a failure's would be zeros where a phase never ran.
+  const bool with_phases = config_.metrics_phases && success && report != nullptr;
+  const latency_phases phases = with_phases
+                                    ? latency_phases{.connect_ms = milliseconds_of(report->opening.connect),
+                                                     .socks5_ms = milliseconds_of(report->opening.socks5),
+                                                     .tls_ms = milliseconds_of(report->opening.tls),
+                                                     .first_byte_ms = milliseconds_of(report->response_head)}
+                                    : latency_phases{};
+  const std::string line =
+      emf_line(config_.metrics_namespace, route.metric_service, route.metric_dimension_name,
+               route.metric_dimension_value, success, latency_ms, now_ms, with_phases ? &phases : nullptr);
   [[maybe_unused]] const auto written = ::write(STDOUT_FILENO, line.data(), line.size());
 }
 
@@ -122,7 +135,7 @@ asio::awaitable<std::error_code> proxy_handler::proxy_buffered(call& c, const ro
   if (failure) co_return co_await answer_failure(c, route, failure);
   if (auto ec = co_await c.api.post_response(c.inv.request_id, c.state.payload, c.lambda_deadline))
     co_return ec;
-  emit_metric(route, true, elapsed_ms(c.started));
+  emit_metric(route, true, elapsed_ms(c.started), &report);
   log_proxied(c, route, sink.head.status, sink.body.size(), report);
   co_return std::error_code{};
 }
@@ -133,7 +146,7 @@ asio::awaitable<std::error_code> proxy_handler::proxy_streamed(call& c, const ro
   stream_sink sink(c.api, c.inv.request_id, c.lambda_deadline, request.method == "HEAD");
   const auto failure = co_await upstream_.exchange(route.target, request, sink, c.upstream_deadline, &report);
   if (!failure) {
-    emit_metric(route, true, elapsed_ms(c.started));
+    emit_metric(route, true, elapsed_ms(c.started), &report);
     log_proxied(c, route, sink.status(), sink.body_bytes(), report);
     co_return std::error_code{};
   }

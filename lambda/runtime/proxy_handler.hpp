@@ -62,7 +62,9 @@ class proxy_handler {
                                                   std::error_code failure);
   asio::awaitable<std::error_code> respond_error(call& c, int status, std::string_view name,
                                                  std::string_view message);
-  void emit_metric(const routed_request& route, bool success, double latency_ms) const;
+  // One EMF line when the caller asked for metrics; `report` gives the phases (TSPROXY_METRICS_PHASES).
+  void emit_metric(const routed_request& route, bool success, double latency_ms,
+                   const exchange_report* report = nullptr) const;
   void log_proxied(const call& c, const routed_request& route, int status, std::uint64_t body_bytes,
                    const exchange_report& report) const;
 

@@ -126,6 +126,7 @@ std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::st
     r.fail(vars::prewarm, v);
   r.count(vars::prewarm_connections, c.prewarm_connections);
   r.text(vars::metrics_namespace, c.metrics_namespace);
+  r.flag(vars::metrics_phases, c.metrics_phases);
   read_log_settings(r, c.logging);
   r.milliseconds(vars::deadline_margin, c.deadline_margin);
   r.milliseconds(vars::shutdown_grace, c.shutdown_grace);

@@ -32,6 +32,7 @@ struct runtime_config {
   std::vector<upstream_target> prewarm;                 // TSPROXY_PREWARM: [https://]host:port,...
   std::size_t prewarm_connections = 2;                  // TSPROXY_PREWARM_CONNECTIONS per listed target
   std::string metrics_namespace = "tailscale-service";  // TSPROXY_METRICS_NAMESPACE
+  bool metrics_phases = false;  // TSPROXY_METRICS_PHASES: the latency split by phase (adapter/metrics.hpp)
   log_settings logging;  // AWS_LAMBDA_LOG_LEVEL/_FORMAT, DEBUG, TSPROXY_LOG_LEVEL (common/log_settings.hpp)
   std::chrono::milliseconds deadline_margin{
       300};  // TSPROXY_DEADLINE_MARGIN_MS: answer 504 this long before Lambda's deadline

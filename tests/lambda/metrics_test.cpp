@@ -41,6 +41,33 @@ TEST(Metrics, SuccessLineWithCustomDimension) {
   EXPECT_DOUBLE_EQ(latency, 12.346);
 }
 
+TEST(Metrics, PhasesFollowTheLatencyUnderTheSameDimensions) {
+  const latency_phases phases{.connect_ms = 1.5, .socks5_ms = 0.25, .tls_ms = 3, .first_byte_ms = 7.0004};
+  const std::string line = emf_line("ns", "svc", "env", "prod", true, 12, 1, &phases);
+  simdjson::dom::parser parser;
+  const auto root = testing::parse_dom(parser, line);
+  const std::pair<std::string_view, double> expected[] = {
+      {"connectLatency", 1.5}, {"socks5Latency", 0.25}, {"tlsLatency", 3}, {"firstByteLatency", 7}};
+  for (std::size_t i = 0; i < std::size(expected); ++i) {
+    const auto& [name, value] = expected[i];
+    const std::string metric = "/_aws/CloudWatchMetrics/0/Metrics/" + std::to_string(3 + i);
+    EXPECT_EQ(dom_string(root, metric + "/Name"), name);
+    EXPECT_EQ(dom_string(root, metric + "/Unit"), "Milliseconds");
+    double got = -1;
+    ASSERT_EQ(root.at_pointer("/" + std::string(name)).get(got), simdjson::SUCCESS) << name;
+    EXPECT_DOUBLE_EQ(got, value) << name;
+  }
+  EXPECT_FALSE(dom_has(root, "/_aws/CloudWatchMetrics/0/Metrics/7"));
+  EXPECT_EQ(dom_string(root, "/_aws/CloudWatchMetrics/0/Dimensions/0/1"), "env");
+  // Without phases the line has none of them; with them a dimension may not take a phase's name.
+  EXPECT_EQ(emf_line("ns", "svc", "", "", true, 1, 1).find("Latency"), std::string::npos);
+  const auto clash =
+      testing::parse_dom(parser, emf_line("ns", "svc", "tlsLatency", "x", true, 1, 1, &phases));
+  EXPECT_FALSE(dom_has(clash, "/_aws/CloudWatchMetrics/0/Dimensions/0/1"));
+  EXPECT_TRUE(dom_has(testing::parse_dom(parser, emf_line("ns", "svc", "tlsLatency", "x", true, 1, 1)),
+                      "/_aws/CloudWatchMetrics/0/Dimensions/0/1"));
+}
+
 TEST(Metrics, FailureLineWithoutDimension) {
   const std::string line = emf_line("ns", "svc", "", "", false, 0.5, 1);
   simdjson::dom::parser parser;

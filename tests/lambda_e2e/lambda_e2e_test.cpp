@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
+#include <cstdlib>
 #include <thread>
 
 #include "local_stack.hpp"
@@ -99,6 +101,46 @@ TEST_F(LambdaE2e, CredentialsAndRoutingHeadersNeverReachTheTarget) {
   EXPECT_NE(seen.find("x-custom: kept"), std::string::npos) << seen;
   // One metric line per request was emitted for the service.
   EXPECT_NE(stack.log().find("\"service\":\"orders\""), std::string::npos);
+}
+
+// The number `name` on the log's metric line for the service `service` (NaN when there is none).
+double metric_value(const std::string& log, std::string_view service, std::string_view name) {
+  const auto at = log.find("\"service\":\"" + std::string(service) + "\"");
+  if (at == std::string::npos) return std::nan("");
+  const auto line = log.substr(at, log.find('\n', at) - at);
+  const auto key = line.find("\"" + std::string(name) + "\":");
+  if (key == std::string::npos) return std::nan("");
+  return std::strtod(line.c_str() + key + name.size() + 3, nullptr);
+}
+
+TEST_F(LambdaE2e, PhaseMetricsTimeANewConnectionsOpeningAndNoOpeningOverThePooledOne) {
+  local_stack stack(socks_address(), {.env = {{"TSPROXY_METRICS_PHASES", "true"}}});
+  ASSERT_EQ(stack.request("/small", to_nginx({"-H", "ts-metric-service: first"})).status, 200) << stack.log();
+  ASSERT_EQ(stack.request("/small", to_nginx({"-H", "ts-metric-service: second"})).status, 200)
+      << stack.log();
+  ASSERT_TRUE(stack.wait_for_log("\"service\":\"second\"")) << stack.log();
+  const auto log = stack.log();
+  EXPECT_GT(metric_value(log, "first", "connectLatency"), 0) << log;
+  EXPECT_GT(metric_value(log, "first", "socks5Latency"), 0) << log;
+  EXPECT_EQ(metric_value(log, "first", "tlsLatency"), 0) << log;  // plain HTTP
+  EXPECT_GT(metric_value(log, "first", "firstByteLatency"), 0) << log;
+  EXPECT_GE(metric_value(log, "first", "latency"), metric_value(log, "first", "connectLatency") +
+                                                       metric_value(log, "first", "socks5Latency") +
+                                                       metric_value(log, "first", "firstByteLatency"))
+      << log;
+  for (const auto* opening : {"connectLatency", "socks5Latency", "tlsLatency"})
+    EXPECT_EQ(metric_value(log, "second", opening), 0) << opening << log;
+  EXPECT_GT(metric_value(log, "second", "firstByteLatency"), 0) << log;
+  // One line per metric: nothing blank between them.
+  EXPECT_EQ(log.find("\n\n"), std::string::npos) << log;
+}
+
+TEST_F(LambdaE2e, WithoutPhaseMetricsTheLineHasTheLatencyOnly) {
+  local_stack stack(socks_address());
+  ASSERT_EQ(stack.request("/small", to_nginx({"-H", "ts-metric-service: plain"})).status, 200) << stack.log();
+  ASSERT_TRUE(stack.wait_for_log("\"service\":\"plain\"")) << stack.log();
+  EXPECT_GT(metric_value(stack.log(), "plain", "latency"), 0) << stack.log();
+  EXPECT_TRUE(std::isnan(metric_value(stack.log(), "plain", "connectLatency"))) << stack.log();
 }
 
 // The value of header `name` among echoed_headers() lines (empty if absent).

@@ -30,6 +30,7 @@ export interface ProxySettings {
   readonly tlsCaFile?: string;
   readonly logLevel?: string;
   readonly metricsNamespace?: string;
+  readonly metricPhases?: boolean;
   readonly callerPolicy?: string;  // TSPROXY_CALLER_POLICY's JSON (may hold tokens)
   readonly traceContext?: boolean;
   readonly extra?: Readonly<Record<string, string>>;
@@ -88,6 +89,7 @@ export function proxyEnvironment(s: ProxySettings): Record<string, string> {
     TSPROXY_TLS_CA_FILE: s.tlsCaFile || undefined,
     TSPROXY_LOG_LEVEL: s.logLevel,
     TSPROXY_METRICS_NAMESPACE: s.metricsNamespace || undefined,
+    TSPROXY_METRICS_PHASES: flag(s.metricPhases),
     TSPROXY_CALLER_POLICY: s.callerPolicy,
     TSPROXY_TRACE_CONTEXT: flag(s.traceContext),
   };

@@ -200,6 +200,14 @@ export interface TailscaleLambdaProxyPropsProxyOption {
   readonly metricsNamespace?: string;
 
   /**
+   * Split each request's latency metric by phase (`TSPROXY_METRICS_PHASES`): `connectLatency`,
+   * `socks5Latency` and `tlsLatency` (opening a connection; zero over a pooled one) and `firstByteLatency`
+   * (until the target's response head), beside `latency` under the same dimensions.
+   * @default false
+   */
+  readonly metricPhases?: boolean;
+
+  /**
    * Which callers may reach which targets (`TSPROXY_CALLER_POLICY`): each grantee may invoke the Function
    * URL (`lambda:InvokeFunctionUrl` is granted) and reaches only its `allowedTargets`; a caller no entry
    * names gets 403 `CallerNotAllowed`. `allowedTargets` still applies to everyone.
@@ -448,6 +456,7 @@ export class TailscaleLambdaProxy extends Construct {
       tlsCaFile: proxy.tlsCaFile,
       logLevel: proxy.logLevel,
       metricsNamespace: proxy.metricsNamespace,
+      metricPhases: proxy.metricPhases,
       callerPolicy: proxy.callers && this.callerPolicy(proxy.callers),
       traceContext: proxy.traceContext,
       extra: fnOptions.environment,

@@ -398,6 +398,12 @@ describe('callers, trace context and logging', () => {
     assert.equal(proxyFunction(off.template).props.Environment.Variables.TSPROXY_TRACE_CONTEXT, 'false');
   });
 
+  test('metricPhases writes TSPROXY_METRICS_PHASES; by default the variable is not written', () => {
+    assert.equal(proxyFunction(build().template).props.Environment.Variables.TSPROXY_METRICS_PHASES, undefined);
+    const on = build({ options: { proxy: { metricPhases: true } } });
+    assert.equal(proxyFunction(on.template).props.Environment.Variables.TSPROXY_METRICS_PHASES, 'true');
+  });
+
   test('Lambda\'s logging controls: JSON format, levels and a log group of one\'s own', () => {
     const { template: t } = build({}, (stack) => ({
       options: {

@@ -107,6 +107,32 @@ class PoolLifecycle : public ::testing::Test, protected io_fixture {
   shared_peers& peers_ = shared_peers::get();
 };
 
+// What the phase metrics read: a new connection's opening timed phase by phase, none over a pooled one.
+TEST_F(PoolLifecycle, TheReportTimesOpeningANewTlsConnectionAndNoOpeningOverAPooledOne) {
+  auto trusting = config();
+  trusting.tls.ca_file = test::test_ca::instance().ca_cert().string();
+  upstream_client client(trusting);
+  const auto target = https_target(peers_.nginx.https_port(), "localhost");
+  const auto [fresh, pooled] = run([&]() -> asio::awaitable<std::pair<fetch_result, fetch_result>> {
+    auto first = co_await get(client, target, "/small");
+    auto second = co_await get(client, target, "/small");
+    co_return std::pair{std::move(first), std::move(second)};
+  }());
+  ASSERT_FALSE(fresh.error) << describe(fresh.error);
+  ASSERT_FALSE(pooled.error) << describe(pooled.error);
+  const auto zero = steady_clock::duration::zero();
+  EXPECT_FALSE(fresh.report.reused_connection);
+  EXPECT_GT(fresh.report.opening.connect, zero);
+  EXPECT_GT(fresh.report.opening.socks5, zero);
+  EXPECT_GT(fresh.report.opening.tls, zero);
+  EXPECT_GT(fresh.report.response_head, zero);
+  EXPECT_TRUE(pooled.report.reused_connection);
+  EXPECT_EQ(pooled.report.opening.connect, zero);
+  EXPECT_EQ(pooled.report.opening.socks5, zero);
+  EXPECT_EQ(pooled.report.opening.tls, zero);
+  EXPECT_GT(pooled.report.response_head, zero);
+}
+
 TEST_F(PoolLifecycle, ConnectionCloseResponsesAreNeverReused) {
   upstream_client client(config());
   const auto accepted_before = peers_.python.accepted_connections();

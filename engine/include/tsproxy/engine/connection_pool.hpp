@@ -14,6 +14,7 @@
 
 #include "tsproxy/engine/deadline.hpp"
 #include "tsproxy/engine/engine_config.hpp"
+#include "tsproxy/engine/open_phases.hpp"
 #include "tsproxy/engine/transport.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
 
@@ -41,6 +42,7 @@ struct pooled_connection {
   time_point last_used{};
   std::uint32_t requests = 0;  // completed exchanges
   bool from_pool = false;      // taken from the idle set (so a failure may be the server's idle close)
+  open_phases opening;         // how long opening it took
 };
 using connection_ptr = std::unique_ptr<pooled_connection>;
 

@@ -13,6 +13,7 @@
 #include "tsproxy/engine/deadline.hpp"
 #include "tsproxy/engine/engine_config.hpp"
 #include "tsproxy/engine/http_message.hpp"
+#include "tsproxy/engine/open_phases.hpp"
 #include "tsproxy/engine/response_sink.hpp"
 #include "tsproxy/engine/tls_client_context.hpp"
 #include "tsproxy/engine/upstream_connector.hpp"
@@ -25,6 +26,10 @@ struct exchange_report {
   bool reused_connection = false;
   bool retried = false;
   bool response_started = false;  // the sink saw the head (so the caller cannot answer anew)
+  // Where the time went, for the attempt that answered: opening its connection (zero when it came from
+  // the pool), then from sending the request until the response head was read.
+  open_phases opening;
+  steady_clock::duration response_head{};
 };
 
 class upstream_client {

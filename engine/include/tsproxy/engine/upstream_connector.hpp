@@ -32,6 +32,7 @@
 
 #include "tsproxy/engine/deadline.hpp"
 #include "tsproxy/engine/engine_config.hpp"
+#include "tsproxy/engine/open_phases.hpp"
 #include "tsproxy/engine/transport.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
 
@@ -71,8 +72,10 @@ class upstream_connector {
  public:
   upstream_connector(const engine_config& config, tls_client_context& tls);
 
+  // A new connection to `target`, through the listener (and TLS when the target asks for it); `phases`
+  // (when given) receives how long each phase took.
   asio::awaitable<std::error_code> open(const upstream_target& target, time_point deadline,
-                                        std::unique_ptr<transport>& out);
+                                        std::unique_ptr<transport>& out, open_phases* phases = nullptr);
 
   void set_listener_probe(listener_probe probe) { probe_ = std::move(probe); }
   void set_dial_policy(std::shared_ptr<const dial_policy> policy) { policy_ = std::move(policy); }
@@ -83,9 +86,10 @@ class upstream_connector {
   bool listener_up() const noexcept { return readiness_->up(); }
 
  private:
+  // One attempt: TCP to the listener, then SOCKS5. `connected` is when the listener accepted.
   asio::awaitable<std::error_code> open_tunnel(const std::string& host, std::uint16_t port,
                                                time_point deadline, asio::ip::tcp::socket& socket,
-                                               asio::ip::address& bound);
+                                               asio::ip::address& bound, time_point& connected);
   // Whether a 0x01 answer may still mean "not ready yet".
   asio::awaitable<bool> may_be_starting(time_point deadline);
   std::chrono::milliseconds backoff(int attempt);
