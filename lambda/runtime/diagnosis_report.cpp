@@ -120,13 +120,16 @@ void error_field(std::string& out, std::error_code ec) {
 
 }  // namespace
 
+bool is_magic_dns_name(std::string_view name, const tailscale_node& peer) {
+  const std::string asked = lower(without_final_dot(name));
+  const std::string fqdn = lower(without_final_dot(peer.dns_name));
+  return !asked.empty() && !fqdn.empty() && (asked == fqdn || asked == fqdn.substr(0, fqdn.find('.')));
+}
+
 const tailscale_node* find_peer(const diagnosis_facts& facts) {
   if (!facts.status) return nullptr;
-  const std::string name = lower(without_final_dot(facts.name));
   for (const auto& peer : facts.status->peers) {
-    const std::string fqdn = lower(without_final_dot(peer.dns_name));
-    if (!name.empty() && !fqdn.empty() && (name == fqdn || name == fqdn.substr(0, fqdn.find('.'))))
-      return &peer;
+    if (is_magic_dns_name(facts.name, peer)) return &peer;
     for (const auto& address : facts.addresses) {
       if (std::find(peer.tailscale_ips.begin(), peer.tailscale_ips.end(), address) !=
           peer.tailscale_ips.end())
@@ -283,7 +286,7 @@ std::string diagnosis_json(const diagnosis_facts& facts) {
   if (!facts.name.empty()) text_field(out, "name", facts.name);
   strings_field(out, "addresses", facts.addresses);
   const auto* peer = facts.refusal_name.empty() ? find_peer(facts) : nullptr;
-  bool_field(out, "magicDns", peer != nullptr && !facts.name.empty());
+  bool_field(out, "magicDns", peer != nullptr && is_magic_dns_name(facts.name, *peer));
   key(out, "peer");
   if (peer == nullptr) {
     out.append("null");

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <vector>
 
@@ -57,6 +58,10 @@ struct verdict {
   finding result = finding::skipped;
   std::string words;
 };
+
+// Whether `name` is the peer's MagicDNS name: its FQDN with or without the final dot, or its base name,
+// in any case.
+bool is_magic_dns_name(std::string_view name, const tailscale_node& peer);
 
 // The peer of the tailnet that the target is: by MagicDNS name (its FQDN with or without the final dot,
 // or its base name) or by one of its Tailscale addresses. Null when none.

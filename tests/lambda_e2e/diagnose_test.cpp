@@ -81,6 +81,25 @@ TEST_F(DiagnoseE2e, AReachablePeerOverTlsIsOkInEverySectionAndNeverReceivesTheRe
       << "one trial connection";
 }
 
+TEST_F(DiagnoseE2e, InStreamingModeACertificateWithoutTheNameFailsTheConnection) {
+  auto o = options(true);
+  o.invoke_mode = "response_stream";
+  local_stack stack(tailscale_.socks_address(), o);
+  const auto r = stack.request(
+      "/", diagnosing({"-H", "ts-target-ip: 100.64.0.5", "-H", "ts-target-host: elsewhere.test", "-H",
+                       "ts-target-port: " + std::to_string(upstream_.tls_port()), "-H", "ts-https: true"}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.header("ts-diagnose"), "true");
+  const auto connection = read(r.body, "connection");
+  EXPECT_EQ(connection.result, "failed") << r.body;
+  EXPECT_NE(connection.verdict.find("the TLS handshake failed"), std::string::npos) << connection.verdict;
+  EXPECT_NE(connection.verdict.find("does not name elsewhere.test"), std::string::npos) << connection.verdict;
+  EXPECT_EQ(read(r.body, "ping").result, "ok") << "the peer itself answers: " << r.body;
+  EXPECT_NE(r.body.find(R"("magicDns":false)"), std::string::npos)
+      << "found by address, not by name: " << r.body;
+  EXPECT_EQ(read(r.body, "").verdict, connection.verdict);
+}
+
 TEST_F(DiagnoseE2e, AMagicDnsNameResolvesToItsPeerAndAPlainTargetNeedsNoTls) {
   local_stack stack(tailscale_.socks_address(), options(true));
   const auto r = stack.request("/", diagnosing(to("web", upstream_.port())));

@@ -82,6 +82,8 @@ TEST(DiagnosisReport, APeerIsFoundByItsFqdnWithOrWithoutTheDotInAnyCaseOrByItsAd
     ASSERT_NE(find_peer(f), nullptr) << name;
     EXPECT_EQ(find_peer(f)->host_name, "web");
   }
+  EXPECT_TRUE(is_magic_dns_name("Web.Tailnet.TS.net.", f.status->peers[1]));
+  EXPECT_FALSE(is_magic_dns_name("upstream.test", f.status->peers[1]));
   f.name = "we";
   f.addresses = {"100.64.0.9"};
   EXPECT_EQ(find_peer(f), nullptr);
