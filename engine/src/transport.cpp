@@ -2,12 +2,14 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/x509v3.h>
 #include <sys/socket.h>
 
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <ctime>
 
 #include "tsproxy/engine/tls_client_context.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
@@ -41,6 +43,56 @@ asio::awaitable<std::error_code> transport::start_tls(tls_client_context& tls,
 
 bool transport::tls_session_reused() const noexcept {
   return tls_ && SSL_session_reused(const_cast<SSL*>(tls_->native_handle())) == 1;
+}
+
+namespace {
+
+std::string iso8601(const ASN1_TIME* time) {
+  struct tm parts {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) return {};
+  char text[32];
+  const auto n = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &parts);
+  return std::string(text, n);
+}
+
+std::vector<std::string> alt_names(X509* cert) {
+  std::vector<std::string> names;
+  auto* general = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (general == nullptr) return names;
+  for (int i = 0; i < sk_GENERAL_NAME_num(general); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(general, i);
+    if (name->type == GEN_DNS) {
+      const auto* text = name->d.dNSName;
+      names.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(text)),
+                         static_cast<std::size_t>(ASN1_STRING_length(text)));
+    } else if (name->type == GEN_IPADD) {
+      const auto* raw = name->d.iPAddress;
+      const auto length = ASN1_STRING_length(raw);
+      const auto* bytes = ASN1_STRING_get0_data(raw);
+      if (length == 4) {
+        asio::ip::address_v4::bytes_type v4;
+        std::copy_n(bytes, 4, v4.begin());
+        names.push_back(asio::ip::address_v4(v4).to_string());
+      } else if (length == 16) {
+        asio::ip::address_v6::bytes_type v6;
+        std::copy_n(bytes, 16, v6.begin());
+        names.push_back(asio::ip::address_v6(v6).to_string());
+      }
+    }
+  }
+  GENERAL_NAMES_free(general);
+  return names;
+}
+
+}  // namespace
+
+std::optional<peer_certificate> transport::tls_peer_certificate() const {
+  if (!tls_) return std::nullopt;
+  X509* cert = SSL_get1_peer_certificate(const_cast<SSL*>(tls_->native_handle()));
+  if (cert == nullptr) return std::nullopt;
+  peer_certificate out{alt_names(cert), iso8601(X509_get0_notAfter(cert))};
+  X509_free(cert);
+  return out;
 }
 
 // Linux clears quick-ACK mode by itself, so it is re-armed before every read. Without it a relay that

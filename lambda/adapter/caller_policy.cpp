@@ -60,6 +60,12 @@ std::optional<caller_policy> caller_policy::parse(std::string_view json, std::st
       return std::nullopt;
     }
     entry e{.targets = std::move(*allowed)};
+    if (auto diagnose = item["diagnose"]; diagnose.error() != simdjson::NO_SUCH_FIELD) {
+      if (diagnose.get_bool().get(e.diagnose)) {
+        error = "the diagnose of " + std::string(principal) + " is not true or false";
+        return std::nullopt;
+      }
+    }
     if (is_account_id(principal)) {
       e.account = principal;
     } else if (const auto arn = split_arn(principal)) {
@@ -103,6 +109,12 @@ caller_policy::verdict caller_policy::check(const iam_caller& caller, const upst
     if (e.targets.allows(target)) return verdict::allowed;
   }
   return named ? verdict::target_not_allowed : verdict::caller_not_named;
+}
+
+bool caller_policy::may_diagnose(const iam_caller& caller, const upstream_target& target) const {
+  return std::any_of(entries_.begin(), entries_.end(), [&](const entry& e) {
+    return e.diagnose && names(e, caller) && e.targets.allows(target);
+  });
 }
 
 std::optional<routing_error> check_caller(const caller_policy& policy, const iam_caller& caller,

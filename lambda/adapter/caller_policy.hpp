@@ -3,8 +3,9 @@
 // share. Tailscale's ACLs see one node and IAM sees one Function URL; this names the caller. The caller
 // is the one AWS verified for the Function URL (AuthType AWS_IAM): requestContext.authorizer.iam.
 //
-// Syntax: a JSON array of entries {"principal": P, "allowedTargets": T}, T in TSPROXY_ALLOWED_TARGETS's
-// syntax (allow_list.hpp). P is one of:
+// Syntax: a JSON array of entries {"principal": P, "allowedTargets": T[, "diagnose": true]}, T in
+// TSPROXY_ALLOWED_TARGETS's syntax (allow_list.hpp); "diagnose" lets the caller ask for a diagnosis
+// (ts-diagnose: true) of the targets T admits (default false). P is one of:
 //   "111122223333"                                 every principal of that account
 //   "arn:aws:iam::111122223333:role/[path/]Name"   the role's sessions: the userArn of a caller that assumed
 //                                                  it is
@@ -34,6 +35,8 @@ class caller_policy {
 
   enum class verdict { allowed, caller_not_named, target_not_allowed };
   verdict check(const iam_caller& caller, const upstream_target& target) const;
+  // Whether an entry that names `caller` and admits `target` allows diagnosing it.
+  bool may_diagnose(const iam_caller& caller, const upstream_target& target) const;
   std::size_t size() const noexcept { return entries_.size(); }
 
  private:
@@ -42,6 +45,7 @@ class caller_policy {
     std::string role_arn;   // its sessions, by partition, account and role name
     std::string exact_arn;  // that userArn
     allow_list targets;
+    bool diagnose = false;  // may ask for a diagnosis of those targets
   };
   static bool names(const entry& e, const iam_caller& caller);
   std::vector<entry> entries_;

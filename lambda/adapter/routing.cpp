@@ -36,6 +36,7 @@ enum class header_kind {
   ts_metric_service,
   ts_metric_dimension_name,
   ts_metric_dimension_value,
+  ts_diagnose,
 };
 
 struct known_header {
@@ -55,6 +56,7 @@ constexpr known_header known_headers[] = {
     {"ts-metric-service", header_kind::ts_metric_service},
     {"ts-metric-dimension-name", header_kind::ts_metric_dimension_name},
     {"ts-metric-dimension-value", header_kind::ts_metric_dimension_value},
+    {"ts-diagnose", header_kind::ts_diagnose},
     // The signed Function URL call's own headers.
     {"authorization", header_kind::drop},
     {"x-amz-date", header_kind::drop},
@@ -128,7 +130,7 @@ namespace {
 
 // The routing-relevant header values of one request (views into the event), found in a single pass.
 struct routing_headers {
-  std::optional<std::string_view> target_ip, target_host, target_port, https, ts_host;
+  std::optional<std::string_view> target_ip, target_host, target_port, https, ts_host, diagnose;
   std::optional<std::string_view> authorization, x_amz_date, x_amz_content_sha256;  // the ts- forms
   std::optional<std::string_view> cookie;
   bool has_connection = false;
@@ -189,6 +191,9 @@ std::optional<routing_error> scan_headers(const function_url_request& request, r
         break;
       case header_kind::ts_metric_dimension_value:
         out.metric_dimension_value = h.value;
+        break;
+      case header_kind::ts_diagnose:
+        found.diagnose = h.value;
         break;
     }
   }
@@ -340,6 +345,7 @@ std::optional<routing_error> route_request(const function_url_request& request, 
   out.metric_service = {};
   out.metric_dimension_name = {};
   out.metric_dimension_value = {};
+  out.diagnose = false;
 
   if (!is_token(request.method)) {
     return bad_request("InvalidMethod", "the request method is not a valid HTTP token");
@@ -353,6 +359,14 @@ std::optional<routing_error> route_request(const function_url_request& request, 
 
   std::string target_name;
   if (auto error = resolve_target(found, out.target, target_name)) return error;
+  if (found.diagnose) {
+    if (iequals(*found.diagnose, "true")) {
+      out.diagnose = true;
+    } else if (!iequals(*found.diagnose, "false")) {
+      return bad_request("InvalidDiagnose",
+                         "ts-diagnose " + quoted(*found.diagnose) + " must be true or false");
+    }
+  }
   // A DNS name is checked again, address by address, once it is resolved for a new connection
   // (check_resolved_address): a name entry may admit it here, an address entry only its addresses there.
   const bool named = !is_ip_literal(out.target.host);

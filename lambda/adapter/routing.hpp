@@ -13,6 +13,8 @@
 //                   Host (so a caller can skip DNS yet verify TLS by name).
 //   ts-target-port  required, decimal digits only, 1..65535.
 //   ts-https        "true"/"false" (any case); absent: TLS exactly when the port is 443.
+//   ts-diagnose     "true"/"false" (any case): answer with a diagnosis of the target instead of forwarding
+//                   (docs/PROTOCOLS.md section 1.6); whether the caller may ask is the runtime's decision.
 // TLS server name (SNI and certificate verification), set only when TLS is on so that plain-HTTP pool keys
 // do not depend on it: ts-target-host when given; else the host part of ts-host when it is a DNS name —
 // the same choice Node's https agent made from the Host header, which keeps callers of the Node proxy
@@ -66,6 +68,7 @@ struct routed_request {
   std::string_view metric_service;
   std::string_view metric_dimension_name;
   std::string_view metric_dimension_value;
+  bool diagnose = false;  // ts-diagnose: true
 
   std::string host_value;         // storage behind the host header when tsproxy builds it
   std::string cookie_value;       // storage behind the merged cookie header
@@ -86,7 +89,7 @@ struct routed_request {
 //
 // Error names: InvalidMethod, InvalidHeaderName, HeaderInjection, MissingTargetIp (neither ts-target-ip
 // nor ts-target-host), InvalidTargetIp, InvalidTargetHost, MissingTargetPort, InvalidTargetPort,
-// InvalidHttps (all 400), TargetNotAllowed (403: the allow-list does not admit the target),
+// InvalidHttps, InvalidDiagnose (all 400), TargetNotAllowed (403: the allow-list does not admit the target),
 // SandboxTargetNotAllowed (403: a loopback, link-local or unspecified address, or localhost, that no
 // allow-list entry inside those blocks names — a broad entry such as 0.0.0.0/0 does not count).
 // A target named by DNS name is not refused here for the allow-list's sake: whether a name entry admits

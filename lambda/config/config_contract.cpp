@@ -307,14 +307,24 @@ const variable trace_context{.name = "TSPROXY_TRACE_CONTEXT",
                              .doc =
                                  "the target gets the invocation's `X-Amzn-Trace-Id` and, unless the caller "
                                  "sent one, a `traceparent` derived from it (docs/PROTOCOLS.md 1.2)"};
-const variable metrics_phases{.name = "TSPROXY_METRICS_PHASES",
-                              .kind = value_kind::flag,
-                              .read_by = runtime,
-                              .default_value = "false",
-                              .doc =
-                                  "each metric line also splits the latency: `connectLatency`, "
-                                  "`socks5Latency`, `tlsLatency` (zero over "
-                                  "a pooled connection) and `firstByteLatency` (docs/PROTOCOLS.md 1.5)"};
+const variable metrics_phases{
+    .name = "TSPROXY_METRICS_PHASES",
+    .kind = value_kind::flag,
+    .read_by = runtime,
+    .default_value = "false",
+    .doc =
+        "each metric line also splits the latency: `connectLatency`, `socks5Latency`, "
+        "`tlsLatency` (zero over a pooled connection) and `firstByteLatency` "
+        "(docs/PROTOCOLS.md 1.5)"};
+const variable diagnose{
+    .name = "TSPROXY_DIAGNOSE",
+    .kind = value_kind::flag,
+    .read_by = runtime,
+    .default_value = "false",
+    .doc =
+        "every caller may send `ts-diagnose: true` to get a diagnosis of a target instead "
+        "of its answer (docs/PROTOCOLS.md 1.6); otherwise only callers whose "
+        "`TSPROXY_CALLER_POLICY` entry says `\"diagnose\": true`"};
 const variable lambda_log_level{
     .name = "AWS_LAMBDA_LOG_LEVEL",
     .kind = value_kind::choice,
@@ -558,6 +568,7 @@ constexpr std::array all{
     &metrics_phases,
     &caller_policy,
     &trace_context,
+    &diagnose,
     &lambda_log_level,
     &lambda_log_format,
     &log_level,

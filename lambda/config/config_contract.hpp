@@ -80,6 +80,7 @@ extern const variable metrics_namespace;
 extern const variable metrics_phases;
 extern const variable caller_policy;
 extern const variable trace_context;
+extern const variable diagnose;
 extern const variable lambda_log_level;
 extern const variable lambda_log_format;
 extern const variable log_level;

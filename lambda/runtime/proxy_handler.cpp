@@ -11,6 +11,7 @@
 #include "adapter/response_encoding.hpp"
 #include "adapter/trace_context.hpp"
 #include "common/log.hpp"
+#include "runtime/diagnosis_probe.hpp"
 #include "runtime/failure.hpp"
 #include "runtime/stream_sink.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
@@ -205,11 +206,42 @@ asio::awaitable<std::error_code> proxy_handler::handle(invocation& inv, runtime_
       co_return co_await respond_error(c, refusal->status, refusal->name, refusal->message);
     }
   }
+  if (route.diagnose) co_return co_await diagnose(c, route);
   if (config_.trace_context) add_trace_context(route, inv.trace_id);
   const http_request request{state.request.method, std::move(route.request_target), std::move(route.headers),
                              state.request.body};
   if (config_.mode == invoke_mode::response_stream) co_return co_await proxy_streamed(c, route, request);
   co_return co_await proxy_buffered(c, route, request);
+}
+
+asio::awaitable<std::error_code> proxy_handler::diagnose(call& c, const routed_request& route) {
+  const auto& caller = c.state.request.caller;
+  if (!config_.diagnose && !(config_.callers && config_.callers->may_diagnose(caller, route.target))) {
+    log(log_level::info, "request refused",
+        {{"request_id", c.inv.request_id}, {"status", std::int64_t{403}}, {"error", "DiagnoseNotAllowed"}});
+    co_return co_await respond_error(
+        c, 403, "DiagnoseNotAllowed",
+        "diagnosis is off for this caller: TSPROXY_DIAGNOSE=true, or \"diagnose\": true in its "
+        "TSPROXY_CALLER_POLICY entry, allows it");
+  }
+  const auto facts = co_await probe_target(config_, upstream_, route.target, c.upstream_deadline);
+  const auto body = diagnosis_json(facts);
+  log(log_level::info, "diagnosed",
+      {{"request_id", c.inv.request_id}, {"target", route.target.describe()}, {"ms", elapsed_ms(c.started)}});
+  response_head head{.status = 200, .reason = "OK"};
+  head.headers.push_back({"content-type", "application/json"});
+  head.headers.push_back({"ts-diagnose", "true"});
+  auto& payload = c.state.payload;
+  payload.clear();
+  if (config_.mode == invoke_mode::response_stream) {
+    encode_stream_prelude(head, payload);
+    if (auto ec = co_await c.api.stream_begin(c.inv.request_id, payload, c.lambda_deadline)) co_return ec;
+    if (auto ec = co_await c.api.stream_write(body, c.lambda_deadline)) co_return ec;
+    co_return co_await c.api.stream_end(c.lambda_deadline);
+  }
+  // A diagnosis is a few KiB, far below Lambda's payload limit.
+  encode_buffered_response(head, body, config_.max_response_bytes, payload);
+  co_return co_await c.api.post_response(c.inv.request_id, payload, c.lambda_deadline);
 }
 
 asio::awaitable<void> proxy_handler::hold_warmer(time_point until) {

@@ -57,6 +57,8 @@ class proxy_handler {
                                                   const http_request& request);
   asio::awaitable<std::error_code> proxy_streamed(call& c, const routed_request& route,
                                                   const http_request& request);
+  // ts-diagnose: true: a diagnosis of the target instead of its answer, for a caller allowed to ask.
+  asio::awaitable<std::error_code> diagnose(call& c, const routed_request& route);
   // Logs the failure, emits the metric and answers with the proxy's own error response.
   asio::awaitable<std::error_code> answer_failure(call& c, const routed_request& route,
                                                   std::error_code failure);

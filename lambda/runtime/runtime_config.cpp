@@ -133,6 +133,7 @@ std::optional<runtime_config> load_runtime_config(const env_lookup& env, std::st
   r.milliseconds(vars::runtime_api_patience, c.runtime_api_patience);
   r.milliseconds(vars::warmer_hold, c.warmer_hold);
   r.flag(vars::trace_context, c.trace_context);
+  r.flag(vars::diagnose, c.diagnose);
   r.text(vars::tailscale_socket, c.tailscale_socket);
   if (c.tailscale_socket == "none") c.tailscale_socket.clear();  // never ask the LocalAPI
   if (!r.ok()) return std::nullopt;

@@ -50,6 +50,9 @@ struct runtime_config {
   // TSPROXY_TRACE_CONTEXT: the target gets the invocation's X-Amzn-Trace-Id and, unless the caller sent
   // one, a traceparent derived from it (adapter/trace_context.hpp).
   bool trace_context = true;
+  // TSPROXY_DIAGNOSE: every caller may ask for a diagnosis (ts-diagnose: true); else only those the caller
+  // policy allows.
+  bool diagnose = false;
   std::size_t max_response_bytes = 6 * 1024 * 1024;  // buffered payload limit of Lambda
   // TSPROXY_TAILSCALE_SOCKET: tailscaled's LocalAPI socket, asked whether Tailscale is up when the SOCKS5
   // listener answers 0x01; empty (the variable says `none`) = never ask (0x01 is then judged by the

@@ -135,6 +135,7 @@ TEST(ConfigContract, TheStructsStartFromTheContractsDefaults) {
   EXPECT_EQ(built.logging.level, loaded->logging.level);
   EXPECT_EQ(built.logging.format, loaded->logging.format);
   EXPECT_EQ(built.trace_context, loaded->trace_context);
+  EXPECT_EQ(built.diagnose, loaded->diagnose);
   EXPECT_EQ(built.deadline_margin, loaded->deadline_margin);
   EXPECT_EQ(built.shutdown_grace, loaded->shutdown_grace);
   EXPECT_EQ(built.runtime_api_patience, loaded->runtime_api_patience);

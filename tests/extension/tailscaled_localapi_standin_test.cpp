@@ -114,5 +114,41 @@ TEST(TailscaledLocalApiStandin, ALargeAnswerIsChunkedAndTsproxysClientReadsIt) {
   EXPECT_EQ(status.backend_state, "Running");
 }
 
+TEST(TailscaledLocalApiStandin, PeersComeOnlyWithoutPeersFalseAndAnOfflinePeerIsSaidSoAndNeverPonged) {
+  // ipn/localapi/localapi.go:851-855 (StatusWithoutPeers for ?peers=false); ipn/ipnstate/ipnstate.go:264-275.
+  tailscaled_standin tailscale({.peers = "web=100.64.0.5,db=100.64.0.6", .offline_peers = "db"});
+  const auto host = "Host: local-tailscaled.sock\r\n";
+  EXPECT_NE(ask(tailscale.socket_path(), get("/localapi/v0/status?peers=false", host)).find("\"Peer\": null"),
+            std::string::npos);
+  asio::io_context io;
+  lambda::tailscale_full_status status;
+  lambda::tailscale_ping_result pong;
+  const std::string socket_path = tailscale.socket_path().string();  // outlives the coroutines
+  const auto until = steady_clock::now() + std::chrono::seconds(5);
+  auto asked =
+      asio::co_spawn(io, lambda::query_tailscale_full_status(io.get_executor(), socket_path, until, status),
+                     asio::use_future);
+  auto pinged = asio::co_spawn(
+      io, lambda::ping_through_tailscale(io.get_executor(), socket_path, "100.64.0.5", until, pong),
+      asio::use_future);
+  lambda::tailscale_ping_result none;
+  const auto soon = steady_clock::now() + std::chrono::milliseconds(300);
+  auto unanswered = asio::co_spawn(
+      io, lambda::ping_through_tailscale(io.get_executor(), socket_path, "100.64.0.6", soon, none),
+      asio::use_future);
+  io.run();
+  ASSERT_FALSE(asked.get());
+  ASSERT_EQ(status.peers.size(), 2u);
+  EXPECT_TRUE(status.peers[0].online);
+  EXPECT_FALSE(status.peers[1].online);
+  EXPECT_EQ(status.peers[1].last_seen, "2026-11-30T08:15:00Z");
+  EXPECT_EQ(status.self.tailscale_ips, std::vector<std::string>{"100.64.0.1"});
+  ASSERT_FALSE(pinged.get());
+  EXPECT_EQ(pong.node_name, "web");
+  EXPECT_EQ(pong.derp_region_code, "fra");
+  EXPECT_EQ(unanswered.get(), make_error_code(engine_error::request_deadline))
+      << "an offline peer was ponged";
+}
+
 }  // namespace
 }  // namespace tsproxy::test

@@ -1,7 +1,7 @@
 // The JSON and text the extension reads from outside: Extensions API events, tailscaled's LocalAPI
-// status, Secrets Manager's GetSecretValue answers (the first input byte picks the status class) and
-// the secret's own forms. Every document is either read or refused; the secret never appears in
-// an error message.
+// status (with its peers, as a diagnosis reads it) and ping results, Secrets Manager's GetSecretValue answers
+// (the first input byte picks the status class) and the secret's own forms. Every document is either read or
+// refused; the secret never appears in an error message.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -30,6 +30,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto state = tsproxy::lambda::listener_state_from_status(json);
   require(status.has_value() == (state != tsproxy::listener_state::unknown),
           "status and listener state disagree on whether this is a status");
+  // The runtime's diagnosis reads the same status with its peers, and ping results.
+  require(tsproxy::lambda::parse_tailscale_full_status(json).has_value() == status.has_value(),
+          "the status with peers and without disagree on whether this is a status");
+  if (const auto pong = tsproxy::lambda::parse_tailscale_ping(json))
+    require(pong->derp_region_code.size() <= json.size(), "a ping result longer than its document");
 
   const int http_status = (selector & 1) ? 200 : 400;
   const std::vector<tsproxy::header_field> headers;

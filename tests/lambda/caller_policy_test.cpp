@@ -83,6 +83,24 @@ TEST(CallerPolicy, RefusalsAre403WithTheirNames) {
   EXPECT_FALSE(check_caller(p, caller("444455556666", "arn:aws:iam::444455556666:user/a"), metrics));
 }
 
+TEST(CallerPolicy, DiagnoseIsAllowedOnlyByAnEntryThatSaysSoForTheTargetsItAdmits) {
+  std::string error;
+  const auto p = caller_policy::parse(R"([
+    {"principal": "111122223333", "allowedTargets": "100.64.0.5:443", "diagnose": true},
+    {"principal": "111122223333", "allowedTargets": "100.64.0.9:22", "diagnose": false},
+    {"principal": "444455556666", "allowedTargets": "100.64.0.0/10:*"}
+  ])",
+                                      error);
+  ASSERT_TRUE(p) << error;
+  const auto ops = caller("111122223333", "arn:aws:iam::111122223333:user/ops");
+  EXPECT_TRUE(p->may_diagnose(ops, billing));
+  EXPECT_FALSE(p->may_diagnose(ops, ssh)) << "\"diagnose\": false";
+  EXPECT_FALSE(p->may_diagnose(ops, metrics)) << "a target the entry does not admit";
+  EXPECT_FALSE(p->may_diagnose(caller("444455556666", "arn:aws:iam::444455556666:user/x"), billing))
+      << "off by default";
+  EXPECT_FALSE(policy().may_diagnose(ops, billing));
+}
+
 TEST(CallerPolicy, MalformedPoliciesAreRefusedWithAReason) {
   for (const std::string_view bad : {
            R"({})",
@@ -93,6 +111,7 @@ TEST(CallerPolicy, MalformedPoliciesAreRefusedWithAReason) {
            R"([{"principal": "11112222333", "allowedTargets": "100.64.0.5:443"}])",
            R"([{"principal": "role/x", "allowedTargets": "100.64.0.5:443"}])",
            R"([{"principal": "111122223333", "allowedTargets": "100.64.0.5"}])",
+           R"([{"principal": "111122223333", "allowedTargets": "100.64.0.5:443", "diagnose": "yes"}])",
        }) {
     std::string error;
     EXPECT_FALSE(caller_policy::parse(bad, error)) << bad;

@@ -352,6 +352,23 @@ TEST(Routing, RejectsMissingOrInvalidTarget) {
   }
 }
 
+TEST(Routing, TsDiagnoseIsTrueOrFalseInAnyCaseAndNeverForwarded) {
+  const std::pair<std::string_view, bool> cases[] = {{"true", true}, {"TRUE", true}, {"False", false}};
+  for (const auto& [value, wanted] : cases) {
+    const auto r =
+        make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}, {"ts-diagnose", value}});
+    routed_request out;
+    ASSERT_FALSE(route_request(r, nullptr, out)) << value;
+    EXPECT_EQ(out.diagnose, wanted) << value;
+    for (const auto& h : out.headers) EXPECT_NE(h.name, "ts-diagnose");
+  }
+  for (std::string_view value : {"", "yes", "1"}) {
+    expect_error(
+        make_request({{"ts-target-ip", "100.64.0.1"}, {"ts-target-port", "80"}, {"ts-diagnose", value}}), 400,
+        "InvalidDiagnose");
+  }
+}
+
 TEST(Routing, AcceptsBoundaryTargets) {
   const std::string label63(63, 'a');
   const std::string name253 = std::string(63, 'a') + "." + std::string(63, 'b') + "." + std::string(63, 'c') +

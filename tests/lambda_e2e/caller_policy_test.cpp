@@ -34,19 +34,22 @@ class CallerPolicyE2e : public FaultMatrix {
 
   stack_options options() const {
     stack_options o;
-    o.env = {
-        {"TSPROXY_ALLOWED_TARGETS", python_target_ + "," + nginx_target_},
-        {"TSPROXY_CALLER_POLICY",
-         R"([{"principal":"arn:aws:iam::111122223333:role/billing","allowedTargets":")" + python_target_ +
-             R"("},{"principal":"444455556666","allowedTargets":")" + nginx_target_ + R"("}])"}};
+    o.env = {{"TSPROXY_ALLOWED_TARGETS", python_target_ + "," + nginx_target_},
+             {"TSPROXY_CALLER_POLICY",
+              R"([{"principal":"arn:aws:iam::111122223333:role/billing","allowedTargets":")" +
+                  python_target_ + R"(","diagnose":true},{"principal":"444455556666","allowedTargets":")" +
+                  nginx_target_ + R"("}])"}};
     return o;
   }
 
-  // A GET of `path` on 127.0.0.1:`port` by `caller` (an authorizer.iam object; empty: none).
-  std::string invoke(std::uint16_t port, std::string_view path, std::string_view caller) const {
+  // A GET of `path` on 127.0.0.1:`port` by `caller` (an authorizer.iam object; empty: none), with
+  // `extra_headers` (JSON members, each with a leading comma).
+  std::string invoke(std::uint16_t port, std::string_view path, std::string_view caller,
+                     std::string_view extra_headers = "") const {
     std::string e = R"({"version":"2.0","rawPath":")" + std::string(path) +
                     R"(","rawQueryString":"","headers":{"ts-target-ip":"127.0.0.1","ts-target-port":")" +
-                    std::to_string(port) + R"("},"requestContext":{"http":{"method":"GET"})";
+                    std::to_string(port) + R"(")" + std::string(extra_headers) +
+                    R"(},"requestContext":{"http":{"method":"GET"})";
     if (!caller.empty()) e += R"(,"authorizer":{"iam":)" + std::string(caller) + "}";
     return stack_.invoke_raw(e + R"(},"isBase64Encoded":false})");
   }
@@ -71,6 +74,21 @@ TEST_F(CallerPolicyE2e, ACallerNoEntryNamesAndAnUnauthenticatedOneGetCallerNotAl
   EXPECT_TRUE(is_proxy_error_result(invoke(python_.port(), "/echo", ""), 403, "CallerNotAllowed"));
   EXPECT_EQ(python_.requests_served(), served);
   EXPECT_TRUE(answered(invoke(python_.port(), "/echo", caller_a))) << "and the runtime serves on";
+}
+
+TEST_F(CallerPolicyE2e, OnlyACallerWhoseEntrySaysDiagnoseGetsADiagnosis) {
+  constexpr std::string_view diagnose = R"(,"ts-diagnose":"true")";
+  const auto served = python_.requests_served();
+  const auto diagnosis = invoke(python_.port(), "/echo", caller_a, diagnose);
+  EXPECT_TRUE(answered(diagnosis)) << diagnosis;
+  EXPECT_NE(diagnosis.find(R"("ts-diagnose":"true")"), std::string::npos) << diagnosis;
+  EXPECT_TRUE(is_proxy_error_result(invoke(nginx_.http_port(), "/small", caller_b, diagnose), 403,
+                                    "DiagnoseNotAllowed"));
+  EXPECT_TRUE(
+      is_proxy_error_result(invoke(python_.port(), "/echo", caller_b, diagnose), 403, "TargetNotAllowed"))
+      << "the policy's targets bound a diagnosis too";
+  EXPECT_EQ(python_.requests_served(), served) << "a diagnosis forwarded the request";
+  EXPECT_TRUE(nginx_.access_log_entries().empty());
 }
 
 }  // namespace

@@ -35,8 +35,9 @@ As tailscaled (the extension starts it through a launcher named tailscaled, with
   what tailscale_cli_standin.py (standing in for the tailscale CLI) asks, on the paths the real CLI uses:
   POST /localapi/v0/start {"AuthKey", "UpdatePrefs"} logs in (Starting, then Running or an error on the
   IPN bus); GET /localapi/v0/watch-ipn-bus streams {"State": n} and {"ErrMessage": "..."} lines;
-  PATCH /localapi/v0/prefs sets the exit node; POST /localapi/v0/ping?ip=IP answers a pong relayed
-  through DERP (no direct endpoint) for a known peer and never for any other; POST /localapi/v0/logout
+  PATCH /localapi/v0/prefs sets the exit node; POST /localapi/v0/ping?ip=IP (also for the test peer's
+  LocalAPI) answers a pong relayed through DERP (no direct endpoint) for an online peer and never for any
+  other; POST /localapi/v0/logout
   logs out (NeedsLogin). Behaviour comes from the environment, which the extension passes on:
     TSPROXY_STANDIN_RECORD            append one JSON line per event (started with its pid, uid and gid,
                                       socks5_listening, localapi_listening, backend, start, running, ready,
@@ -55,6 +56,8 @@ As tailscaled (the extension starts it through a launcher named tailscaled, with
                                       name.tailnet.ts.net., exit nodes unless named below)
     TSPROXY_STANDIN_BACKEND_DELAY_MS  LocalAPI requests are held this long after start, until the
                                       backend exists (default 0); the SOCKS5 listener is open before
+    TSPROXY_STANDIN_OFFLINE_PEERS     comma-separated peer names that are offline: "Online": false with a
+                                      LastSeen, no pong, and a CONNECT to them fails as an unrouted one
     TSPROXY_STANDIN_PEER_HOSTNAMES    comma-separated name=hostname: a peer's OS HostName, when not its name
     TSPROXY_STANDIN_NOT_EXIT_NODES    comma-separated peer names that do not offer to be an exit node
     TS_LOGS_DIR                       tailscaled's own: its logs folder (see state_and_logs_dirs; events
@@ -177,6 +180,10 @@ def dial(ip, port, running):
             time.sleep(env_ms("TSPROXY_STANDIN_UNROUTED_DIAL_MS", 5000) / 1000.0)
             return None, None
         if ip not in peers().values():
+            return None, None
+        if ip not in online_peer_ips():
+            # An offline peer: netstack's dial is never answered and ends at the SOCKS5 server's 5 s bound.
+            time.sleep(env_ms("TSPROXY_STANDIN_UNROUTED_DIAL_MS", 5000) / 1000.0)
             return None, None
         ip, bound_ip = "127.0.0.1", SELF_IP
     else:
@@ -395,6 +402,15 @@ def peers():
     return out
 
 
+def offline_peers():
+    return {name.strip() for name in os.environ.get("TSPROXY_STANDIN_OFFLINE_PEERS", "").split(",") if name.strip()}
+
+
+def online_peer_ips():
+    offline = offline_peers()
+    return {ip for name, ip in peers().items() if name not in offline}
+
+
 def host_dns():
     """TSPROXY_STANDIN_DNS (name=ip,...): what the host's DNS would answer, a public record that points
     anywhere (loopback included) among it."""
@@ -442,7 +458,13 @@ def dns_response(name, qtype):
     return header + question + answers
 
 
-def status_document():
+# Go's zero time.Time as encoding/json writes it: a LastSeen of a peer that is online.
+ZERO_TIME = "0001-01-01T00:00:00Z"
+OFFLINE_LAST_SEEN = "2026-11-30T08:15:00Z"
+DERP_HOME = "fra"  # this node's and every peer's DERP home region (Relay)
+
+
+def status_document(with_peers=True):
     with _lock:
         state = _state
         prefs = dict(_prefs)
@@ -450,7 +472,9 @@ def status_document():
     doc = {"Version": "1.94.2-standin", "TUN": False, "BackendState": state,
            "HaveNodeKey": running, "AuthURL": "",
            "TailscaleIPs": [SELF_IP] if running else None,
-           "Self": {"HostName": prefs.get("Hostname") or "tsproxy", "Online": running},
+           "Self": {"HostName": prefs.get("Hostname") or "tsproxy", "Online": running,
+                    "DNSName": f"{prefs.get('Hostname') or 'tsproxy'}.{TAILNET_DOMAIN}." if running else "",
+                    "TailscaleIPs": [SELF_IP] if running else None, "Relay": DERP_HOME if running else ""},
            "Health": None if running else ["not in map poll"]}
     if running:
         # With a netmap: the tailnet's MagicDNS suffix, and the exit node the prefs name, once it is in the
@@ -462,10 +486,17 @@ def status_document():
                          if "=" in e)
         no_exit = os.environ.get("TSPROXY_STANDIN_NOT_EXIT_NODES", "").split(",")
         exit_ip = prefs.get("ExitNodeIP")
+        # Each peer's Online and LastSeen (ipn/ipnstate/ipnstate.go:264-275, from the netmap: ipn/ipnlocal/
+        # local.go:1590-1604), CurAddr (empty without a direct path) and Relay (its DERP home region), both from
+        # magicsock (wgengine/magicsock/endpoint.go:2033-2047). Without ?peers (peers=false) Peer is null:
+        # ipn/localapi/localapi.go:851-855 takes StatusWithoutPeers.
+        offline = offline_peers()
         doc["Peer"] = {f"nodekey:{i}": {"HostName": hostnames.get(name, name), "DNSName": f"{name}.{TAILNET_DOMAIN}.",
                                          "TailscaleIPs": [ip], "ExitNode": ip == exit_ip,
-                                         "ExitNodeOption": name not in no_exit, "Online": True}
-                       for i, (name, ip) in enumerate(peers().items())}
+                                         "ExitNodeOption": name not in no_exit, "Online": name not in offline,
+                                         "LastSeen": OFFLINE_LAST_SEEN if name in offline else ZERO_TIME,
+                                         "CurAddr": "", "Relay": DERP_HOME}
+                       for i, (name, ip) in enumerate(peers().items())} if with_peers else None
         for i, (name, ip) in enumerate(peers().items()):
             if ip == exit_ip:
                 doc["ExitNodeStatus"] = {"ID": f"n{i}CNTRL", "Online": True, "TailscaleIPs": [f"{ip}/32"]}
@@ -627,7 +658,9 @@ class LocalApi(socketserver.BaseRequestHandler):
         localapi = self.server.localapi
         daemon = self.server.daemon
         if method == "GET" and url.path == "/localapi/v0/status" and localapi:
-            http_answer(c, 200, json.dumps(status_document(), indent="\t").encode() + b"\n")
+            # ?peers defaults to true and is read as a Go bool: ipn/localapi/localapi.go:851.
+            with_peers = query.get("peers", "true").lower() not in ("0", "f", "false")
+            http_answer(c, 200, json.dumps(status_document(with_peers), indent="\t").encode() + b"\n")
         elif url.path == "/localapi/v0/dns-query" and localapi:
             self.dns_query(c, method, query.get("name", ""), query.get("type", ""))
         elif method == "POST" and url.path == "/localapi/v0/start" and daemon:
@@ -641,7 +674,7 @@ class LocalApi(socketserver.BaseRequestHandler):
                 _prefs.update(prefs)
             record("prefs", prefs=prefs)
             http_answer(c, 200, json.dumps(_prefs).encode())
-        elif method == "POST" and url.path == "/localapi/v0/ping" and daemon:
+        elif method == "POST" and url.path == "/localapi/v0/ping" and localapi:
             self.ping(c, query.get("ip", ""), query.get("type", "disco"))
         elif method == "POST" and url.path == "/localapi/v0/logout" and daemon:
             record("logout")
@@ -691,13 +724,17 @@ class LocalApi(socketserver.BaseRequestHandler):
 
     @staticmethod
     def ping(c, ip, kind):
+        """tailscale/tailscale@v1.102.3 ipn/localapi/localapi.go:1263-1306 (POST only, ip and type required)
+        answers ipnstate.PingResult (ipn/ipnstate/ipnstate.go:727-767) once the pong arrives; LocalBackend.Ping
+        (ipn/ipnlocal/local.go:4691-4702) waits for it until the request is cancelled, so an offline peer's
+        ping is never answered. The pong here is relayed through DERP: no Endpoint, a DERP region."""
         record("ping", ip=ip, type=kind)
         with _lock:
             running = _state == "Running"
         names = {v: k for k, v in peers().items()}
-        if running and ip in names:
+        if running and ip in names and ip in online_peer_ips():
             pong = {"IP": ip, "NodeIP": ip, "NodeName": names[ip], "LatencySeconds": 0.012,
-                    "Endpoint": "", "DERPRegionID": 1, "DERPRegionCode": "fra"}
+                    "Endpoint": "", "DERPRegionID": 4, "DERPRegionCode": DERP_HOME}
             http_answer(c, 200, json.dumps(pong).encode())
             return
         # No pong ever: the CLI gives up at its own timeout and closes the connection.

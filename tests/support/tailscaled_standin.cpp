@@ -42,6 +42,7 @@ tailscaled_standin::tailscaled_standin(tailscaled_options options)
                             {"PYTHONDONTWRITEBYTECODE", "1"},
                             {"TSPROXY_STANDIN_DNS", options.dns},
                             {"TSPROXY_STANDIN_PEERS", options.peers},
+                            {"TSPROXY_STANDIN_OFFLINE_PEERS", options.offline_peers},
                             {"TSPROXY_STANDIN_UNROUTED_DIAL_MS", std::to_string(options.unrouted_dial_ms)},
                             {"TSPROXY_STANDIN_BACKEND_DELAY_MS", std::to_string(options.backend_delay_ms)}});
   // The port file is written once both listeners are up.

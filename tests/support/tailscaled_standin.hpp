@@ -22,6 +22,9 @@ struct tailscaled_options {
   // "name=ip,...": the tailnet's peers (TSPROXY_STANDIN_PEERS). Once Running, a CONNECT to a peer's
   // address reaches the same port on loopback, as tailscaled reaches a peer through the tailnet.
   std::string peers;
+  // "name,...": peers among `peers` that are offline: not connected to the control plane, never answering
+  // a ping, and not reached by a CONNECT (TSPROXY_STANDIN_OFFLINE_PEERS).
+  std::string offline_peers;
   // Before Running a tailnet address is dialled over the host's network and fails after 5 s, as with
   // tailscaled; tests shorten the wait (TSPROXY_STANDIN_UNROUTED_DIAL_MS).
   int unrouted_dial_ms = 5000;

@@ -33,6 +33,7 @@ export interface ProxySettings {
   readonly metricPhases?: boolean;
   readonly callerPolicy?: string;  // TSPROXY_CALLER_POLICY's JSON (may hold tokens)
   readonly traceContext?: boolean;
+  readonly diagnose?: boolean;
   readonly extra?: Readonly<Record<string, string>>;
 }
 
@@ -92,6 +93,7 @@ export function proxyEnvironment(s: ProxySettings): Record<string, string> {
     TSPROXY_METRICS_PHASES: flag(s.metricPhases),
     TSPROXY_CALLER_POLICY: s.callerPolicy,
     TSPROXY_TRACE_CONTEXT: flag(s.traceContext),
+    TSPROXY_DIAGNOSE: flag(s.diagnose),
   };
   if (!cdk.Token.isUnresolved(s.hostname) && s.hostname.trim() === '') {
     throw new Error('tsproxy-cdk: tsHostname must not be empty');

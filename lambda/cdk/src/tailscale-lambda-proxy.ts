@@ -221,6 +221,13 @@ export interface TailscaleLambdaProxyPropsProxyOption {
    * @default true
    */
   readonly traceContext?: boolean;
+
+  /**
+   * Let every caller send `ts-diagnose: true` to get a diagnosis of a target instead of its answer
+   * (`TSPROXY_DIAGNOSE`); a single caller is allowed by its `callers` entry's `diagnose`.
+   * @default false
+   */
+  readonly diagnose?: boolean;
 }
 
 /** A caller of the proxy and the targets it may reach. */
@@ -233,6 +240,13 @@ export interface TailscaleLambdaProxyCaller {
 
   /** Targets it may reach, in `allowedTargets`'s syntax (`100.64.0.5:443`, `db.tailnet.ts.net:5432`, ...). */
   readonly allowedTargets: string[];
+
+  /**
+   * It may ask for a diagnosis (`ts-diagnose: true`) of those targets (`"diagnose": true` in its
+   * `TSPROXY_CALLER_POLICY` entry).
+   * @default false
+   */
+  readonly diagnose?: boolean;
 }
 
 // What TSPROXY_CALLER_POLICY names a grantee by (lambda/adapter/caller_policy.hpp).
@@ -459,6 +473,7 @@ export class TailscaleLambdaProxy extends Construct {
       metricPhases: proxy.metricPhases,
       callerPolicy: proxy.callers && this.callerPolicy(proxy.callers),
       traceContext: proxy.traceContext,
+      diagnose: proxy.diagnose,
       extra: fnOptions.environment,
     });
 
@@ -543,7 +558,8 @@ export class TailscaleLambdaProxy extends Construct {
       if (targets.length === 0 || targets.some((t) => t === '' || (!cdk.Token.isUnresolved(t) && t.includes(',')))) {
         throw new Error(`tsproxy-cdk: options.proxy.callers[${i}].allowedTargets needs entries without commas`);
       }
-      return { principal: callerPrincipal(caller.grantee), allowedTargets: targets.join(',') };
+      const entry = { principal: callerPrincipal(caller.grantee), allowedTargets: targets.join(',') };
+      return caller.diagnose ? { ...entry, diagnose: true } : entry;
     });
     return cdk.Stack.of(this).toJsonString(entries);
   }

@@ -5,7 +5,7 @@ import * as net from 'net';
 import { AddressInfo } from 'net';
 import * as path from 'path';
 import { after, before, describe, test } from 'node:test';
-import { TailscaleProxyClient, buildSignedRequest, encodePath, encodeQuery, regionFromUrl } from 'tsproxy-cdk/client';
+import { DiagnoseRefusedError, TailscaleProxyClient, buildSignedRequest, encodePath, encodeQuery, regionFromUrl } from 'tsproxy-cdk/client';
 import { PACKAGE_DIR } from './support';
 
 const NOW = new Date('2024-01-02T03:04:05Z');
@@ -116,6 +116,7 @@ describe('request builder', () => {
       { method: 'GET', path: '/', query: undefined, headers: {}, body: '' },
       { method: 'POST', path: '/orders/ü ñ', query: 'b=2&a=x y&a=1+1&flag&e=%C3%BC&slash=%2F', headers: { 'Content-Type': 'application/octet-stream', Authorization: 'Bearer t' }, body: Buffer.from([0, 1, 2, 254, 255]).toString('base64') },
       { method: 'DELETE', path: '/a/./b/../c//d', query: 'k=v', headers: { 'X-Odd': '  spaced   value ' }, body: '' },
+      { method: 'GET', path: '/', query: undefined, headers: {}, body: '', diagnose: true },
     ];
     const script = `
 import base64, datetime, json, sys
@@ -126,13 +127,14 @@ out = []
 for c in json.load(sys.stdin):
     r = build_signed_request(${JSON.stringify(URL_)}, "eu-west-1", Credentials(${JSON.stringify(CREDS.accessKeyId)}, ${JSON.stringify(CREDS.secretAccessKey)}, "TOKEN"),
         ProxyTarget(ip="100.64.0.5", port=8080, https=True), datetime.datetime(2024, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
-        method=c["method"], path=c["path"], query=c.get("query"), headers=c["headers"], body=base64.b64decode(c["body"]))
+        method=c["method"], path=c["path"], query=c.get("query"), headers=c["headers"], body=base64.b64decode(c["body"]),
+        diagnose=c.get("diagnose", False))
     out.append({"path": r.path, "headers": dict(r.headers)})
 print(json.dumps(out))`;
     const python = JSON.parse(execFileSync('python3', ['-c', script], { input: JSON.stringify(cases) }).toString());
     cases.forEach((c, i) => {
       const node = build(
-        { method: c.method, path: c.path, query: c.query, headers: c.headers, body: Buffer.from(c.body, 'base64') },
+        { method: c.method, path: c.path, query: c.query, headers: c.headers, body: Buffer.from(c.body, 'base64'), diagnose: c.diagnose },
         { credentials: { ...CREDS, sessionToken: 'TOKEN' }, target: { ...TARGET, https: true } },
       );
       const nodeHeaders = Object.fromEntries(Object.entries(node.headers).map(([k, v]) => [k.toLowerCase(), v]));
@@ -156,7 +158,22 @@ describe('client against a loopback server', () => {
         for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i].toLowerCase(), req.rawHeaders[i + 1]]);
         received.push({ method: req.method!, path: req.url!, headers, body: Buffer.concat(chunks) });
         const route = req.url!.split('?')[0];
-        if (route === '/echo') {
+        if (req.headers['ts-diagnose'] === 'true') {
+          // As tsproxy answers ts-diagnose (docs/PROTOCOLS.md 1.6): a diagnosis for port 8080, 403
+          // DiagnoseNotAllowed for 8081, and for 8082 the target's own answer, as a tsproxy that predates
+          // ts-diagnose forwards the request.
+          const port = req.headers['ts-target-port'];
+          if (port === '8081') {
+            res.writeHead(403, { 'ts-error-name': 'DiagnoseNotAllowed', 'ts-error-message': 'diagnosis is off for this caller', 'content-type': 'application/json' });
+            res.end('{"error":"DiagnoseNotAllowed","message":"diagnosis is off for this caller"}');
+          } else if (port === '8082') {
+            res.writeHead(200, { 'content-type': 'text/html' });
+            res.end('<html>the target</html>');
+          } else {
+            res.writeHead(200, { 'content-type': 'application/json', 'ts-diagnose': 'true' });
+            res.end('{"target":"http://100.64.0.5:8080","ping":{"result":"ok","verdict":"pong"},"result":"ok"}');
+          }
+        } else if (route === '/echo') {
           res.writeHead(201, { 'content-type': 'application/octet-stream', 'set-cookie': ['a=1', 'b=2'] });
           res.end(Buffer.concat(chunks));
         } else if (route === '/proxy-error') {
@@ -228,6 +245,27 @@ describe('client against a loopback server', () => {
     assert.equal(t.statusCode, 500);
     assert.equal(t.proxyError, undefined);
     assert.equal(t.text(), 'target broke');
+  });
+
+  test('diagnose() sends ts-diagnose signed and returns the diagnosis; a refusal or a forwarded answer rejects', async () => {
+    received.length = 0;
+    const diagnosis = await client().diagnose();
+    assert.equal((diagnosis.ping as { verdict: string }).verdict, 'pong');
+    assert.equal(diagnosis.result, 'ok');
+    const sent = received[0];
+    assert.deepEqual([sent.method, sent.path], ['GET', '/']);
+    assert.ok(sent.headers.some(([k, v]) => k === 'ts-diagnose' && v === 'true'));
+    assert.match(sent.headers.find(([k]) => k === 'authorization')![1], /ts-diagnose/, 'ts-diagnose is signed');
+    assert.deepEqual(signaturesMatch(received), [true]);
+    received.length = 0;
+    await client().request({ path: '/echo' });
+    assert.ok(!received[0].headers.some(([k]) => k === 'ts-diagnose'), 'only diagnose() asks for a diagnosis');
+    await assert.rejects(client().diagnose({ ip: '100.64.0.5', port: 8081 }), (e: DiagnoseRefusedError) => {
+      assert.ok(e instanceof DiagnoseRefusedError);
+      assert.deepEqual([e.proxyError?.name, e.statusCode], ['DiagnoseNotAllowed', 403]);
+      return true;
+    });
+    await assert.rejects(client().diagnose({ ip: '100.64.0.5', port: 8082 }), /does not know ts-diagnose/);
   });
 
   test('streamed read: the head first, then the body as it arrives; a cut stream errors', async () => {

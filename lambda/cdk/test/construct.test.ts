@@ -351,7 +351,7 @@ describe('callers, trace context and logging', () => {
             callers: [
               { grantee: callerRole, allowedTargets: ['100.64.0.5:443'] },
               { grantee: user, allowedTargets: ['100.64.0.0/10:*', 'db.tailnet.ts.net:5432'] },
-              { grantee: new iam.AccountPrincipal('444455556666'), allowedTargets: ['100.64.0.9:9090'] },
+              { grantee: new iam.AccountPrincipal('444455556666'), allowedTargets: ['100.64.0.9:9090'], diagnose: true },
             ],
           },
         },
@@ -366,6 +366,9 @@ describe('callers, trace context and logging', () => {
     assert.ok(joined.includes('arn:aws:iam::123456789012:user/ops'));
     assert.ok(joined.includes('100.64.0.0/10:*,db.tailnet.ts.net:5432'));
     assert.ok(joined.includes('\\"principal\\":\\"444455556666\\"'), joined);
+    // Only the entry that says so may diagnose.
+    assert.ok(joined.includes('\\"allowedTargets\\":\\"100.64.0.9:9090\\",\\"diagnose\\":true'), joined);
+    assert.equal(joined.match(/diagnose/g)?.length, 1, joined);
     // The role is granted lambda:InvokeFunctionUrl on this function, for AuthType AWS_IAM.
     t.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
@@ -390,6 +393,12 @@ describe('callers, trace context and logging', () => {
       () => build({ options: { proxy: { callers: [{ grantee: { grantPrincipal: new iam.ServicePrincipal('sns.amazonaws.com') }, allowedTargets: ['a:1'] }] } } }),
       /a grantee must be/,
     );
+  });
+
+  test('diagnose true lets every caller diagnose; by default the variable is not written', () => {
+    assert.equal(proxyFunction(build().template).props.Environment.Variables.TSPROXY_DIAGNOSE, undefined);
+    const on = build({ options: { proxy: { diagnose: true } } });
+    assert.equal(proxyFunction(on.template).props.Environment.Variables.TSPROXY_DIAGNOSE, 'true');
   });
 
   test('traceContext false turns the trace headers off; by default the variable is not written', () => {

@@ -7,14 +7,22 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/stream.hpp>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <system_error>
+#include <vector>
 
 namespace tsproxy {
 
 class tls_client_context;
 struct upstream_target;
+
+// What the server's certificate says about itself, for a person checking why TLS fails or soon will.
+struct peer_certificate {
+  std::vector<std::string> names;  // subjectAltName DNS names and IP addresses, in certificate order
+  std::string not_after;           // the expiry, ISO 8601 UTC ("2027-01-31T12:00:00Z")
+};
 
 class transport {
  public:
@@ -41,6 +49,8 @@ class transport {
   void close() noexcept;
   bool is_tls() const noexcept { return tls_ != nullptr; }
   bool tls_session_reused() const noexcept;
+  // The certificate the server presented in the TLS handshake; nullopt on a plain connection.
+  std::optional<peer_certificate> tls_peer_certificate() const;
   asio::ip::tcp::socket& socket() noexcept;
 
  private:

@@ -6,7 +6,7 @@ import unittest
 from botocore.credentials import Credentials
 
 from sigv4_check import signature_matches
-from tsproxy_client import ProxyTarget, TailscaleProxyClient, region_from_url
+from tsproxy_client import DiagnoseRefused, ProxyTarget, TailscaleProxyClient, region_from_url
 
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 RECEIVED = []
@@ -23,7 +23,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(length)
         RECEIVED.append((self.command, self.path, [(k.lower(), v) for k, v in self.headers.items()], body))
         route = self.path.split("?")[0]
-        if route == "/echo":
+        if self.headers.get("ts-diagnose") == "true":
+            self._diagnose()
+        elif route == "/echo":
             self.send_response(201)
             self.send_header("content-type", "application/octet-stream")
             self.send_header("set-cookie", "a=1")
@@ -53,6 +55,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.send_response(404)
             self.send_header("content-length", "0")
             self.end_headers()
+
+    def _diagnose(self):
+        """As tsproxy answers ts-diagnose: true (docs/PROTOCOLS.md 1.6): a diagnosis for the target on port
+        8080, 403 DiagnoseNotAllowed for one on port 8081, and, for one on 8082, the target's own answer, as
+        a tsproxy that predates ts-diagnose forwards the request."""
+        port = self.headers.get("ts-target-port")
+        if port == "8081":
+            payload = b'{"error":"DiagnoseNotAllowed","message":"diagnosis is off for this caller"}'
+            self.send_response(403)
+            self.send_header("ts-error-name", "DiagnoseNotAllowed")
+            self.send_header("ts-error-message", "diagnosis is off for this caller")
+        elif port == "8082":
+            payload = b"<html>the target</html>"
+            self.send_response(200)
+        else:
+            payload = b'{"target":"http://100.64.0.5:8080","ping":{"result":"ok","verdict":"pong"},"result":"ok"}'
+            self.send_response(200)
+            self.send_header("ts-diagnose", "true")
+        self.send_header("content-length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     do_GET = do_POST = do_PUT = do_DELETE = _handle
 
@@ -113,6 +136,30 @@ class ClientTest(unittest.TestCase):
         with self.client().stream("GET", "/cut") as s:
             with self.assertRaises(http.client.IncompleteRead):
                 b"".join(s.iter_bytes())
+
+    def test_diagnose_sends_ts_diagnose_signed_and_returns_the_diagnosis(self):
+        RECEIVED.clear()
+        diagnosis = self.client().diagnose()
+        self.assertEqual(diagnosis["ping"]["verdict"], "pong")
+        self.assertEqual(diagnosis["result"], "ok")
+        method, path, headers, body = RECEIVED[0]
+        self.assertEqual((method, path), ("GET", "/"))
+        self.assertIn(("ts-diagnose", "true"), headers)
+        self.assertIn(("ts-target-ip", "100.64.0.5"), headers)
+        self.assertIn("ts-diagnose", dict(headers)["authorization"], "ts-diagnose is signed")
+        self.assertTrue(signature_matches(method, path, headers, body, SECRET, "eu-west-1"))
+        RECEIVED.clear()
+        self.client().request("GET", "/echo")
+        self.assertNotIn("ts-diagnose", dict(RECEIVED[0][2]), "only diagnose() asks for a diagnosis")
+
+    def test_diagnose_refused_or_not_understood_raises(self):
+        with self.assertRaises(DiagnoseRefused) as refused:
+            self.client().diagnose(ProxyTarget(ip="100.64.0.5", port=8081))
+        self.assertEqual((refused.exception.error.name, refused.exception.status_code), ("DiagnoseNotAllowed", 403))
+        with self.assertRaises(DiagnoseRefused) as forwarded:
+            self.client().diagnose(ProxyTarget(ip="100.64.0.5", port=8082))
+        self.assertIsNone(forwarded.exception.error)
+        self.assertIn("does not know ts-diagnose", str(forwarded.exception))
 
     def test_region(self):
         self.assertEqual(region_from_url("https://abc.lambda-url.us-east-2.on.aws/"), "us-east-2")

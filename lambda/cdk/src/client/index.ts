@@ -11,6 +11,7 @@ export {
   encodeQuery,
 } from './request-builder';
 export {
+  DiagnoseRefusedError,
   ProxyError,
   ProxyResponse,
   ProxyResponseHead,

@@ -39,6 +39,8 @@ export interface ProxyRequest {
   readonly body?: string | Uint8Array;
   /** Overrides the client's target for this request. */
   readonly target?: ProxyTarget;
+  /** Asks for a diagnosis of the target instead of its answer (`ts-diagnose: true`, docs/PROTOCOLS.md 1.6). */
+  readonly diagnose?: boolean;
 }
 
 export interface SignedRequest {
@@ -115,7 +117,7 @@ export function encodePath(path: string): string {
   return p.replace(/[^0-9A-Za-z;,/:@&=+$\-_.!~*'()%]/g, (c) => strictEncode(c));
 }
 
-function targetHeaders(target: ProxyTarget, metric: ProxyMetric | undefined): Record<string, string> {
+function targetHeaders(target: ProxyTarget, metric: ProxyMetric | undefined, diagnose: boolean): Record<string, string> {
   if (!target.ip && !target.host) throw new Error('tsproxy client: the target needs an ip or a host');
   if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) {
     throw new Error(`tsproxy client: target port ${target.port} is not 1-65535`);
@@ -131,6 +133,7 @@ function targetHeaders(target: ProxyTarget, metric: ProxyMetric | undefined): Re
       h['ts-metric-dimension-value'] = metric.dimensionValue;
     }
   }
+  if (diagnose) h['ts-diagnose'] = 'true';
   return h;
 }
 
@@ -172,7 +175,7 @@ export function buildSignedRequest(input: BuildInput): SignedRequest {
 
   const headers: Record<string, string> = {
     ...callerHeaders(req.headers),
-    ...targetHeaders(req.target ?? input.target, input.metric),
+    ...targetHeaders(req.target ?? input.target, input.metric, req.diagnose === true),
     host: url.host,
     'x-amz-date': input.now.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, ''),
   };

@@ -65,6 +65,22 @@ export interface ProxyStreamResponse extends ProxyResponseHead {
   readonly body: Readable;
 }
 
+/**
+ * tsproxy did not diagnose the target: `proxyError` is its answer (403 `DiagnoseNotAllowed` when this caller
+ * may not ask), or undefined when the answer was no diagnosis at all (a tsproxy that predates `ts-diagnose`
+ * forwards the request).
+ */
+export class DiagnoseRefusedError extends Error {
+  constructor(
+    message: string,
+    readonly statusCode: number,
+    readonly proxyError?: ProxyError,
+  ) {
+    super(message);
+    this.name = 'DiagnoseRefusedError';
+  }
+}
+
 export function regionFromUrl(url: string): string | undefined {
   const m = /\.lambda-url\.([a-z0-9-]+)\.on\.aws$/.exec(new URL(url).hostname);
   return m?.[1];
@@ -133,6 +149,21 @@ export class TailscaleProxyClient {
     const response = await this.call(request, Date.now() + (this.options.timeoutMs ?? 30000));
     const statusCode = response.statusCode ?? 0;
     return { statusCode, headers: response.headers, proxyError: proxyErrorOf(statusCode, response.headers), body: response };
+  }
+
+  /**
+   * Asks tsproxy why the target (default: the client's) can or cannot be reached, instead of reaching it:
+   * the diagnosis as parsed JSON, one section per step with `result` and a plain-words `verdict` (README,
+   * Troubleshooting). Rejects with DiagnoseRefusedError when tsproxy answers anything else.
+   */
+  async diagnose(target?: ProxyTarget): Promise<Record<string, unknown>> {
+    const response = await this.request({ method: 'GET', path: '/', target, diagnose: true });
+    const error = response.proxyError;
+    if (error) throw new DiagnoseRefusedError(`${error.name}: ${error.message}`, response.statusCode, error);
+    if (response.statusCode !== 200 || response.headers['ts-diagnose'] !== 'true') {
+      throw new DiagnoseRefusedError(`the answer (status ${response.statusCode}) is not a diagnosis: this tsproxy does not know ts-diagnose`, response.statusCode);
+    }
+    return response.json() as Record<string, unknown>;
   }
 
   /** Closes the idle keep-alive connections of the client's own agent. */

@@ -2,7 +2,7 @@
 SigV4Auth, names the tailnet target in ts-* headers, and tells tsproxy's own errors from the target's
 responses."""
 
-from .client import ProxyError, ProxyResponse, TailscaleProxyClient, proxy_error_of, region_from_url
+from .client import DiagnoseRefused, ProxyError, ProxyResponse, TailscaleProxyClient, proxy_error_of, region_from_url
 from .request_builder import (
     ProxyMetric,
     ProxyTarget,
@@ -14,6 +14,7 @@ from .request_builder import (
 )
 
 __all__ = [
+    "DiagnoseRefused",
     "ProxyError",
     "ProxyMetric",
     "ProxyResponse",

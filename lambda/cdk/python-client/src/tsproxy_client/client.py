@@ -34,6 +34,17 @@ class ProxyError:
     status_code: int
 
 
+class DiagnoseRefused(RuntimeError):
+    """tsproxy did not diagnose the target: `error` is its answer (403 DiagnoseNotAllowed when this caller
+    may not ask), or None when the answer was not a diagnosis at all (a tsproxy that predates ts-diagnose
+    forwards the request)."""
+
+    def __init__(self, message: str, error: Optional[ProxyError], status_code: int):
+        super().__init__(message)
+        self.error = error
+        self.status_code = status_code
+
+
 def region_from_url(url: str) -> Optional[str]:
     m = re.search(r"\.lambda-url\.([a-z0-9-]+)\.on\.aws$", urllib.parse.urlsplit(url).hostname or "")
     return m.group(1) if m else None
@@ -193,7 +204,7 @@ class TailscaleProxyClient:
         return Credentials(frozen.access_key, frozen.secret_key, frozen.token)
 
     def build(self, method: str = "GET", path: str = "/", *, query=None, headers=None, body=None,
-              target: Optional[ProxyTarget] = None) -> SignedRequest:
+              target: Optional[ProxyTarget] = None, diagnose: bool = False) -> SignedRequest:
         """The signed request this client would send now."""
         return build_signed_request(
             self.url,
@@ -207,6 +218,7 @@ class TailscaleProxyClient:
             headers=headers,
             body=body,
             metric=self.metric,
+            diagnose=diagnose,
         )
 
     def _send_once(self, signed: SignedRequest, streamed: bool) -> ProxyResponse:
@@ -257,6 +269,20 @@ class TailscaleProxyClient:
     def stream(self, method: str = "GET", path: str = "/", **kwargs) -> ProxyResponse:
         """Sends the request and returns once the response head arrived; read it with iter_bytes()."""
         return self._send(method, path, True, kwargs)
+
+    def diagnose(self, target: Optional[ProxyTarget] = None) -> dict:
+        """Asks tsproxy why the target (default: the client's) can or cannot be reached, instead of reaching
+        it: the diagnosis as parsed JSON, one section per step with "result" and a plain-words "verdict"
+        (README, Troubleshooting). Raises DiagnoseRefused when tsproxy answers anything else."""
+        response = self.request("GET", "/", target=target, diagnose=True)
+        if response.proxy_error is not None:
+            error = response.proxy_error
+            raise DiagnoseRefused(f"{error.name}: {error.message}", error, response.status_code)
+        if response.status_code != 200 or response.header("ts-diagnose") != "true":
+            raise DiagnoseRefused(
+                f"the answer (status {response.status_code}) is not a diagnosis: this tsproxy does not know ts-diagnose",
+                None, response.status_code)
+        return response.json()
 
     def close(self) -> None:
         """Closes the idle connections; responses still being read keep theirs until they end."""

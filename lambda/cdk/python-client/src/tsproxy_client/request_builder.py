@@ -121,7 +121,7 @@ def encode_path(path: str) -> str:
     return urllib.parse.quote(path, safe=_PATH_SAFE)
 
 
-def _target_headers(target: ProxyTarget, metric: Optional[ProxyMetric]) -> list:
+def _target_headers(target: ProxyTarget, metric: Optional[ProxyMetric], diagnose: bool = False) -> list:
     if not target.ip and not target.host:
         raise RequestError("the target needs an ip or a host")
     if not isinstance(target.port, int) or not 1 <= target.port <= 65535:
@@ -138,6 +138,8 @@ def _target_headers(target: ProxyTarget, metric: Optional[ProxyMetric]) -> list:
         if metric.dimension_name and metric.dimension_value:
             h.append(("ts-metric-dimension-name", metric.dimension_name))
             h.append(("ts-metric-dimension-value", metric.dimension_value))
+    if diagnose:
+        h.append(("ts-diagnose", "true"))
     return h
 
 
@@ -175,8 +177,10 @@ def build_signed_request(
     headers: Optional[Union[Mapping[str, str], Iterable[Tuple[str, str]]]] = None,
     body: Union[bytes, str, None] = None,
     metric: Optional[ProxyMetric] = None,
+    diagnose: bool = False,
 ) -> SignedRequest:
-    """The signed request, byte for byte; the same input always gives the same output."""
+    """The signed request, byte for byte; the same input always gives the same output. `diagnose` asks for
+    a diagnosis of the target instead of its answer (ts-diagnose: true, docs/PROTOCOLS.md section 1.6)."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise RequestError(f"unsupported URL {url}")
@@ -190,7 +194,7 @@ def build_signed_request(
     data = body.encode("utf-8") if isinstance(body, str) else (body or b"")
 
     host = parts.netloc.rpartition("@")[2]
-    signed = _caller_headers(headers) + _target_headers(target, metric)
+    signed = _caller_headers(headers) + _target_headers(target, metric, diagnose)
     # No x-amz-content-sha256 of our own: the signature then covers the SHA-256 of the body as received.
     signed.append(("host", host))
     if data or method in ("POST", "PUT", "PATCH"):
