@@ -109,17 +109,17 @@ class Emulator:
                 continue
             if not isinstance(e, dict):
                 continue
-            ev = e.get("event")
-            if ev == "runtime_start" and self.child_pid is None:
+            msg = e.get("msg")
+            if msg == "runtime_start" and self.child_pid is None:
                 self.child_pid = e.get("pid")
-            elif ev == "init" and self.init_ms is None:
+            elif msg == "init" and self.init_ms is None:
                 self.init_ms = e.get("init_duration_ms")
-            elif ev == "invoke":
+            elif msg == "invoke" and "status" in e:  # tsproxy-local's line, not the extension's
                 self.invokes[e.get("request_id")] = e.get("handoff_to_response_ms")
                 if e.get("status") != 200:
                     key = str(e.get("status"))
                     self.statuses[key] = self.statuses.get(key, 0) + 1
-            elif ev is None and e.get("msg") == "upstream failed":
+            elif msg == "upstream failed":
                 key = str(e.get("error"))
                 self.errors[key] = self.errors.get(key, 0) + 1
 
@@ -130,7 +130,7 @@ class Emulator:
             if self.init_ms is not None and self.child_pid:
                 return self.init_ms
             if self.proc.poll() is not None or time.monotonic() > end:
-                raise BenchError(f"no init event from tsproxy-local ({self.bootstrap}): {self.tail()}")
+                raise BenchError(f"no init line from tsproxy-local ({self.bootstrap}): {self.tail()}")
             time.sleep(0.002)
 
     def handoffs(self, ids, timeout=30.0):

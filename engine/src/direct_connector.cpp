@@ -5,20 +5,10 @@
 #include <asio/this_coro.hpp>
 
 #include "tsproxy/engine/errors.hpp"
+#include "tsproxy/engine/tcp_connect.hpp"
 #include "tsproxy/engine/tls_client_context.hpp"
-#include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
-
-namespace {
-
-asio::awaitable<std::error_code> connect_direct_socket(asio::ip::tcp::socket& socket,
-                                                       asio::ip::tcp::endpoint endpoint) {
-  auto [ec] = co_await socket.async_connect(endpoint, use_tuple);
-  co_return ec;
-}
-
-}  // namespace
 
 asio::awaitable<std::error_code> open_direct(const upstream_target& target, const direct_settings& settings,
                                              tls_client_context& tls, time_point deadline,
@@ -34,7 +24,7 @@ asio::awaitable<std::error_code> open_direct(const upstream_target& target, cons
     asio::ip::tcp::socket socket(executor);
     const phase_bound bound{std::min(deadline, steady_clock::now() + settings.connect_timeout),
                             engine_error::connect_timeout};
-    last = co_await within(bound, connect_direct_socket(socket, {address, target.port}));
+    last = co_await within(bound, connect_tcp(socket, {address, target.port}));
     if (last == engine_error::connect_timeout) last = asio::error::timed_out;  // that error names SOCKS5
     if (!last) {
       out = std::make_unique<transport>(std::move(socket));

@@ -10,6 +10,7 @@
 #include <random>
 
 #include "tsproxy/engine/resolv_conf.hpp"
+#include "tsproxy/engine/tcp_connect.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
@@ -106,7 +107,7 @@ asio::awaitable<std::error_code> ask_again_over_tcp(tcp::endpoint server, std::s
                                                     question& q) {
   std::string reply;
   tcp::socket socket(co_await asio::this_coro::executor);
-  if (auto [ec] = co_await socket.async_connect(server, use_tuple); ec) co_return ec;
+  if (auto ec = co_await connect_tcp(socket, server)) co_return ec;
   const std::array<char, 2> length{static_cast<char>(q.query.size() >> 8),
                                    static_cast<char>(q.query.size() & 0xff)};
   const std::array<asio::const_buffer, 2> request{asio::buffer(length), asio::buffer(q.query)};

@@ -6,18 +6,13 @@
 #include <asio/use_awaitable.hpp>
 
 #include "tsproxy/engine/socks5_client.hpp"
+#include "tsproxy/engine/tcp_connect.hpp"
 #include "tsproxy/engine/tls_client_context.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
 
 namespace tsproxy {
 
 namespace {
-
-asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket,
-                                                asio::ip::tcp::endpoint endpoint) {
-  auto [ec] = co_await socket.async_connect(endpoint, use_tuple);
-  co_return ec;
-}
 
 asio::ip::address listener_address(const std::string& host) {
   return asio::ip::make_address(host == "localhost" ? std::string("127.0.0.1") : host);
@@ -44,7 +39,7 @@ asio::awaitable<std::error_code> upstream_connector::open_tunnel(const std::stri
                                                                  asio::ip::address& bound,
                                                                  time_point& connected) {
   auto connect_bound = bound_phase(deadline, config_.timeouts.connect, engine_error::connect_timeout);
-  if (auto ec = co_await within(connect_bound, connect_socket(socket, listener_))) co_return ec;
+  if (auto ec = co_await within(connect_bound, connect_tcp(socket, listener_))) co_return ec;
   connected = steady_clock::now();
   auto socks_bound = bound_phase(deadline, config_.timeouts.socks5, engine_error::socks5_timeout);
   co_return co_await within(socks_bound, socks5_handshake(socket, config_.socks5, host, port, &bound));

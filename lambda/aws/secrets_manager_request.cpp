@@ -92,6 +92,7 @@ request_bytes get_secret_value_request(const endpoint_url& endpoint, const crede
       {{"Host", endpoint.host_header}, {"Content-Type", content_type}, {"X-Amz-Target", target}},
       out.body};
   const auto signature = sign_request(to_sign, creds, region, secrets_manager_service, amz_date);
+  // Written here, not by request_head (common/api_request): `Connection: close` follows this head's framing.
   out.head = "POST " + endpoint.path + " HTTP/1.1\r\n";
   for (const auto& h : to_sign.headers) {
     out.head.append(h.name).append(": ").append(h.value).append("\r\n");

@@ -19,6 +19,7 @@
 
 #include "aws/endpoint_url.hpp"
 #include "aws/sigv4_signer.hpp"
+#include "common/api_request.hpp"
 #include "tsproxy/engine/http_message.hpp"
 
 namespace tsproxy::aws {
@@ -46,10 +47,7 @@ inline constexpr std::string_view secrets_manager_service = "secretsmanager";
 inline constexpr std::size_t max_secret_response_bytes = 1024 * 1024;  // a SecretString is at most 64 KiB
 inline constexpr std::size_t max_error_message_bytes = 512;
 
-struct request_bytes {
-  std::string head;
-  std::string body;
-};
+using lambda::request_bytes;
 
 // The whole GetSecretValue request, signed as of `amz_date` (format_amz_date()).
 request_bytes get_secret_value_request(const endpoint_url& endpoint, const credentials& creds,

@@ -1,19 +1,9 @@
 #include "common/api_connection.hpp"
 
 #include "tsproxy/engine/errors.hpp"
-#include "tsproxy/engine/use_tuple.hpp"
+#include "tsproxy/engine/tcp_connect.hpp"
 
 namespace tsproxy::lambda {
-
-namespace {
-
-asio::awaitable<std::error_code> connect_socket(asio::ip::tcp::socket& socket,
-                                                asio::ip::tcp::endpoint endpoint) {
-  auto [ec] = co_await socket.async_connect(endpoint, use_tuple);
-  co_return ec;
-}
-
-}  // namespace
 
 api_connection::api_connection(asio::any_io_executor executor, const asio::ip::tcp::endpoint& endpoint)
     : executor_(std::move(executor)),
@@ -44,7 +34,7 @@ asio::awaitable<std::error_code> api_connection::bounded(time_point until,
 asio::awaitable<std::error_code> api_connection::ensure_connected() {
   if (stream_) co_return std::error_code{};
   asio::ip::tcp::socket socket(executor_);
-  if (auto ec = co_await connect_socket(socket, endpoint_)) co_return ec;
+  if (auto ec = co_await connect_tcp(socket, endpoint_)) co_return ec;
   std::error_code ignored;
   socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   stream_ = std::make_unique<transport>(std::move(socket));

@@ -1,8 +1,8 @@
 #pragma once
 // One persistent keep-alive HTTP/1.1 connection to Lambda's API endpoint (AWS_LAMBDA_RUNTIME_API), which
 // serves both the Runtime API (docs/PROTOCOLS.md section 3) and the Extensions API (section 4). The
-// request bytes come from pure builders (runtime_api_requests, extensions_api_requests); this class
-// only moves them and reads the answers with the engine's http_reader. A reused connection that Lambda
+// request bytes (api_request) come from pure builders (runtime_api_requests, extensions_api_requests); this
+// class only moves them and reads the answers with the engine's http_reader. A reused connection that Lambda
 // closed meanwhile is replaced once, before any answer byte arrived; a call that ran into its deadline
 // drops the connection, whose state is then unknown.
 

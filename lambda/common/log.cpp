@@ -95,6 +95,10 @@ bool parse_log_format(std::string_view text, log_format& out) noexcept {
 }
 
 void log(log_level level, std::string_view message, std::initializer_list<log_field> fields) {
+  log(level, message, std::span<const log_field>(fields.begin(), fields.size()));
+}
+
+void log(log_level level, std::string_view message, std::span<const log_field> fields) {
   if (!log_enabled(level)) return;
   const bool lambda_json = current_format == log_format::json;
   std::string line = "{";
@@ -116,6 +120,8 @@ void log(log_level level, std::string_view message, std::initializer_list<log_fi
           using T = std::decay_t<decltype(v)>;
           if constexpr (std::is_same_v<T, std::string_view>)
             append_json_string_lossy(line, v);
+          else if constexpr (std::is_same_v<T, std::nullptr_t>)
+            line += "null";
           else if constexpr (std::is_same_v<T, bool>)
             line += v ? "true" : "false";
           else if constexpr (std::is_same_v<T, double>)

@@ -3,8 +3,6 @@
 #include <algorithm>
 
 #include "adapter/error_json.hpp"
-#include "tsproxy/engine/http_message.hpp"
-#include "tsproxy/engine/http_writer.hpp"
 
 namespace tsproxy::extension::extensions_api {
 
@@ -23,25 +21,15 @@ bool is_token_char(char c) noexcept {
          c == '.';
 }
 
-std::string head_of(const upstream_target& api, const http_request& request) {
-  std::string head;
-  head.reserve(256);
-  append_request_head(head, request, api);
-  return head;
-}
-
 std::string path_of(std::string_view what) {
   return std::string(path_prefix) + std::string(what);
 }
 
 request_bytes error_post(const upstream_target& api, std::string_view what, std::string_view identifier,
                          std::string_view error_type, std::string_view message) {
-  request_bytes out;
-  out.body = lambda::error_json(error_type, message, true);
-  const http_request request{
-      "POST", path_of(what), {{identifier_header, identifier}, {error_type_header, error_type}}, out.body};
-  out.head = head_of(api, request);
-  return out;
+  return lambda::request_with_body(api, "POST", path_of(what),
+                                   {{identifier_header, identifier}, {error_type_header, error_type}},
+                                   lambda::error_json(error_type, message, true));
 }
 
 }  // namespace
@@ -61,15 +49,12 @@ bool is_valid_error_type(std::string_view error_type) noexcept {
 }
 
 request_bytes register_request(const upstream_target& api, std::string_view name) {
-  request_bytes out;
-  out.body = register_body;
-  const http_request request{"POST", path_of("register"), {{name_header, name}}, out.body};
-  out.head = head_of(api, request);
-  return out;
+  return lambda::request_with_body(api, "POST", path_of("register"), {{name_header, name}},
+                                   std::string(register_body));
 }
 
 std::string next_request(const upstream_target& api, std::string_view identifier) {
-  return head_of(api, {"GET", path_of("event/next"), {{identifier_header, identifier}}, {}});
+  return lambda::request_head(api, {"GET", path_of("event/next"), {{identifier_header, identifier}}, {}});
 }
 
 request_bytes init_error_request(const upstream_target& api, std::string_view identifier,

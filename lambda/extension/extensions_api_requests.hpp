@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/api_request.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
 
 namespace tsproxy::extension::extensions_api {
@@ -23,10 +24,7 @@ bool is_valid_identifier(std::string_view identifier) noexcept;
 // Error types are dotted names like Extension.SecretMissing.
 bool is_valid_error_type(std::string_view error_type) noexcept;
 
-struct request_bytes {
-  std::string head;
-  std::string body;
-};
+using lambda::request_bytes;
 
 // POST register with the extension's name, for the INVOKE and SHUTDOWN events.
 request_bytes register_request(const upstream_target& api, std::string_view name);

@@ -9,8 +9,8 @@
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
 #include "child_environment.hpp"
+#include "common/log.hpp"
 #include "function_url_auth.hpp"
-#include "json_log.hpp"
 #include "tsproxy/engine/spawn.hpp"
 #include "tsproxy/engine/use_tuple.hpp"
 
@@ -40,17 +40,16 @@ asio::awaitable<int> emulator::run() {
     std::string error;
     auto iam = load_function_url_auth(options_, function_.region, process_env, error);
     if (!iam) {
-      log_line("error").str("msg", "cannot set up --auth aws_iam").str("error", error).emit();
+      lambda::log(lambda::log_level::error, "cannot set up --auth aws_iam", {{"error", error}});
       co_return 1;
     }
     for (const auto& signer : iam->signers) {
-      log_line("auth")
-          .str("mode", "aws_iam")
-          .str("region", signer.acceptance.region)
-          .str("access_key_id", signer.acceptance.key.access_key_id)
-          .boolean("session_token", !signer.acceptance.key.session_token.empty())
-          .str("principal", signer.principal.user_arn)
-          .emit();
+      lambda::log(lambda::log_level::info, "auth",
+                  {{"mode", std::string_view("aws_iam")},
+                   {"region", signer.acceptance.region},
+                   {"access_key_id", signer.acceptance.key.access_key_id},
+                   {"session_token", !signer.acceptance.key.session_token.empty()},
+                   {"principal", signer.principal.user_arn}});
     }
     url_listener_.require_iam(std::move(*iam));
   }
@@ -59,7 +58,8 @@ asio::awaitable<int> emulator::run() {
   const auto bind_address = asio::ip::make_address(options_.bind_address, ec);
   if (!ec) ec = url_listener_.listen({bind_address, options_.port});
   if (ec) {
-    log_line("error").str("msg", "cannot listen on the Function URL port").str("error", ec.message()).emit();
+    lambda::log(lambda::log_level::error, "cannot listen on the Function URL port",
+                {{"error", ec.message()}});
     co_return 1;
   }
   url_listener_.start();
@@ -87,7 +87,7 @@ asio::awaitable<int> emulator::run() {
 asio::awaitable<void> emulator::watch_signals() {
   auto [ec, signal] = co_await signals_.async_wait(use_tuple);
   if (ec) co_return;
-  log_line("signal").num("signal", signal).emit();
+  lambda::log(lambda::log_level::info, "signal", {{"signal", std::int64_t{signal}}});
   request_stop(0);
 }
 
@@ -136,12 +136,11 @@ asio::awaitable<void> emulator::shutdown() {
   const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - began);
   supervisor_.kill_all();
   // How long the processes took to exit, against the grace they had: a test can see the margin they left.
-  log_line("shutdown")
-      .num("exit_code", exit_code_)
-      .boolean("killed", !clean)
-      .num("ms", took.count())
-      .num("grace_ms", options_.shutdown_grace.count())
-      .emit();
+  lambda::log(lambda::log_level::info, "shutdown",
+              {{"exit_code", std::int64_t{exit_code_}},
+               {"killed", !clean},
+               {"ms", took.count()},
+               {"grace_ms", options_.shutdown_grace.count()}});
 }
 
 }  // namespace tsproxy::local

@@ -6,7 +6,6 @@
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
 #include "invoke_stats.hpp"
-#include "json_log.hpp"
 #include "tsproxy/engine/spawn.hpp"
 
 namespace tsproxy::local {

@@ -8,8 +8,8 @@
 
 #include "adapter/error_json.hpp"
 #include "child_environment.hpp"
+#include "common/log.hpp"
 #include "count_guard.hpp"
-#include "json_log.hpp"
 #include "tsproxy/engine/spawn.hpp"
 
 namespace tsproxy::local {
@@ -94,11 +94,8 @@ asio::awaitable<bool> execution_environment::start(std::uint16_t runtime_port) {
   const auto began = clock::now();
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address_v4("127.0.0.1"), runtime_port);
   if (const auto ec = server_.listen(endpoint)) {
-    log_line("error")
-        .num("environment", id_)
-        .str("msg", "cannot listen on the runtime port")
-        .str("error", ec.message())
-        .emit();
+    lambda::log(lambda::log_level::error, "cannot listen on the runtime port",
+                {{"environment", std::int64_t{id_}}, {"error", ec.message()}});
     state_ = state::gone;
     co_return false;
   }
@@ -116,12 +113,11 @@ asio::awaitable<bool> execution_environment::start(std::uint16_t runtime_port) {
                                                       .log_stream_suffix = ids_.hex(32),
                                                       .now_epoch_ms = epoch_ms_now()});
   log_stream_ = value_of(env, "AWS_LAMBDA_LOG_STREAM_NAME");
-  log_line("environment_start")
-      .num("environment", id_)
-      .str("runtime_api", runtime_api_)
-      .str("log_stream", log_stream_)
-      .str("freeze", freeze_mode_name(freezer_.mode()))
-      .emit();
+  lambda::log(lambda::log_level::info, "environment_start",
+              {{"environment", std::int64_t{id_}},
+               {"runtime_api", runtime_api_},
+               {"log_stream", log_stream_},
+               {"freeze", freeze_mode_name(freezer_.mode())}});
   const auto fail_start = [this](std::string_view message) {
     queue_.fail({502, "Runtime.StartError", error_json("Runtime.StartError", message)});
     for (const pid_t pid : running_pids_) supervisor_.release(pid);
@@ -143,22 +139,17 @@ asio::awaitable<bool> execution_environment::start(std::uint16_t runtime_port) {
   std::error_code ec;
   runtime_pid_ = supervisor_.spawn("bootstrap", argv, env, ec, child_options());
   if (ec) {
-    log_line("error")
-        .num("environment", id_)
-        .str("msg", "cannot start the bootstrap")
-        .str("path", argv.front())
-        .str("error", ec.message())
-        .emit();
+    lambda::log(lambda::log_level::error, "cannot start the bootstrap",
+                {{"environment", std::int64_t{id_}}, {"path", argv.front()}, {"error", ec.message()}});
     fail_start("the bootstrap could not be started");
     co_return false;
   }
   running_pids_.insert(runtime_pid_);
-  log_line("runtime_start")
-      .num("environment", id_)
-      .str("path", argv.front())
-      .num("pid", runtime_pid_)
-      .num("uid", children_uid())
-      .emit();
+  lambda::log(lambda::log_level::info, "runtime_start",
+              {{"environment", std::int64_t{id_}},
+               {"path", argv.front()},
+               {"pid", std::int64_t{runtime_pid_}},
+               {"uid", children_uid()}});
   if (!options_.extensions.empty()) spawn_reported(io_.get_executor(), "bound_init", bound_init());
   co_return true;
 }
@@ -171,21 +162,16 @@ asio::awaitable<bool> execution_environment::start_extensions(const std::vector<
     const pid_t pid =
         supervisor_.spawn(absolute.filename().string(), {absolute.string()}, env, ec, child_options());
     if (ec) {
-      log_line("error")
-          .num("environment", id_)
-          .str("msg", "cannot start an extension")
-          .str("path", absolute.string())
-          .str("error", ec.message())
-          .emit();
+      lambda::log(lambda::log_level::error, "cannot start an extension",
+                  {{"environment", std::int64_t{id_}}, {"path", absolute.string()}, {"error", ec.message()}});
       co_return false;
     }
     running_pids_.insert(pid);
-    log_line("extension_start")
-        .num("environment", id_)
-        .str("path", absolute.string())
-        .num("pid", pid)
-        .num("uid", children_uid())
-        .emit();
+    lambda::log(lambda::log_level::info, "extension_start",
+                {{"environment", std::int64_t{id_}},
+                 {"path", absolute.string()},
+                 {"pid", std::int64_t{pid}},
+                 {"uid", children_uid()}});
     pids.push_back(pid);
   }
   // Like Lambda, the runtime starts once every extension has registered (or the init bound passed).
@@ -196,11 +182,10 @@ asio::awaitable<bool> execution_environment::start_extensions(const std::vector<
     bool any_alive = false;
     for (const pid_t pid : pids) any_alive = any_alive || running_pids_.contains(pid);
     if (!any_alive || clock::now() >= deadline) {
-      log_line("extensions_not_registered")
-          .num("environment", id_)
-          .num("started", static_cast<std::int64_t>(pids.size()))
-          .num("registered", static_cast<std::int64_t>(init_.registered()))
-          .emit();
+      lambda::log(lambda::log_level::warn, "extensions_not_registered",
+                  {{"environment", std::int64_t{id_}},
+                   {"started", static_cast<std::int64_t>(pids.size())},
+                   {"registered", static_cast<std::int64_t>(init_.registered())}});
       co_return true;
     }
     co_await init_.changed().wait_until(std::min(deadline, clock::now() + std::chrono::milliseconds(50)));
@@ -242,7 +227,8 @@ void execution_environment::freeze_if_quiet() {
                      extensions_.all_waiting();
   if (!quiet || freezer_.frozen()) return;
   if (const auto ec = freezer_.freeze(running_pids_)) {
-    log_line("error").num("environment", id_).str("msg", "cannot freeze").str("error", ec.message()).emit();
+    lambda::log(lambda::log_level::error, "cannot freeze",
+                {{"environment", std::int64_t{id_}}, {"error", ec.message()}});
   }
   ++freezes_;
 }
@@ -260,7 +246,8 @@ void execution_environment::on_init_complete(double ms) {
 }
 
 void execution_environment::on_init_error(std::string_view error_type, std::string_view body) {
-  log_line("init_error").num("environment", id_).str("error_type", error_type).str("body", body).emit();
+  lambda::log(lambda::log_level::error, "init_error",
+              {{"environment", std::int64_t{id_}}, {"error_type", error_type}, {"body", body}});
   // The invocations waiting for this init get its error, as Lambda returns it to the invoking caller.
   queue_.fail({502, std::string(error_type), std::string(body)});
   if (hooks_.init_error) hooks_.init_error(error_type, body);
@@ -272,11 +259,10 @@ bool execution_environment::on_child_exit(const lambda::child_info& child) {
   supervisor_.release(child.pid);
   exited_.notify_all();
   if (child.pid == runtime_pid_) {
-    log_line("runtime_exit")
-        .num("environment", id_)
-        .num("pid", child.pid)
-        .num("exit_code", child.exit_code)
-        .emit();
+    lambda::log(lambda::log_level::info, "runtime_exit",
+                {{"environment", std::int64_t{id_}},
+                 {"pid", std::int64_t{child.pid}},
+                 {"exit_code", std::int64_t{child.exit_code}}});
     if (state_ == state::initializing || state_ == state::ready) {
       // Lambda resets an environment whose runtime exits; its invocations fail with Runtime.ExitError.
       queue_.fail({502, "Runtime.ExitError",
@@ -285,12 +271,11 @@ bool execution_environment::on_child_exit(const lambda::child_info& child) {
       if (hooks_.changed) hooks_.changed();
     }
   } else {
-    log_line("extension_exit")
-        .num("environment", id_)
-        .str("name", child.name)
-        .num("pid", child.pid)
-        .num("exit_code", child.exit_code)
-        .emit();
+    lambda::log(lambda::log_level::info, "extension_exit",
+                {{"environment", std::int64_t{id_}},
+                 {"name", child.name},
+                 {"pid", std::int64_t{child.pid}},
+                 {"exit_code", std::int64_t{child.exit_code}}});
   }
   return true;
 }
@@ -322,13 +307,12 @@ asio::awaitable<bool> execution_environment::retire(std::string_view reason, inv
   server_.stop();
   extensions_.close();
   state_ = state::gone;
-  log_line("environment_retired")
-      .num("environment", id_)
-      .str("reason", reason)
-      .boolean("killed", !clean)
-      .num("ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - began).count())
-      .num("invocations", static_cast<std::int64_t>(invocations_))
-      .emit();
+  lambda::log(lambda::log_level::info, "environment_retired",
+              {{"environment", std::int64_t{id_}},
+               {"reason", reason},
+               {"killed", !clean},
+               {"ms", std::chrono::duration_cast<std::chrono::milliseconds>(clock::now() - began).count()},
+               {"invocations", static_cast<std::int64_t>(invocations_)}});
   if (hooks_.changed) hooks_.changed();
   co_return clean;
 }

@@ -6,10 +6,10 @@
 
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
+#include "common/log.hpp"
 #include "ids.hpp"
 #include "init_tracker.hpp"
 #include "invocation.hpp"
-#include "json_log.hpp"
 
 namespace tsproxy::local {
 
@@ -66,16 +66,16 @@ asio::awaitable<bool> extensions_api::handle_register(server_connection& conn) {
     // Managed Instances allow external extensions SHUTDOWN alone, and refuse the registration otherwise
     // (aws/aws-lambda-runtime-interface-emulator@v1.30 internal/lambda-managed-instances/core/
     // externalagent.go:93-98, rapi/handler/agentregister.go:150-155, the type from constants.go:17).
-    log_line("extension_register_refused").str("name", ext->name).str("event", "INVOKE").emit();
+    lambda::log(lambda::log_level::warn, "extension_register_refused",
+                {{"name", ext->name}, {"event", std::string_view("INVOKE")}});
     const auto error = error_json("Extension.InvalidEventType", "INVOKE: ErrorInvalidEventType");
     co_return !co_await conn.respond_json(403, error, keep, no_deadline) && keep;
   }
-  log_line("extension_register")
-      .str("name", ext->name)
-      .str("id", ext->id)
-      .boolean("invoke", ext->wants_invoke)
-      .boolean("shutdown", ext->wants_shutdown)
-      .emit();
+  lambda::log(lambda::log_level::info, "extension_register",
+              {{"name", ext->name},
+               {"id", ext->id},
+               {"invoke", ext->wants_invoke},
+               {"shutdown", ext->wants_shutdown}});
   const std::string id = ext->id;
   extensions_.emplace(id, std::move(ext));
   init_.extension_registered(id);
@@ -137,12 +137,12 @@ asio::awaitable<bool> extensions_api::handle_error(server_connection& conn, std:
   const auto found = extensions_.find(id);
   static constexpr std::string_view error_type_header = "Lambda-Extension-Function-Error-Type";
   const std::string error_type(find_header(conn.head().headers, error_type_header));
-  log_line(which == "init" ? "extension_init_error" : "extension_exit_error")
-      .str("id", id)
-      .str("name", found == extensions_.end() ? std::string_view() : std::string_view(found->second->name))
-      .str("error_type", error_type)
-      .str("body", body)
-      .emit();
+  lambda::log(
+      lambda::log_level::error, which == "init" ? "extension_init_error" : "extension_exit_error",
+      {{"id", id},
+       {"name", found == extensions_.end() ? std::string_view() : std::string_view(found->second->name)},
+       {"error_type", error_type},
+       {"body", body}});
   const bool answered = !co_await conn.respond_json(202, accepted_body, keep, no_deadline);
   if (which == "init" && found != extensions_.end() && on_init_error_) on_init_error_(error_type, body);
   co_return answered&& keep;
@@ -151,7 +151,7 @@ asio::awaitable<bool> extensions_api::handle_error(server_connection& conn, std:
 void extensions_api::push(extension& ext, const std::string& event) {
   if (ext.events.size() >= max_pending_events) {
     ext.events.pop_front();
-    log_line("extension_event_dropped").str("name", ext.name).str("id", ext.id).emit();
+    lambda::log(lambda::log_level::warn, "extension_event_dropped", {{"name", ext.name}, {"id", ext.id}});
   }
   ext.events.push_back(event);
   ext.signal.notify_all();

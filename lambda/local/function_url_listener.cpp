@@ -4,13 +4,13 @@
 
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
+#include "common/log.hpp"
 #include "count_guard.hpp"
 #include "environment_pool.hpp"
 #include "event_builder.hpp"
 #include "function_url_auth.hpp"
 #include "ids.hpp"
 #include "invoke_stats.hpp"
-#include "json_log.hpp"
 #include "listener.hpp"
 #include "stream_relay.hpp"
 #include "tsproxy/engine/errors.hpp"
@@ -135,14 +135,15 @@ asio::awaitable<bool> function_url_listener::reject(server_connection& conn, int
 asio::awaitable<bool> function_url_listener::forbid(server_connection& conn, sigv4_rejection why,
                                                     bool keep_alive) {
   const auto request_id = ids_.uuid_v4();
-  log_line("auth_rejected").str("request_id", request_id).str("reason", rejection_name(why)).emit();
+  lambda::log(lambda::log_level::warn, "auth_rejected",
+              {{"request_id", request_id}, {"reason", rejection_name(why)}});
   co_return co_await refuse(conn, forbidden_status, forbidden_error_type, forbidden_body, request_id,
                             keep_alive);
 }
 
 asio::awaitable<bool> function_url_listener::throttle(server_connection& conn, std::string_view request_id,
                                                       bool keep_alive) {
-  log_line("throttled").str("request_id", request_id).emit();
+  lambda::log(lambda::log_level::warn, "throttled", {{"request_id", request_id}});
   co_return co_await refuse(conn, throttled_status, throttled_error_type, throttled_body, request_id,
                             keep_alive);
 }
@@ -169,7 +170,7 @@ asio::awaitable<bool> function_url_listener::handle(server_connection& conn) {
   const bool keep_alive = conn.keep_alive();
   const std::size_t limit = options_.max_request_body_bytes;
   const auto too_large = [&] {
-    log_line("request_too_large").num("limit", static_cast<std::int64_t>(limit)).emit();
+    lambda::log(lambda::log_level::warn, "request_too_large", {{"limit", static_cast<std::int64_t>(limit)}});
     return reject(conn, 413, "RequestEntityTooLargeException", "Request must be smaller than 6291456 bytes",
                   true);
   };
@@ -265,7 +266,8 @@ asio::awaitable<bool> function_url_listener::deliver(server_connection& conn, in
     char seconds[32];
     std::snprintf(seconds, sizeof seconds, "%.2f", static_cast<double>(options_.timeout.count()) / 1000.0);
     const auto message = inv.request_id + " Task timed out after " + seconds + " seconds";
-    log_line("timeout").str("request_id", inv.request_id).num("timeout_ms", options_.timeout.count()).emit();
+    lambda::log(lambda::log_level::error, "timeout",
+                {{"request_id", inv.request_id}, {"timeout_ms", options_.timeout.count()}});
     auto result = make_error_result(502, "Sandbox.Timedout", error_json("Sandbox.Timedout", message));
     timeout_type = "Sandbox.Timedout";
     error_type = timeout_type;
@@ -292,32 +294,28 @@ asio::awaitable<bool> function_url_listener::deliver(server_connection& conn, in
     const auto outcome = co_await send_streamed_response(conn, inv, extra, keep_alive, head_only);
     reusable = outcome == stream_outcome::complete && keep_alive;
     if (outcome == stream_outcome::function_error) {
-      log_line("stream_error")
-          .str("request_id", inv.request_id)
-          .str("error_type", inv.error_type)
-          .str("error", inv.stream_error)
-          .emit();
+      lambda::log(
+          lambda::log_level::error, "stream_error",
+          {{"request_id", inv.request_id}, {"error_type", inv.error_type}, {"error", inv.stream_error}});
     } else if (outcome == stream_outcome::timed_out) {
       environments_.withdraw(inv);
       timeout_type = "Sandbox.Timedout";
       error_type = timeout_type;
-      log_line("timeout")
-          .str("request_id", inv.request_id)
-          .num("timeout_ms", options_.timeout.count())
-          .emit();
+      lambda::log(lambda::log_level::error, "timeout",
+                  {{"request_id", inv.request_id}, {"timeout_ms", options_.timeout.count()}});
     }
   }
   const auto done_at = clock::now();
   stats_.record(inv.handoff_ms);
-  log_line line("invoke");
-  line.str("request_id", inv.request_id).num("status", status).str("mode", inv.mode);
-  if (inv.handoff_ms)
-    line.ms("handoff_to_response_ms", *inv.handoff_ms);
-  else
-    line.raw("handoff_to_response_ms", "null");
-  line.ms("total_ms", ms_between(inv.received_at, done_at));
-  if (!error_type.empty()) line.str("error_type", error_type);
-  line.emit();
+  // null when no complete result came from the function (a timeout, a start that failed).
+  const auto handoff = inv.handoff_ms ? lambda::log_value(*inv.handoff_ms) : lambda::log_value(nullptr);
+  std::vector<lambda::log_field> fields{{"request_id", inv.request_id},
+                                        {"status", std::int64_t{status}},
+                                        {"mode", inv.mode},
+                                        {"handoff_to_response_ms", handoff},
+                                        {"total_ms", ms_between(inv.received_at, done_at)}};
+  if (!error_type.empty()) fields.push_back({"error_type", error_type});
+  lambda::log(lambda::log_level::info, "invoke", fields);
   co_return reusable;
 }
 

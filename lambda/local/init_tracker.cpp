@@ -1,7 +1,7 @@
 #include "init_tracker.hpp"
 
+#include "common/log.hpp"
 #include "invocation_queue.hpp"
-#include "json_log.hpp"
 
 namespace tsproxy::local {
 
@@ -22,11 +22,10 @@ void init_tracker::runtime_ready() {
 
 void init_tracker::stop_waiting_for_extensions() {
   if (complete_) return;
-  log_line("init_extensions_not_ready")
-      .num("environment", environment_id_)
-      .num("registered", static_cast<std::int64_t>(registered_.size()))
-      .num("ready", static_cast<std::int64_t>(ready_.size()))
-      .emit();
+  lambda::log(lambda::log_level::warn, "init_extensions_not_ready",
+              {{"environment", std::int64_t{environment_id_}},
+               {"registered", static_cast<std::int64_t>(registered_.size())},
+               {"ready", static_cast<std::int64_t>(ready_.size())}});
   ignore_extensions_ = true;
   check();
 }
@@ -40,11 +39,10 @@ void init_tracker::check() {
   complete_ = true;
   const double ms =
       std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - spawned_at_).count();
-  log_line("init")
-      .num("environment", environment_id_)
-      .ms("init_duration_ms", ms)
-      .num("extensions", static_cast<std::int64_t>(registered_.size()))
-      .emit();
+  lambda::log(lambda::log_level::info, "init",
+              {{"environment", std::int64_t{environment_id_}},
+               {"init_duration_ms", ms},
+               {"extensions", static_cast<std::int64_t>(registered_.size())}});
   queue_.open();
   if (on_complete_) on_complete_(ms);
 }

@@ -1,6 +1,6 @@
 #include "listener.hpp"
 
-#include "json_log.hpp"
+#include "common/log.hpp"
 
 namespace tsproxy::local {
 
@@ -23,7 +23,8 @@ asio::awaitable<void> accept_on(asio::ip::tcp::acceptor& acceptor, std::string l
         on_connection(std::move(socket));
       },
       [&listener](std::error_code ec) {
-        log_line("accept_backoff").str("listener", listener).str("error", ec.message()).emit();
+        lambda::log(lambda::log_level::warn, "accept_backoff",
+                    {{"listener", listener}, {"error", ec.message()}});
       });
 }
 

@@ -6,10 +6,10 @@
 
 #include "adapter/error_json.hpp"
 #include "adapter/json_writer.hpp"
+#include "common/log.hpp"
 #include "count_guard.hpp"
 #include "init_tracker.hpp"
 #include "invocation_queue.hpp"
-#include "json_log.hpp"
 #include "listener.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/spawn.hpp"
@@ -198,7 +198,7 @@ asio::awaitable<bool> runtime_api_server::handle_result(server_connection& conn,
   const auto& head = conn.head();
   if (!inv || inv->answered_or_streaming()) {
     if (co_await conn.discard_body(no_deadline)) co_return false;
-    log_line("invalid_request_id").str("request_id", request_id).emit();
+    lambda::log(lambda::log_level::warn, "invalid_request_id", {{"request_id", request_id}});
     co_return !co_await conn.respond_json(400, error_json(invalid_request_id, invalid_request_id_message),
                                           conn.keep_alive(), no_deadline) &&
         conn.keep_alive();
@@ -223,10 +223,8 @@ asio::awaitable<bool> runtime_api_server::handle_result(server_connection& conn,
                                     error_json("Function.ResponseSizeTooLarge", message)),
                   "Function.ResponseSizeTooLarge");
       queue_.finish(*inv);
-      log_line("result_too_large")
-          .str("request_id", request_id)
-          .num("limit", static_cast<std::int64_t>(limit))
-          .emit();
+      lambda::log(lambda::log_level::error, "result_too_large",
+                  {{"request_id", request_id}, {"limit", static_cast<std::int64_t>(limit)}});
       if (co_await conn.discard_body(no_deadline)) co_return false;
       co_return !co_await conn.respond_json(413, error_json(entity_too_large, message), conn.keep_alive(),
                                             no_deadline) &&
@@ -239,11 +237,8 @@ asio::awaitable<bool> runtime_api_server::handle_result(server_connection& conn,
     inv->handoff_ms = ms_since(inv->handed_at);
     if (is_error) {
       const auto type = error_type_of(head, body);
-      log_line("function_error")
-          .str("request_id", request_id)
-          .str("error_type", type)
-          .str("body", body)
-          .emit();
+      lambda::log(lambda::log_level::error, "function_error",
+                  {{"request_id", request_id}, {"error_type", type}, {"body", body}});
       inv->answer(make_error_result(502, type, body), type);
     } else {
       http_result result;
@@ -256,7 +251,8 @@ asio::awaitable<bool> runtime_api_server::handle_result(server_connection& conn,
       } else if (decode_buffered_result(body, result, error)) {
         inv->answer(std::move(result), {});
       } else {
-        log_line("invalid_result").str("request_id", request_id).str("error", error).emit();
+        lambda::log(lambda::log_level::error, "invalid_result",
+                    {{"request_id", request_id}, {"error", error}});
         inv->answer(
             make_error_result(502, "Runtime.InvalidResponse", error_json("Runtime.InvalidResponse", error)),
             "Runtime.InvalidResponse");

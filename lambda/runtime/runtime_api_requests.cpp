@@ -20,20 +20,10 @@ std::string invocation_path(std::string_view request_id, std::string_view what) 
   return path;
 }
 
-std::string head_of(const upstream_target& api, const http_request& request) {
-  std::string head;
-  head.reserve(256);
-  append_request_head(head, request, api);
-  return head;
-}
-
 request_bytes error_post(const upstream_target& api, std::string path, std::string_view error_type,
                          std::string_view message) {
-  request_bytes out;
-  out.body = error_json(error_type, message, true);
-  const http_request request{"POST", std::move(path), {{error_type_header, error_type}}, out.body};
-  out.head = head_of(api, request);
-  return out;
+  return request_with_body(api, "POST", std::move(path), {{error_type_header, error_type}},
+                           error_json(error_type, message, true));
 }
 
 }  // namespace
@@ -47,11 +37,11 @@ bool is_valid_request_id(std::string_view request_id) noexcept {
 }
 
 std::string next_request(const upstream_target& api) {
-  return head_of(api, {"GET", std::string(path_prefix) + "invocation/next", {}, {}});
+  return request_head(api, {"GET", std::string(path_prefix) + "invocation/next", {}, {}});
 }
 
 std::string response_head(const upstream_target& api, std::string_view request_id, std::string_view payload) {
-  return head_of(api, {"POST", invocation_path(request_id, "response"), {}, payload});
+  return request_head(api, {"POST", invocation_path(request_id, "response"), {}, payload});
 }
 
 request_bytes error_request(const upstream_target& api, std::string_view request_id,
@@ -73,7 +63,7 @@ std::string stream_head(const upstream_target& api, std::string_view request_id,
                               {"Trailer", trailers}},
                              {},
                              true};
-  std::string head = head_of(api, request);
+  std::string head = request_head(api, request);
   append_chunk_header(head, prelude_size);
   return head;
 }

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/api_request.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
 
 namespace tsproxy::lambda::runtime_api {
@@ -26,13 +27,8 @@ std::string next_request(const upstream_target& api);
 // The head of POST invocation/{id}/response framed for `payload`, which follows it (not copied).
 std::string response_head(const upstream_target& api, std::string_view request_id, std::string_view payload);
 
-// A whole request: head and body (an error document is small, so it is built in place).
-struct request_bytes {
-  std::string head;
-  std::string body;
-};
-
-// POST invocation/{id}/error with the error document and its type in Lambda-Runtime-Function-Error-Type.
+// POST invocation/{id}/error, a whole request (an error document is small, so it is built in place), with
+// the error document and its type in Lambda-Runtime-Function-Error-Type.
 request_bytes error_request(const upstream_target& api, std::string_view request_id,
                             std::string_view error_type, std::string_view message);
 

@@ -79,10 +79,10 @@ std::string json_string_member(std::string_view json, std::string_view key) {
   return ::testing::AssertionSuccess();
 }
 
-std::string emulator_log_field(const local_stack& stack, std::string_view event, std::string_view request_id,
-                               std::string_view key) {
+std::string emulator_log_field(const local_stack& stack, std::string_view message,
+                               std::string_view request_id, std::string_view key) {
   const std::string line_marker =
-      "{\"event\":\"" + std::string(event) + "\",\"request_id\":\"" + std::string(request_id) + "\"";
+      "\"msg\":\"" + std::string(message) + "\",\"request_id\":\"" + std::string(request_id) + "\"";
   std::string value;
   wait_until([&] {
     const std::string text = stack.log();

@@ -30,9 +30,9 @@ namespace tsproxy::test {
 ::testing::AssertionResult keeps_serving(const local_stack& stack, pid_t pid,
                                          const python_upstream& upstream);
 
-// The string value of `key` in the emulator's log line for `event` about `request_id`; waits for the line.
-std::string emulator_log_field(const local_stack& stack, std::string_view event, std::string_view request_id,
-                               std::string_view key);
+// The string value of `key` in the emulator's log line `message` about `request_id`; waits for the line.
+std::string emulator_log_field(const local_stack& stack, std::string_view message,
+                               std::string_view request_id, std::string_view key);
 
 // The runtime's TCP connections to a local port (the SOCKS5 listener's) and what state they are in.
 std::vector<tcp_socket_info> runtime_sockets_to(pid_t pid, std::uint16_t remote_port);

@@ -119,7 +119,7 @@ TEST_P(Freeze, AFrozenTailscaledHidesTheCloseThePoolsClockDoesNotAndRetirementLo
   base.env.emplace_back("TSPROXY_POOL_IDLE_TIMEOUT_MS", "1000");     // under nginx's 2 s
   base.local_args = {"--idle-retire-ms", "4000"};
   local_stack stack(tailscale.socks5_address(), options(base));
-  ASSERT_TRUE(stack.wait_for_log(R"({"event":"init",)")) << stack.log();
+  ASSERT_TRUE(stack.wait_for_log(R"({"level":"INFO","msg":"init",)")) << stack.log();
   ASSERT_TRUE(frozen(stack)) << "frozen once init is complete";
 
   const auto route = local_stack::route_to("100.64.0.5", nginx.http_port());
@@ -143,7 +143,8 @@ TEST_P(Freeze, AFrozenTailscaledHidesTheCloseThePoolsClockDoesNotAndRetirementLo
   const auto entries = nginx.wait_for_access_log_entries(2);
   EXPECT_NE(entries[0].connection, entries[1].connection);
 
-  ASSERT_TRUE(stack.wait_for_log(R"({"event":"environment_retired","environment":1,"reason":"spindown")"))
+  ASSERT_TRUE(stack.wait_for_log(
+      R"({"level":"INFO","msg":"environment_retired","environment":1,"reason":"spindown")"))
       << stack.log();
   EXPECT_TRUE(wait_until([&] { return tailscale.count("logout") == 1u; })) << stack.log();
   const auto log = stack.log();

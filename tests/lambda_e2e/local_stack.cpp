@@ -144,7 +144,7 @@ std::optional<int> local_stack::terminate() {
 
 int local_stack::extension_pid() const {
   const std::string text = log();
-  const auto at = text.find("{\"event\":\"extension_start\"");
+  const auto at = text.find("{\"level\":\"INFO\",\"msg\":\"extension_start\"");
   if (at == std::string::npos) return 0;
   const auto pid = text.find("\"pid\":", at);
   return pid == std::string::npos ? 0 : std::atoi(text.c_str() + pid + 6);
@@ -200,7 +200,8 @@ std::string local_stack::stats_json() const {
 }
 
 std::optional<double> local_stack::invoke_timing(const std::string& request_id, std::string_view key) const {
-  const std::string line_marker = "{\"event\":\"invoke\",\"request_id\":\"" + request_id + "\"";
+  const std::string line_marker =
+      "{\"level\":\"INFO\",\"msg\":\"invoke\",\"request_id\":\"" + request_id + "\"";
   const std::string key_marker = "\"" + std::string(key) + "\":";
   std::optional<double> value;
   wait_until([&] {

@@ -255,7 +255,8 @@ TEST_P(EmulatorConformance, OnSigtermTheExtensionGetsShutdownLogsTheNodeOutAndSt
   if (GetParam().official)
     EXPECT_EQ(log.find("Sending SIGKILL"), std::string::npos) << log;
   else
-    EXPECT_NE(log.find(R"({"event":"shutdown","exit_code":0,"killed":false)"), std::string::npos) << log;
+    EXPECT_NE(log.find(R"({"level":"INFO","msg":"shutdown","exit_code":0,"killed":false)"), std::string::npos)
+        << log;
   std::cout << "SIGTERM to the emulator, tailscaled stopped after " << stopped_after << " ms (budget "
             << shutdown_budget_ms << " ms)\n";
 }

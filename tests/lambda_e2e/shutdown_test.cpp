@@ -29,7 +29,7 @@ class Shutdown : public ::testing::Test {
   // tsproxy-local's line for the runtime's exit, once there is one.
   static std::string runtime_exit_line(const local_stack& stack) {
     const auto log = stack.log();
-    const auto at = log.find("{\"event\":\"runtime_exit\"");
+    const auto at = log.find("{\"level\":\"INFO\",\"msg\":\"runtime_exit\"");
     return at == std::string::npos ? std::string() : log.substr(at, log.find('\n', at) - at);
   }
   static bool runtime_exited(const local_stack& stack) { return !runtime_exit_line(stack).empty(); }

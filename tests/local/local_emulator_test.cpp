@@ -99,7 +99,7 @@ class local_instance {
   }
   // The init line is written once the runtime (and every extension) made its first `next`: from
   // then on an invocation is handed over at once, so start-up time stays out of what a test times.
-  bool wait_for_init() const { return wait_for_log(R"({"event":"init",)"); }
+  bool wait_for_init() const { return wait_for_log(R"({"level":"INFO","msg":"init",)"); }
 
   // The invocation queue as GET /local/stats reports it.
   struct queue_counts {
@@ -301,10 +301,11 @@ TEST(LocalEmulator, PrintsReadyLineAndLogsInit) {
   EXPECT_EQ(local.ready_line(), R"({"event":"ready","url":"http://127.0.0.1:)" +
                                     std::to_string(local.port()) + R"(","runtime_api":"127.0.0.1:)" +
                                     std::to_string(local.runtime_port()) + R"("})");
-  ASSERT_TRUE(local.wait_for_log(R"({"event":"init","environment":1,"init_duration_ms":)")) << local.log();
+  ASSERT_TRUE(local.wait_for_log(R"({"level":"INFO","msg":"init","environment":1,"init_duration_ms":)"))
+      << local.log();
   const auto r = get(local.port(), "/first");
   EXPECT_EQ(r.status, 200);
-  ASSERT_TRUE(local.wait_for_log(R"({"event":"invoke",)")) << local.log();
+  ASSERT_TRUE(local.wait_for_log(R"({"level":"INFO","msg":"invoke",)")) << local.log();
   const auto stats = test::raw_http_get(test::loopback_ipv4, local.runtime_port(), "/local/stats");
   EXPECT_EQ(stats.status, 200);
   event_doc doc(stats.body);
@@ -319,7 +320,7 @@ TEST(LocalEmulator, PrintsReadyLineAndLogsInit) {
   EXPECT_GT(p50, 0);
   // The invoke line carries both timings with three decimals.
   const auto log = local.log();
-  const auto line = log.substr(log.find(R"({"event":"invoke",)"));
+  const auto line = log.substr(log.find(R"({"level":"INFO","msg":"invoke",)"));
   EXPECT_NE(line.find(R"("status":200,"mode":"buffered","handoff_to_response_ms":)"), std::string::npos)
       << line;
   EXPECT_NE(line.find(R"("total_ms":)"), std::string::npos) << line;
@@ -431,7 +432,7 @@ TEST(LocalEmulator, RequestOverSixMegabytesIs413) {
   for (int i = 0; i < 7; ++i) chunked += "100000\r\n" + piece + "\r\n";
   chunked += "0\r\n\r\n";
   EXPECT_EQ(http_exchange(local.port(), chunked).status, 413);
-  EXPECT_EQ(log_number(local.log(), R"("event":"invoke")", "status"), std::nullopt) << "nothing was invoked";
+  EXPECT_EQ(log_number(local.log(), R"("msg":"invoke")", "status"), std::nullopt) << "nothing was invoked";
   EXPECT_EQ(get(local.port(), "/after").status, 200);
 }
 
@@ -490,9 +491,9 @@ TEST(LocalEmulator, TimeoutIs502SandboxTimedout) {
   EXPECT_EQ(r.header("x-amzn-ErrorType"), "Sandbox.Timedout") << "the late answer must never be relayed";
   EXPECT_GE(elapsed, 750ms) << "timed out before the function's deadline";
   EXPECT_LT(elapsed, 800ms + 5s) << "the timeout must fire, not wait for the function";
-  EXPECT_TRUE(local.wait_for_log(R"({"event":"timeout",)")) << local.log();
+  EXPECT_TRUE(local.wait_for_log(R"({"level":"ERROR","msg":"timeout",)")) << local.log();
   // The late answer is refused like Lambda refuses an unknown request id, and the next request works.
-  EXPECT_TRUE(local.wait_for_log(R"({"event":"invalid_request_id",)")) << local.log();
+  EXPECT_TRUE(local.wait_for_log(R"({"level":"WARN","msg":"invalid_request_id",)")) << local.log();
   EXPECT_EQ(get(local.port(), "/after").status, 200);
 }
 
@@ -540,7 +541,7 @@ TEST(LocalEmulator, StreamErrorCutsTheConnection) {
   EXPECT_TRUE(r.chunked);
   EXPECT_FALSE(r.complete) << "the last chunk must not be sent";
   EXPECT_NE(r.body.find("partial body"), std::string::npos);
-  EXPECT_TRUE(local.wait_for_log(R"({"event":"stream_error",)")) << local.log();
+  EXPECT_TRUE(local.wait_for_log(R"({"level":"ERROR","msg":"stream_error",)")) << local.log();
   EXPECT_NE(local.log().find("Function.Boom"), std::string::npos);
 }
 
@@ -605,12 +606,12 @@ TEST(LocalEmulator, ExtensionGetsInvokeAndShutdownAndSigtermLeavesNothing) {
   local_instance local({"--extension", extension_script},
                        {{"TSPROXY_TEST_EXTENSION_LOG", events.string()},
                         {"TSPROXY_TEST_GRANDCHILD_PID", grandchild.string()}});
-  ASSERT_TRUE(local.wait_for_log(R"({"event":"init",)")) << local.log();
-  EXPECT_EQ(log_number(local.log(), R"({"event":"init",)", "extensions"), 1);
+  ASSERT_TRUE(local.wait_for_log(R"({"level":"INFO","msg":"init",)")) << local.log();
+  EXPECT_EQ(log_number(local.log(), R"({"level":"INFO","msg":"init",)", "extensions"), 1);
   const auto r = get(local.port(), "/with-extension");
   ASSERT_EQ(r.status, 200);
-  const auto runtime_pid = log_number(local.log(), R"({"event":"runtime_start")", "pid");
-  const auto extension_pid = log_number(local.log(), R"({"event":"extension_start")", "pid");
+  const auto runtime_pid = log_number(local.log(), R"({"level":"INFO","msg":"runtime_start")", "pid");
+  const auto extension_pid = log_number(local.log(), R"({"level":"INFO","msg":"extension_start")", "pid");
   ASSERT_TRUE(runtime_pid && extension_pid) << local.log();
   // The function wrote the file before its first `next`, so it is complete once a request was served.
   const auto grandchild_pid = std::stoi(read_all(grandchild));
@@ -640,8 +641,9 @@ TEST(LocalEmulator, ManagedInstancesRefuseAnExtensionsInvokeRegistrationAsLambda
   const auto events = dir / "events.jsonl";
   local_instance local({"--max-concurrency", "4", "--extension", extension_script},
                        {{"TSPROXY_TEST_EXTENSION_LOG", events.string()}});
-  ASSERT_TRUE(local.wait_for_log(R"({"event":"extension_exit")")) << local.log();
-  EXPECT_NE(local.log().find(R"({"event":"extension_register_refused")"), std::string::npos) << local.log();
+  ASSERT_TRUE(local.wait_for_log(R"({"level":"INFO","msg":"extension_exit")")) << local.log();
+  EXPECT_NE(local.log().find(R"({"level":"WARN","msg":"extension_register_refused")"), std::string::npos)
+      << local.log();
   const auto lines = read_all(events);
   EXPECT_NE(lines.find(R"("register_status": 403)"), std::string::npos) << lines;
   EXPECT_NE(lines.find(R"("errorType": "Extension.InvalidEventType")"), std::string::npos) << lines;
@@ -653,8 +655,8 @@ TEST(LocalEmulator, ManagedInstancesGiveAShutdownOnlyExtensionItsShutdown) {
   local_instance local(
       {"--max-concurrency", "4", "--extension", extension_script},
       {{"TSPROXY_TEST_EXTENSION_LOG", events.string()}, {"TSPROXY_TEST_EXTENSION_EVENTS", "SHUTDOWN"}});
-  ASSERT_TRUE(local.wait_for_log(R"({"event":"init",)")) << local.log();
-  EXPECT_EQ(log_number(local.log(), R"({"event":"init",)", "extensions"), 1);
+  ASSERT_TRUE(local.wait_for_log(R"({"level":"INFO","msg":"init",)")) << local.log();
+  EXPECT_EQ(log_number(local.log(), R"({"level":"INFO","msg":"init",)", "extensions"), 1);
   EXPECT_EQ(get(local.port(), "/managed").status, 200);
   ASSERT_EQ(::kill(local.pid(), SIGTERM), 0);
   const auto code = local.process().wait_for_exit(15s);
@@ -672,7 +674,7 @@ TEST(LocalEmulator, InitErrorAnswers502AndExits) {
   const auto code = local.process().wait_for_exit(15s);
   ASSERT_TRUE(code.has_value()) << local.log();
   EXPECT_NE(*code, 0);
-  EXPECT_NE(local.log().find(R"({"event":"init_error",)"), std::string::npos) << local.log();
+  EXPECT_NE(local.log().find(R"({"level":"ERROR","msg":"init_error",)"), std::string::npos) << local.log();
 }
 
 TEST(LocalEmulator, RuntimeExitAnswers502) {
@@ -680,8 +682,8 @@ TEST(LocalEmulator, RuntimeExitAnswers502) {
   const auto r = get(local.port(), "/never-served");
   EXPECT_EQ(r.status, 502);
   EXPECT_EQ(r.header("x-amzn-ErrorType"), "Runtime.ExitError");
-  EXPECT_TRUE(local.wait_for_log(R"({"event":"runtime_exit",)")) << local.log();
-  EXPECT_EQ(log_number(local.log(), R"({"event":"runtime_exit",)", "exit_code"), 3);
+  EXPECT_TRUE(local.wait_for_log(R"({"level":"INFO","msg":"runtime_exit",)")) << local.log();
+  EXPECT_EQ(log_number(local.log(), R"({"level":"INFO","msg":"runtime_exit",)", "exit_code"), 3);
 }
 
 // --- Execution environments -------------------------------------------------------------------------
@@ -698,8 +700,8 @@ std::string any_stats(const local_instance& local) {
   const auto log = local.log();
   std::vector<std::uint16_t> ports;
   const std::string marker = R"("runtime_api":"127.0.0.1:)";
-  for (auto at = log.find(R"({"event":"environment_start")"); at != std::string::npos;
-       at = log.find(R"({"event":"environment_start")", at + 1)) {
+  for (auto at = log.find(R"({"level":"INFO","msg":"environment_start")"); at != std::string::npos;
+       at = log.find(R"({"level":"INFO","msg":"environment_start")", at + 1)) {
     const auto p = log.find(marker, at);
     if (p != std::string::npos)
       ports.push_back(static_cast<std::uint16_t>(std::stoi(log.substr(p + marker.size()))));
@@ -750,8 +752,10 @@ TEST_P(Environments, AnInvocationFindingEveryEnvironmentBusyStartsANewOne) {
   EXPECT_EQ(slow.status, 200) << slow.body;
   EXPECT_TRUE(overtook) << "the second caller waited for the first environment instead of a new one";
   const auto log = local.log();
-  EXPECT_NE(log.find(R"({"event":"init","environment":2,"init_duration_ms":)"), std::string::npos) << log;
-  EXPECT_EQ(count_lines(log, R"({"event":"environment_start")"), 2u) << log;
+  EXPECT_NE(log.find(R"({"level":"INFO","msg":"init","environment":2,"init_duration_ms":)"),
+            std::string::npos)
+      << log;
+  EXPECT_EQ(count_lines(log, R"({"level":"INFO","msg":"environment_start")"), 2u) << log;
   // Each environment has its own log stream.
   const auto stats = test::raw_http_get(test::loopback_ipv4, local.runtime_port(), "/local/stats");
   event_doc doc(stats.body);
@@ -782,8 +786,8 @@ TEST_P(Environments, EveryEnvironmentBusyAndNoQueueAnswers429AsLambdaThrottles) 
   EXPECT_EQ(throttled.header("x-amzn-ErrorType"), "TooManyRequestsException");
   EXPECT_EQ(throttled.body, R"({"Message":"Rate Exceeded."})");
   EXPECT_FALSE(throttled.header("x-amzn-RequestId").empty());
-  EXPECT_TRUE(local.wait_for_log(R"({"event":"throttled",)")) << local.log();
-  EXPECT_EQ(count_lines(local.log(), R"({"event":"environment_start")"), 1u);
+  EXPECT_TRUE(local.wait_for_log(R"({"level":"WARN","msg":"throttled",)")) << local.log();
+  EXPECT_EQ(count_lines(local.log(), R"({"level":"INFO","msg":"environment_start")"), 1u);
   EXPECT_EQ(get(local.port(), "/after").status, 200) << "a free environment serves again";
 }
 
@@ -795,9 +799,10 @@ TEST_P(Environments, AnIdleEnvironmentIsRetiredWithShutdownToItsExtensionsAndThe
       {{"TSPROXY_TEST_EXTENSION_LOG", events.string()}});
   ASSERT_TRUE(local.wait_for_init()) << local.log();
   ASSERT_EQ(get(local.port(), "/before").status, 200);
-  const auto runtime_pid = log_number(local.log(), R"({"event":"runtime_start")", "pid");
+  const auto runtime_pid = log_number(local.log(), R"({"level":"INFO","msg":"runtime_start")", "pid");
   ASSERT_TRUE(runtime_pid) << local.log();
-  ASSERT_TRUE(local.wait_for_log(R"({"event":"environment_retired","environment":1,"reason":"spindown")"))
+  ASSERT_TRUE(local.wait_for_log(
+      R"({"level":"INFO","msg":"environment_retired","environment":1,"reason":"spindown")"))
       << local.log();
   EXPECT_TRUE(wait_gone(static_cast<pid_t>(*runtime_pid)));
   const auto lines = read_all(events);
@@ -806,7 +811,8 @@ TEST_P(Environments, AnIdleEnvironmentIsRetiredWithShutdownToItsExtensionsAndThe
   // A cold start for the next caller.
   const auto r = get(local.port(), "/after");
   EXPECT_EQ(r.status, 200) << r.body;
-  EXPECT_NE(local.log().find(R"({"event":"init","environment":2,)"), std::string::npos) << local.log();
+  EXPECT_NE(local.log().find(R"({"level":"INFO","msg":"init","environment":2,)"), std::string::npos)
+      << local.log();
 }
 
 INSTANTIATE_TEST_SUITE_P(InvokeModes, Environments, ::testing::Values("buffered", "response_stream"),
@@ -822,7 +828,7 @@ TEST(LocalEmulator, ManagedInstancesFillAnEnvironmentBeforeStartingAnother) {
   caller.join();
   EXPECT_EQ(first.status, 200);
   EXPECT_EQ(second.status, 200);
-  EXPECT_EQ(count_lines(local.log(), R"({"event":"environment_start")"), 1u) << local.log();
+  EXPECT_EQ(count_lines(local.log(), R"({"level":"INFO","msg":"environment_start")"), 1u) << local.log();
 }
 
 // The warmer's round: `count` warmer invocations of the real bootstrap, sent `spread` apart (a round's
@@ -858,8 +864,8 @@ std::size_t warm_after_rounds(int first_round, int later_rounds, bool then_ordin
     warmer_round(local, later_rounds, spread);
   }
   const auto log = local.log();
-  const auto started = count_lines(log, R"({"event":"environment_start")");
-  const auto retired = count_lines(log, R"({"event":"environment_retired")");
+  const auto started = count_lines(log, R"({"level":"INFO","msg":"environment_start")");
+  const auto retired = count_lines(log, R"({"level":"INFO","msg":"environment_retired")");
   const auto states = environment_states(local);
   std::size_t warm = 0;
   for (const auto& [id, state] : states) warm += state == "idle" || state == "busy";
@@ -870,7 +876,8 @@ std::size_t warm_after_rounds(int first_round, int later_rounds, bool then_ordin
     std::vector<std::thread> callers;
     for (int i = 0; i < 3; ++i) callers.emplace_back([&] { get(local.port(), "/ordinary"); });
     for (auto& t : callers) t.join();
-    EXPECT_EQ(count_lines(local.log(), R"({"event":"environment_start")"), started) << "a cold start";
+    EXPECT_EQ(count_lines(local.log(), R"({"level":"INFO","msg":"environment_start")"), started)
+        << "a cold start";
   }
   return warm;
 }

@@ -114,7 +114,7 @@ export class Stack {
 
   /**
    * The reason tsproxy-local logged for refusing the request it answered with `x-amzn-RequestId:
-   * requestId` (its `{"event":"auth_rejected"}` line), once that line arrived.
+   * requestId` (its `{"level":"WARN","msg":"auth_rejected"}` line), once that line arrived.
    */
   async rejectionReason(requestId: string): Promise<string> {
     let reason: string | undefined;
@@ -122,7 +122,7 @@ export class Stack {
       for (const line of this.log.split('\n')) {
         if (!line.includes('"auth_rejected"') || !line.includes(requestId)) continue;
         const entry = JSON.parse(line);
-        if (entry.event === 'auth_rejected' && entry.request_id === requestId) reason = entry.reason;
+        if (entry.msg === 'auth_rejected' && entry.request_id === requestId) reason = entry.reason;
       }
       return reason !== undefined;
     });
