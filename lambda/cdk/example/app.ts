@@ -1,10 +1,13 @@
-// An example app: the proxy in its default form, in every typed option's form, and on Lambda Managed
-// Instances, each with a caller function allowed to invoke its URL. `cdk synth` (or `node example/app.js`
+// An example app: the proxy in its default form, in every typed option's form (callers, logging, trace
+// context and phase metrics included), and on Lambda Managed Instances, each with a caller function
+// allowed to invoke its URL. `cdk synth` (or `node example/app.js`
 // after `npm run build:test`) writes the templates; CI checks them with cfn-lint.
 import * as cdk from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { ProxyLogLevel, TailscaleLambdaProxy, TailscaleLambdaProxyPropsOptions } from 'tsproxy-cdk';
@@ -31,13 +34,17 @@ class ProxyStack extends cdk.Stack {
 
 const app = new cdk.App();
 new ProxyStack(app, 'TsproxyDefault', () => ({}));
-new ProxyStack(app, 'TsproxyStreamingX86', () => ({
+new ProxyStack(app, 'TsproxyStreamingX86', (stack) => ({
   lambda: {
     functionName: 'tsproxy-streaming',
     architecture: lambda.Architecture.X86_64,
     invokeMode: lambda.InvokeMode.RESPONSE_STREAM,
     memorySize: 512,
     timeout: cdk.Duration.minutes(5),
+    loggingFormat: lambda.LoggingFormat.JSON,
+    applicationLogLevel: lambda.ApplicationLogLevel.WARN,
+    systemLogLevel: lambda.SystemLogLevel.WARN,
+    logGroup: new logs.LogGroup(stack, 'proxy-logs', { retention: logs.RetentionDays.ONE_WEEK }),
   },
   extension: { layerVersionName: 'tsproxy-tailscale-x86' },
   warmer: { functionName: 'tsproxy-warmer', concurrentInvocations: 4 },
@@ -46,6 +53,16 @@ new ProxyStack(app, 'TsproxyStreamingX86', () => ({
     prewarmTargets: ['100.64.0.5:8080'],
     pool: { idleTimeout: cdk.Duration.seconds(3), maxIdlePerTarget: 16 },
     logLevel: ProxyLogLevel.DEBUG,
+    callers: [
+      {
+        grantee: new iam.Role(stack, 'billing', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }),
+        allowedTargets: ['db.tailnet.ts.net:5432'],
+        diagnose: true,
+      },
+      { grantee: new iam.Role(stack, 'metrics', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }), allowedTargets: ['100.64.0.5:8080'] },
+    ],
+    traceContext: false,
+    metricPhases: true,
   },
 }));
 new (class extends cdk.Stack {

@@ -148,7 +148,8 @@ export class Stack {
  * One request for the Python client (python-client/src). `body` in base64. `credentials`: this request's
  * key instead of the default one. `clockSkewS`: the client's clock runs that many seconds ahead (behind
  * when negative) while it signs. `tamper`: the request the client built and signed is sent with its
- * body's first byte changed, by a raw http.client request.
+ * body's first byte changed, by a raw http.client request. `diagnose`: client.diagnose() instead of a
+ * request; the result's body is the diagnosis as JSON, or its proxy_error the refusal.
  */
 export interface PythonCall {
   method: string;
@@ -161,6 +162,7 @@ export interface PythonCall {
   credentials?: [string, string] | [string, string, string];
   clockSkewS?: number;
   tamper?: boolean;
+  diagnose?: boolean;
 }
 
 /** What the Python client saw: `headers` as (lowercase name, value) pairs, `body` in base64. */
@@ -183,7 +185,7 @@ from unittest import mock
 sys.path[:0] = [${JSON.stringify(path.join(PY_CLIENT, 'src'))}]
 import tsproxy_client.client as client_module
 from tsproxy_client import ProxyTarget, TailscaleProxyClient
-from tsproxy_client.client import proxy_error_of
+from tsproxy_client.client import DiagnoseRefused, proxy_error_of
 
 def shifted_clock(seconds):
     # The client reads the time through its module's datetime; this one runs that many seconds off.
@@ -218,7 +220,13 @@ for c in json.load(sys.stdin):
                                   credentials=tuple(c.get("credentials", ${JSON.stringify(defaultKey)})), timeout=10)
     args = dict(query=c.get("query"), headers=c.get("headers"), body=base64.b64decode(c["body"]) if c.get("body") else None)
     with shifted_clock(c["clockSkewS"]) if "clockSkewS" in c else contextlib.nullcontext():
-        if c.get("tamper"):
+        if c.get("diagnose"):
+            try:
+                out.append(result(200, [], json.dumps(client.diagnose()).encode()))
+            except DiagnoseRefused as refused:
+                out.append({"status": refused.status_code, "headers": [], "body": "",
+                            "proxy_error": refused.error and [refused.error.name, refused.error.message]})
+        elif c.get("tamper"):
             out.append(send_tampered(client.build(c["method"], c["path"], **args)))
         elif c.get("stream"):
             with client.stream(c["method"], c["path"], **args) as r:

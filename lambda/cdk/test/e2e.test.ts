@@ -1,7 +1,7 @@
 // Both caller clients end to end through plain tsproxy-local (no --auth): see e2e-stack.ts for the stack.
 import * as assert from 'assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { TailscaleProxyClient } from 'tsproxy-cdk/client';
+import { DiagnoseRefusedError, TailscaleProxyClient } from 'tsproxy-cdk/client';
 import { BOOTSTRAP, LOCAL, Stack, built, pythonCalls, required, skip } from './e2e-stack';
 
 const CREDS = { accessKeyId: 'AKIDLOCAL', secretAccessKey: 'local-secret-key' };
@@ -70,6 +70,77 @@ for (const mode of ['buffered', 'response_stream'] as const) {
     });
   });
 }
+
+// Diagnosis (docs/PROTOCOLS.md 1.6) and trace context (1.2) as both clients see them. Without a LocalAPI
+// (TSPROXY_TAILSCALE_SOCKET=none) the diagnosis still makes its trial connection through the listener.
+describe('end to end: diagnose and trace context, both clients', { skip }, () => {
+  const stack = new Stack();
+  before(() => stack.start('buffered', [], () => ({ TSPROXY_DIAGNOSE: 'true' })));
+  after(() => stack.stop());
+  const client = (port?: number) =>
+    new TailscaleProxyClient({ url: stack.url, region: 'eu-west-1', credentials: CREDS, target: { ip: '127.0.0.1', port: port ?? stack.upstreamPort }, timeoutMs: 10000 });
+  type Section = { result: string; verdict: string };
+
+  function expectReachable(d: Record<string, any>, port: number) {
+    assert.equal(d.target, `http://127.0.0.1:${port}`);
+    assert.equal(d.connection.result, 'ok', d.connection.verdict);
+    assert.equal(d.connection.socks5.connected, true);
+    for (const section of Object.values(d).filter((v): v is Section => typeof v === 'object' && v !== null && 'verdict' in v)) {
+      assert.ok(section.verdict.length > 0, 'every section says what it found');
+    }
+  }
+
+  test('diagnose(): a reachable target is diagnosed, not forwarded; a closed port fails the trial connection', async () => {
+    stack.seen.length = 0;
+    expectReachable(await client().diagnose(), stack.upstreamPort);
+    const closed = (await client(stack.closedPort).diagnose()) as Record<string, any>;
+    assert.equal(closed.connection.result, 'failed');
+    assert.equal(closed.connection.socks5.connected, false);
+    assert.match(closed.connection.socks5.error, /^Socks5/);
+    assert.equal(closed.result, 'failed');
+    const [viaPython, closedViaPython] = await pythonCalls(stack.url, stack.upstreamPort, CREDS, [
+      { method: 'GET', path: '/', diagnose: true },
+      { method: 'GET', path: '/', port: stack.closedPort, diagnose: true },
+    ]);
+    expectReachable(JSON.parse(Buffer.from(viaPython.body, 'base64').toString()), stack.upstreamPort);
+    assert.equal(JSON.parse(Buffer.from(closedViaPython.body, 'base64').toString()).connection.result, 'failed');
+    assert.equal(stack.seen.length, 0, 'no diagnosis reached the target');
+  });
+
+  test('the target joins the invocation\'s trace; a caller\'s own traceparent is kept', async () => {
+    stack.seen.length = 0;
+    const own = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    await client().request({ path: '/trace/node' });
+    await client().request({ path: '/trace/node-own', headers: { traceparent: own } });
+    await pythonCalls(stack.url, stack.upstreamPort, CREDS, [
+      { method: 'GET', path: '/trace/python' },
+      { method: 'GET', path: '/trace/python-own', headers: { traceparent: own } },
+    ]);
+    const byPath = new Map(stack.seen.map((s) => [s.url, s.headers]));
+    for (const caller of ['node', 'python']) {
+      const derived = byPath.get(`/trace/${caller}`)!;
+      const xray = /^Root=1-([0-9a-f]{8})-([0-9a-f]{24});Parent=([0-9a-f]{16});Sampled=([01])$/.exec(String(derived['x-amzn-trace-id']));
+      assert.ok(xray, `${caller}: X-Amzn-Trace-Id ${derived['x-amzn-trace-id']}`);
+      assert.equal(derived.traceparent, `00-${xray[1]}${xray[2]}-${xray[3]}-0${xray[4]}`, caller);
+      assert.equal(byPath.get(`/trace/${caller}-own`)!.traceparent, own, caller);
+    }
+  });
+});
+
+test('diagnose() without TSPROXY_DIAGNOSE: both clients are refused with DiagnoseNotAllowed', { skip }, async () => {
+  const stack = new Stack();
+  await stack.start('buffered');
+  try {
+    const node = new TailscaleProxyClient({ url: stack.url, region: 'eu-west-1', credentials: CREDS, target: { ip: '127.0.0.1', port: stack.upstreamPort }, timeoutMs: 10000 });
+    await assert.rejects(node.diagnose(), (e: DiagnoseRefusedError) => e.statusCode === 403 && e.proxyError?.name === 'DiagnoseNotAllowed');
+    const [python] = await pythonCalls(stack.url, stack.upstreamPort, CREDS, [{ method: 'GET', path: '/', diagnose: true }]);
+    assert.equal(python.status, 403);
+    assert.deepEqual(python.proxy_error?.[0], 'DiagnoseNotAllowed');
+    assert.equal(stack.seen.length, 0);
+  } finally {
+    await stack.stop();
+  }
+});
 
 test('the e2e binaries are there when CI requires them', { skip: !required && 'TSPROXY_E2E_REQUIRED is not set' }, () => {
   assert.ok(built, `missing ${LOCAL} or ${BOOTSTRAP}`);
