@@ -5,6 +5,7 @@
 
 #include "adapter/routing.hpp"
 #include "common/tailscale_local_api.hpp"
+#include "runtime/dialled_address_policy.hpp"
 #include "tsproxy/engine/errors.hpp"
 
 namespace tsproxy::lambda {
@@ -94,8 +95,10 @@ asio::awaitable<diagnosis_facts> probe_target(const runtime_config& config, upst
     const allow_list* allowed = config.allowed_targets ? &*config.allowed_targets : nullptr;
     for (const auto& address : facts.addresses) {
       if (auto refusal = check_resolved_address(target, address, allowed)) {
+        // Told as a request is told (dialled_address_policy): which rule refused, never the addresses.
         facts.refusal_name = refusal->name;
-        facts.refusal_message = refusal->message;
+        facts.refusal_message = dial_refusal_for(*refusal).message();
+        facts.addresses.clear();
         break;
       }
     }

@@ -126,10 +126,11 @@ bool is_magic_dns_name(std::string_view name, const tailscale_node& peer) {
   return !asked.empty() && !fqdn.empty() && (asked == fqdn || asked == fqdn.substr(0, fqdn.find('.')));
 }
 
+// By the addresses a connection would dial, never by the name alone: for an address target the name is
+// only the caller's TLS server name or Host, and matching it would describe a peer the caller may not reach.
 const tailscale_node* find_peer(const diagnosis_facts& facts) {
   if (!facts.status) return nullptr;
   for (const auto& peer : facts.status->peers) {
-    if (is_magic_dns_name(facts.name, peer)) return &peer;
     for (const auto& address : facts.addresses) {
       if (std::find(peer.tailscale_ips.begin(), peer.tailscale_ips.end(), address) !=
           peer.tailscale_ips.end())
@@ -165,6 +166,9 @@ verdict judge_tailscale(const diagnosis_facts& facts) {
 }
 
 verdict judge_resolution(const diagnosis_facts& facts) {
+  if (!facts.refusal_name.empty())
+    return {finding::failed,
+            "tsproxy refuses where the name leads (" + facts.refusal_name + "): " + facts.refusal_message};
   if (facts.addresses.empty() && !facts.resolve_error)
     return {finding::skipped,
             "no LocalAPI to resolve " + facts.name + " through: the SOCKS5 listener resolves it"};
@@ -178,9 +182,6 @@ verdict judge_resolution(const diagnosis_facts& facts) {
     return {finding::failed,
             "the name " + facts.name + " could not be resolved (" + facts.resolve_error.message() + ")"};
   }
-  if (!facts.refusal_name.empty())
-    return {finding::failed,
-            "tsproxy refuses where the name leads (" + facts.refusal_name + "): " + facts.refusal_message};
   const std::string where = facts.resolved_by_name
                                 ? "the name " + facts.name + " resolves to " + joined(facts.addresses)
                                 : "the target is the address " + joined(facts.addresses);
@@ -286,7 +287,8 @@ std::string diagnosis_json(const diagnosis_facts& facts) {
   if (!facts.name.empty()) text_field(out, "name", facts.name);
   strings_field(out, "addresses", facts.addresses);
   const auto* peer = facts.refusal_name.empty() ? find_peer(facts) : nullptr;
-  bool_field(out, "magicDns", peer != nullptr && is_magic_dns_name(facts.name, *peer));
+  bool_field(out, "magicDns",
+             peer != nullptr && facts.resolved_by_name && is_magic_dns_name(facts.name, *peer));
   key(out, "peer");
   if (peer == nullptr) {
     out.append("null");

@@ -27,11 +27,6 @@ class dial_refusal_category_impl final : public std::error_category {
   }
 };
 
-std::error_code refusal_code(const routing_error& refusal) {
-  return refusal.name == "SandboxTargetNotAllowed" ? dial_refusal::sandbox_target_not_allowed
-                                                   : dial_refusal::target_not_allowed;
-}
-
 bool is_dns_answer(std::error_code ec) {
   return ec.category() == dns_category();
 }
@@ -45,6 +40,11 @@ const std::error_category& dial_refusal_category() noexcept {
 
 std::error_code make_error_code(dial_refusal e) noexcept {
   return {static_cast<int>(e), dial_refusal_category()};
+}
+
+std::error_code dial_refusal_for(const routing_error& refusal) {
+  return refusal.name == "SandboxTargetNotAllowed" ? dial_refusal::sandbox_target_not_allowed
+                                                   : dial_refusal::target_not_allowed;
 }
 
 dialled_address_policy::dialled_address_policy(std::string tailscale_socket, const allow_list* allowed,
@@ -88,7 +88,7 @@ asio::awaitable<std::error_code> dialled_address_policy::choose_address(const up
     if (auto refusal = check_resolved_address(target, text, allowed_)) {
       log(log_level::warn, "target refused by its address",
           {{"target", target.describe()}, {"address", text}, {"error", refusal->name}});
-      co_return refusal_code(*refusal);
+      co_return dial_refusal_for(*refusal);
     }
   }
   dial_host = addresses.front().to_string();
@@ -101,7 +101,7 @@ std::error_code dialled_address_policy::check_bound(const std::string& dial_host
   if (auto refusal = check_bound_address(dialled, dial_host, bound)) {
     log(log_level::warn, "connection refused by the listener's bound address",
         {{"address", dial_host}, {"bound", bound.to_string()}, {"error", refusal->name}});
-    return refusal_code(*refusal);
+    return dial_refusal_for(*refusal);
   }
   return {};
 }

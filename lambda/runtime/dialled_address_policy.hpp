@@ -14,6 +14,7 @@
 #include <system_error>
 
 #include "adapter/allow_list.hpp"
+#include "adapter/routing.hpp"
 #include "tsproxy/engine/dns_resolver.hpp"
 #include "tsproxy/engine/upstream_connector.hpp"
 
@@ -27,6 +28,9 @@ enum class dial_refusal {
 
 const std::error_category& dial_refusal_category() noexcept;
 std::error_code make_error_code(dial_refusal e) noexcept;
+// The dial refusal a request gets for a resolved address check_resolved_address refused: it names the rule,
+// not the address.
+std::error_code dial_refusal_for(const routing_error& refusal);
 
 class dialled_address_policy final : public dial_policy {
  public:

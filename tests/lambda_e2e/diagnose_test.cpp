@@ -144,8 +144,26 @@ TEST_F(DiagnoseE2e, ANameLeadingWhereTheAllowListRefusesIsDiagnosedNoFurther) {
   EXPECT_EQ(resolution.result, "failed") << r.body;
   EXPECT_NE(resolution.verdict.find("(TargetNotAllowed)"), std::string::npos) << resolution.verdict;
   EXPECT_NE(r.body.find(R"("peer":null)"), std::string::npos) << "nothing said of the peer: " << r.body;
+  EXPECT_NE(r.body.find(R"("addresses":[])"), std::string::npos) << "where the name leads: " << r.body;
+  EXPECT_EQ(r.body.find("100.64.0.5"), std::string::npos) << "where the name leads: " << r.body;
   EXPECT_EQ(read(r.body, "ping").result, "skipped") << r.body;
   EXPECT_EQ(tailscale_.connects(), 0u);
+}
+
+// The caller chooses the server name of an address target: naming the offline peer db there must not
+// describe db, nor skip the trial connection to the address that is actually dialled.
+TEST_F(DiagnoseE2e, AnAddressTargetNamedAsAnotherPeerIsDiagnosedAsTheAddressesPeer) {
+  local_stack stack(tailscale_.socks_address(), options(true, "100.64.0.5:*"));
+  const auto r =
+      stack.request("/", diagnosing({"-H", "ts-target-ip: 100.64.0.5", "-H", "ts-target-host: db", "-H",
+                                     "ts-target-port: " + std::to_string(upstream_.port())}));
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.body.find("100.64.0.6"), std::string::npos) << "db's address: " << r.body;
+  EXPECT_EQ(r.body.find(R"("hostName":"db")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("hostName":"web")"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find(R"("magicDns":false)"), std::string::npos) << r.body;
+  EXPECT_EQ(read(r.body, "connection").result, "ok") << r.body;
+  EXPECT_EQ(tailscale_.connects_to("100.64.0.5:" + std::to_string(upstream_.port())), 1u) << r.body;
 }
 
 TEST_F(DiagnoseE2e, WithoutTsproxyDiagnoseTheCallerGets403AndABadValue400) {

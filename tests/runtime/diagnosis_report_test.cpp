@@ -75,12 +75,13 @@ TEST(DiagnosisReport, EverySectionOfAHealthyTargetIsOkAndTheJsonSaysWhatWasSeen)
   EXPECT_NE(json.find(R"("idle":2)"), std::string::npos) << json;
 }
 
-TEST(DiagnosisReport, APeerIsFoundByItsFqdnWithOrWithoutTheDotInAnyCaseOrByItsAddress) {
+TEST(DiagnosisReport, APeerIsFoundByTheAddressDialledAndItsMagicDnsNameByItsFqdnOrFirstLabelInAnyCase) {
   auto f = healthy();
   for (const char* name : {"web", "WEB.tailnet.ts.net", "web.tailnet.ts.net."}) {
     f.name = name;
     ASSERT_NE(find_peer(f), nullptr) << name;
     EXPECT_EQ(find_peer(f)->host_name, "web");
+    EXPECT_NE(diagnosis_json(f).find(R"("magicDns":true)"), std::string::npos) << name;
   }
   EXPECT_TRUE(is_magic_dns_name("Web.Tailnet.TS.net.", f.status->peers[1]));
   EXPECT_FALSE(is_magic_dns_name("upstream.test", f.status->peers[1]));
@@ -90,6 +91,24 @@ TEST(DiagnosisReport, APeerIsFoundByItsFqdnWithOrWithoutTheDotInAnyCaseOrByItsAd
   f.addresses = {"100.64.0.6"};
   ASSERT_NE(find_peer(f), nullptr);
   EXPECT_EQ(find_peer(f)->host_name, "db");
+}
+
+// An address target's name is only the caller's server name: the peer is the address's, never the one the
+// name would name, and the name is no MagicDNS name.
+TEST(DiagnosisReport, AnAddressTargetNamedAsAnotherPeerIsTheAddressesPeer) {
+  auto f = healthy();
+  f.target = {.host = "100.64.0.5", .port = 443, .tls = true, .server_name = "db"};
+  f.name = "db";
+  f.resolved_by_name = false;
+  ASSERT_NE(find_peer(f), nullptr);
+  EXPECT_EQ(find_peer(f)->host_name, "web");
+  const auto json = diagnosis_json(f);
+  EXPECT_EQ(json.find(R"("hostName":"db")"), std::string::npos) << json;
+  EXPECT_EQ(json.find("100.64.0.6"), std::string::npos) << "db's address: " << json;
+  EXPECT_NE(json.find(R"("magicDns":false)"), std::string::npos) << json;
+  f.addresses = {"100.64.0.9"};  // no peer's address
+  EXPECT_EQ(find_peer(f), nullptr);
+  EXPECT_NE(diagnosis_json(f).find(R"("peer":null)"), std::string::npos);
 }
 
 TEST(DiagnosisReport, TailscaleNotRunningFailsWithItsStateAndTailscaledsWords) {
@@ -176,7 +195,8 @@ TEST(DiagnosisReport, TlsFailureFailsAndACertificateNearItsExpiryWarns) {
 TEST(DiagnosisReport, ANameLeadingWhereTsproxyRefusesSaysSoAndTellsNothingOfThePeer) {
   auto f = healthy();
   f.refusal_name = "TargetNotAllowed";
-  f.refusal_message = "100.64.0.5 is not in the proxy's allow-list";
+  f.refusal_message = "the target's name resolves to an address that is not in the proxy's allow-list";
+  f.addresses.clear();  // as the probe leaves them: where the name leads is not told
   f.ping_ip.clear();
   f.pong.reset();
   f.connection_tried = false;
