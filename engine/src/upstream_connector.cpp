@@ -99,6 +99,7 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
     co_await timer.async_wait(use_tuple);
   }
   const time_point tunnelled = steady_clock::now();
+  time_point secured = tunnelled;  // a plain-HTTP target's TLS phase is exactly zero
   if (target.tls) {
     auto tls_bound =
         bound_phase(deadline, config_.timeouts.tls_handshake, engine_error::tls_handshake_timeout);
@@ -106,11 +107,10 @@ asio::awaitable<std::error_code> upstream_connector::open(const upstream_target&
       out.reset();
       co_return ec;
     }
+    secured = steady_clock::now();
   }
   if (phases != nullptr)
-    *phases = {.connect = connected - started,
-               .socks5 = tunnelled - connected,
-               .tls = steady_clock::now() - tunnelled};
+    *phases = {.connect = connected - started, .socks5 = tunnelled - connected, .tls = secured - tunnelled};
   co_return std::error_code{};
 }
 
