@@ -250,6 +250,7 @@ std::error_code http_parser::decide_framing() {
 
   // RFC 9112 §6.3, in order.
   if (is_response && (no_body_expected_ || response_.status == 204 || response_.status == 304)) {
+    response_.body_length = 0;
     framing_ = framing::none;
     state_ = state::complete;
     return {};
@@ -268,6 +269,7 @@ std::error_code http_parser::decide_framing() {
   }
   if (bad_length) return engine_error::http_bad_content_length;
   if (has_content_length) {
+    if (is_response) response_.body_length = content_length_;
     framing_ = framing::content_length;
     remaining_ = content_length_;
     state_ = content_length_ == 0 ? state::complete : state::body_length;

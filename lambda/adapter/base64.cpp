@@ -73,6 +73,27 @@ std::string base64_encode(std::string_view bytes) {
   return out;
 }
 
+void base64_piecewise_encoder::append(std::string& out, std::string_view piece) {
+  // First complete the group the previous pieces began.
+  while (carried_ > 0 && carried_ < 3 && !piece.empty()) {
+    group_[carried_++] = piece.front();
+    piece.remove_prefix(1);
+  }
+  if (carried_ == 3) {
+    base64_encode_append(out, {group_, 3});
+    carried_ = 0;
+  }
+  if (carried_ > 0) return;  // the piece was too short to complete it
+  const std::size_t whole = piece.size() - piece.size() % 3;
+  base64_encode_append(out, piece.substr(0, whole));
+  for (const char c : piece.substr(whole)) group_[carried_++] = c;
+}
+
+void base64_piecewise_encoder::finish(std::string& out) {
+  base64_encode_append(out, {group_, carried_});
+  carried_ = 0;
+}
+
 bool base64_decode(std::string_view in, std::string& out) {
   const std::size_t n = in.size();
   if (n % 4 != 0) return false;

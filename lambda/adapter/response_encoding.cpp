@@ -130,6 +130,21 @@ bool encode_buffered_response(const response_head& head, std::string_view body, 
   return true;
 }
 
+void encode_pipelined_closing(const response_head& head, std::string& out) {
+  out.clear();
+  out.append("\",\"isBase64Encoded\":true,");
+  append_head_members(head, out, false);
+  out.push_back('}');
+}
+
+void encode_pipelined_error_closing(int status, std::string_view name, std::string_view message,
+                                    std::string& out) {
+  out.clear();
+  out.append("\",\"isBase64Encoded\":true,");
+  append_error_head_members(status, name, message, out);
+  out.push_back('}');
+}
+
 void encode_stream_prelude(const response_head& head, std::string& out, bool head_request) {
   out.clear();
   out.push_back('{');

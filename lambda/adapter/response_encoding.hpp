@@ -31,6 +31,19 @@ inline constexpr std::size_t max_buffered_payload_bytes = std::size_t{6} * 1024 
 bool encode_buffered_response(const response_head& head, std::string_view body, std::size_t limit,
                               std::string& out, bool head_request = false);
 
+// A buffered response written while its body arrives (runtime/buffered_sink): the same members, body first:
+//   {"body":"<base64>","isBase64Encoded":true,"statusCode":..,"headers":{..},"cookies":[..]}
+// Status and headers come last so that, when the target fails mid-body, they can still be the proxy's
+// error (status, ts-error-* headers) instead of the target's; the body is then what arrived.
+inline constexpr std::string_view pipelined_opening = "{\"body\":\"";
+// What follows the body's base64: the target's head, under the rules above.
+void encode_pipelined_closing(const response_head& head, std::string& out);
+// What follows it after a failure mid-body: the proxy's error head as encode_error_response writes it.
+void encode_pipelined_error_closing(int status, std::string_view name, std::string_view message,
+                                    std::string& out);
+// An upper bound on encode_pipelined_error_closing's size (its name and message are bounded).
+inline constexpr std::size_t pipelined_error_closing_max = 2048;
+
 // Encodes the streaming-mode prelude {"statusCode":..,"headers":{..},"cookies":[..]} followed by the 8 NUL
 // bytes that separate it from the raw body bytes.
 void encode_stream_prelude(const response_head& head, std::string& out, bool head_request = false);

@@ -11,6 +11,7 @@
 #include "adapter/response_encoding.hpp"
 #include "adapter/trace_context.hpp"
 #include "common/log.hpp"
+#include "runtime/buffered_sink.hpp"
 #include "runtime/diagnosis_probe.hpp"
 #include "runtime/failure.hpp"
 #include "runtime/stream_sink.hpp"
@@ -125,19 +126,36 @@ asio::awaitable<std::error_code> proxy_handler::answer_failure(call& c, const ro
 asio::awaitable<std::error_code> proxy_handler::proxy_buffered(call& c, const routed_request& route,
                                                                const http_request& request) {
   exchange_report report;
-  buffered_response sink(config_.max_response_bytes);
+  buffered_sink sink(c.api, c.inv.request_id, c.lambda_deadline, config_.max_response_bytes,
+                     request.method == "HEAD");
   auto failure = co_await upstream_.exchange(route.target, request, sink, c.upstream_deadline, &report);
+  if (sink.pipelined()) {
+    if (!failure) {
+      emit_metric(route, true, elapsed_ms(c.started), &report);
+      log_proxied(c, route, sink.status(), sink.body_bytes(), report);
+      co_return std::error_code{};
+    }
+    if (sink.api_failed()) co_return failure;  // nothing can be reported through a broken Runtime API
+    // The body is on its way already: the failure becomes the payload's status and headers.
+    auto f = describe_failure(failure, true);
+    f.message += " (target " + route.target.describe() + ")";
+    log(log_level::warn, "upstream failed mid-body",
+        {{"request_id", c.inv.request_id}, {"target", route.target.describe()}, {"error", f.name}});
+    emit_metric(route, false, elapsed_ms(c.started));
+    co_return co_await sink.fail(f.status, f.name, f.message);
+  }
   if (!failure) {
+    const auto& answer = sink.collected();
     c.state.payload.clear();
-    if (!encode_buffered_response(sink.head, sink.body, config_.max_response_bytes, c.state.payload,
-                                  request.method == "HEAD"))
+    if (!encode_buffered_response(answer.head, answer.body, config_.max_response_bytes, c.state.payload,
+                                  sink.head_request()))
       failure = engine_error::sink_rejected;
   }
   if (failure) co_return co_await answer_failure(c, route, failure);
   if (auto ec = co_await c.api.post_response(c.inv.request_id, c.state.payload, c.lambda_deadline))
     co_return ec;
   emit_metric(route, true, elapsed_ms(c.started), &report);
-  log_proxied(c, route, sink.head.status, sink.body.size(), report);
+  log_proxied(c, route, sink.status(), sink.body_bytes(), report);
   co_return std::error_code{};
 }
 

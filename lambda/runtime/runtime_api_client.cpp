@@ -82,13 +82,25 @@ asio::awaitable<std::error_code> runtime_api_client::post_init_error(std::string
   co_return co_await post(pieces, until);
 }
 
+asio::awaitable<std::error_code> runtime_api_client::send_head_and_first_chunk(std::string_view chunk,
+                                                                               time_point until) {
+  const std::array<asio::const_buffer, 3> pieces{
+      asio::buffer(head_), asio::buffer(chunk.data(), chunk.size()), asio::buffer("\r\n", 2)};
+  co_return co_await connection_.bounded(until, connection_.send(pieces));
+}
+
 asio::awaitable<std::error_code> runtime_api_client::stream_begin(std::string_view request_id,
                                                                   std::string_view prelude,
                                                                   time_point until) {
   head_ = runtime_api::stream_head(connection_.target(), request_id, prelude.size());
-  const std::array<asio::const_buffer, 3> pieces{
-      asio::buffer(head_), asio::buffer(prelude.data(), prelude.size()), asio::buffer("\r\n", 2)};
-  co_return co_await connection_.bounded(until, connection_.send(pieces));
+  co_return co_await send_head_and_first_chunk(prelude, until);
+}
+
+asio::awaitable<std::error_code> runtime_api_client::chunked_response_begin(std::string_view request_id,
+                                                                            std::string_view first_bytes,
+                                                                            time_point until) {
+  head_ = runtime_api::chunked_response_head(connection_.target(), request_id, first_bytes.size());
+  co_return co_await send_head_and_first_chunk(first_bytes, until);
 }
 
 asio::awaitable<std::error_code> runtime_api_client::stream_write(std::string_view piece, time_point until) {

@@ -56,6 +56,11 @@ class runtime_api_client {
   // A failure after begin is reported in the declared HTTP trailers.
   asio::awaitable<std::error_code> stream_begin(std::string_view request_id, std::string_view prelude,
                                                 time_point until);
+  // A buffered response's payload sent in chunks as it is produced: begin with its first bytes, go on
+  // with stream_write, finish with stream_end (it has no trailers, so no stream_fail).
+  asio::awaitable<std::error_code> chunked_response_begin(std::string_view request_id,
+                                                          std::string_view first_bytes, time_point until);
+  // One chunk of a response begun by stream_begin or chunked_response_begin.
   asio::awaitable<std::error_code> stream_write(std::string_view piece, time_point until);
   asio::awaitable<std::error_code> stream_end(time_point until);
   asio::awaitable<std::error_code> stream_fail(std::string_view error_type, std::string_view message,
@@ -70,6 +75,8 @@ class runtime_api_client {
   // A whole POST within `until`: send and read the answer; checks the status.
   asio::awaitable<std::error_code> post(std::span<const asio::const_buffer> pieces, time_point until);
   asio::awaitable<std::error_code> post_unbounded(std::span<const asio::const_buffer> pieces);
+  // head_ (a chunked POST's head ending with the first chunk's size line), then that chunk.
+  asio::awaitable<std::error_code> send_head_and_first_chunk(std::string_view chunk, time_point until);
   // The end of a streamed response (last chunk, maybe trailers), then its answer.
   asio::awaitable<std::error_code> finish_stream(std::span<const asio::const_buffer> pieces);
 

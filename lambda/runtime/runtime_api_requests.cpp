@@ -26,6 +26,15 @@ request_bytes error_post(const upstream_target& api, std::string path, std::stri
                            error_json(error_type, message, true));
 }
 
+// POST invocation/{id}/response with chunked framing, and the first chunk's size line.
+std::string chunked_post_head(const upstream_target& api, std::string_view request_id,
+                              std::vector<header_view> headers, std::size_t first_chunk_size) {
+  const http_request request{"POST", invocation_path(request_id, "response"), std::move(headers), {}, true};
+  std::string head = request_head(api, request);
+  append_chunk_header(head, first_chunk_size);
+  return head;
+}
+
 }  // namespace
 
 bool is_valid_request_id(std::string_view request_id) noexcept {
@@ -54,18 +63,18 @@ request_bytes init_error_request(const upstream_target& api, std::string_view er
   return error_post(api, std::string(path_prefix) + "init/error", error_type, message);
 }
 
+std::string chunked_response_head(const upstream_target& api, std::string_view request_id,
+                                  std::size_t first_chunk_size) {
+  return chunked_post_head(api, request_id, {}, first_chunk_size);
+}
+
 std::string stream_head(const upstream_target& api, std::string_view request_id, std::size_t prelude_size) {
   const std::string trailers = std::string(error_type_header) + ", " + std::string(error_body_header);
-  const http_request request{"POST",
-                             invocation_path(request_id, "response"),
-                             {{"Lambda-Runtime-Function-Response-Mode", "streaming"},
-                              {"Content-Type", "application/vnd.awslambda.http-integration-response"},
-                              {"Trailer", trailers}},
-                             {},
-                             true};
-  std::string head = request_head(api, request);
-  append_chunk_header(head, prelude_size);
-  return head;
+  return chunked_post_head(api, request_id,
+                           {{"Lambda-Runtime-Function-Response-Mode", "streaming"},
+                            {"Content-Type", "application/vnd.awslambda.http-integration-response"},
+                            {"Trailer", trailers}},
+                           prelude_size);
 }
 
 std::string chunk_head(std::size_t size) {

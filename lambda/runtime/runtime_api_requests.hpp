@@ -36,6 +36,12 @@ request_bytes error_request(const upstream_target& api, std::string_view request
 request_bytes init_error_request(const upstream_target& api, std::string_view error_type,
                                  std::string_view message);
 
+// The head of a buffered POST invocation/{id}/response whose payload is sent in chunks as it is produced
+// (no response mode header: Lambda reads it as one payload), plus the first chunk's size line for
+// `first_chunk_size` bytes; that chunk and "\r\n" follow it.
+std::string chunked_response_head(const upstream_target& api, std::string_view request_id,
+                                  std::size_t first_chunk_size);
+
 // The head of a streamed POST invocation/{id}/response (chunked, the error trailers declared) plus the
 // first chunk's size line for `prelude_size` bytes of prelude; the prelude and "\r\n" follow it.
 std::string stream_head(const upstream_target& api, std::string_view request_id, std::size_t prelude_size);

@@ -63,6 +63,28 @@ TEST(Base64, RoundTripsRandomLengths) {
   }
 }
 
+TEST(Base64, PiecewiseEncodingEqualsTheWholeEncodingForEverySplit) {
+  std::mt19937 rng(7);
+  std::string bytes(64, '\0');
+  for (auto& c : bytes) c = static_cast<char>(rng());
+  for (std::size_t length = 0; length <= bytes.size(); ++length) {
+    const std::string_view whole(bytes.data(), length);
+    // Pieces of 0, 1, 2, ... bytes, cycling, so every carry (0, 1 or 2 bytes) meets every piece size.
+    for (std::size_t first = 0; first < 5; ++first) {
+      base64_piecewise_encoder encoder;
+      std::string out = "kept";
+      std::size_t at = 0;
+      for (std::size_t size = first; at < length; size = (size + 1) % 5) {
+        const std::size_t n = std::min(size, length - at);
+        encoder.append(out, whole.substr(at, n));
+        at += n;
+      }
+      encoder.finish(out);
+      EXPECT_EQ(out, "kept" + base64_encode(whole)) << "length " << length << ", first piece " << first;
+    }
+  }
+}
+
 TEST(Base64, AppendKeepsExistingContent) {
   std::string out = "prefix:";
   base64_encode_append(out, "foobar");

@@ -81,6 +81,57 @@ TEST(ResponseEncoding, BinaryBodyIsBase64) {
   EXPECT_EQ(decoded, body);
 }
 
+// The pipelined form is the buffered form with the members in another order: the same document.
+TEST(ResponseEncoding, APipelinedPayloadIsTheSameDocumentBodyFirst) {
+  const std::string body = testing::all_byte_values();
+  const auto head = make_head(200, {{"Content-Type", "application/octet-stream"},
+                                    {"Content-Length", std::to_string(body.size())},
+                                    {"Set-Cookie", "a=1"}});
+  std::string payload(pipelined_opening);
+  base64_encode_append(payload, body);
+  std::string closing;
+  encode_pipelined_closing(head, closing);
+  payload.append(closing);
+  ASSERT_EQ(payload.rfind("{\"body\":\"", 0), 0u) << "the body comes first";
+  std::string buffered;
+  ASSERT_TRUE(encode_buffered_response(head, body, max_buffered_payload_bytes, buffered));
+  simdjson::dom::parser parser;
+  simdjson::dom::parser buffered_parser;
+  const auto root = testing::parse_dom(parser, payload);
+  simdjson::dom::object pipelined_members;
+  simdjson::dom::object buffered_members;
+  ASSERT_EQ(root.get(pipelined_members), simdjson::SUCCESS);
+  ASSERT_EQ(testing::parse_dom(buffered_parser, buffered).get(buffered_members), simdjson::SUCCESS);
+  EXPECT_EQ(pipelined_members.size(), buffered_members.size());
+  for (const auto member : buffered_members) {
+    simdjson::dom::element same;
+    ASSERT_EQ(pipelined_members[member.key].get(same), simdjson::SUCCESS) << member.key;
+    EXPECT_EQ(simdjson::to_string(same), simdjson::to_string(member.value)) << member.key;
+  }
+  EXPECT_EQ(dom_int(root, "/statusCode"), 200);
+  EXPECT_EQ(dom_string(root, "/cookies/0"), "a=1");
+  EXPECT_FALSE(dom_has(root, "/headers/content-length"));
+}
+
+TEST(ResponseEncoding, APipelinedPayloadEndsWithTheProxysErrorWithinItsBound) {
+  std::string payload(pipelined_opening);
+  base64_encode_append(payload, "the part that arrived");
+  std::string closing;
+  // The worst case: a name and a message that are all quotes, each escaped to two bytes.
+  encode_pipelined_error_closing(502, std::string(300, '"'), std::string(2000, '"'), closing);
+  EXPECT_LE(closing.size(), pipelined_error_closing_max);
+  encode_pipelined_error_closing(502, "HttpTruncated", "the target closed mid-body", closing);
+  payload.append(closing);
+  simdjson::dom::parser parser;
+  const auto root = testing::parse_dom(parser, payload);
+  EXPECT_EQ(dom_int(root, "/statusCode"), 502);
+  EXPECT_EQ(dom_string(root, "/headers/ts-error-name"), "HttpTruncated");
+  EXPECT_EQ(dom_string(root, "/headers/ts-error-message"), "the target closed mid-body");
+  std::string decoded;
+  ASSERT_TRUE(base64_decode(dom_string(root, "/body"), decoded));
+  EXPECT_EQ(decoded, "the part that arrived");
+}
+
 TEST(ResponseEncoding, InvalidUtf8IsBase64) {
   for (std::string_view body : {"caf\xe9", "\xc3", "\xed\xa0\x80" /* surrogate */, "ok\xff"}) {
     std::string out;

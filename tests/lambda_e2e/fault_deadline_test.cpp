@@ -66,6 +66,17 @@ TEST_F(DeadlineAtEachStage, TheTlsHandshake) {
   EXPECT_TRUE(keeps_serving(stack, pid, python_));
 }
 
+// A body of 64 KiB or more with a Content-Length is handed over while it arrives: at the deadline the
+// part that arrived is already on its way, and the failure becomes the payload's status and headers.
+TEST_F(DeadlineAtEachStage, TheBodyOfALargeAnswerHandedOverWhileItArrives) {
+  local_stack stack(socks_address(), short_deadline());
+  const pid_t pid = stack.bootstrap_pid();
+  const auto r = stack.request("/stall-mid-body?n=300000", to_python());
+  EXPECT_TRUE(is_proxy_error_after_part(r, 504, "RequestDeadline", 300000));
+  expect_answered_at_the_deadline(stack, r.header("x-amzn-requestid"));
+  EXPECT_TRUE(keeps_serving(stack, pid, python_));
+}
+
 TEST_F(DeadlineAtEachStage, TheTlsHandshakeTimeout) {
   local_stack stack(socks_address(), {.env = {{"TSPROXY_TLS_HANDSHAKE_TIMEOUT_MS", "500"}}});
   const pid_t pid = stack.bootstrap_pid();

@@ -32,6 +32,23 @@ std::string json_string_member(std::string_view json, std::string_view key) {
   return ::testing::AssertionSuccess();
 }
 
+::testing::AssertionResult is_proxy_error_after_part(const http_reply& reply, int status,
+                                                     std::string_view name, std::size_t declared) {
+  if (reply.status != status || reply.header("ts-error-name") != name ||
+      reply.header("ts-error-message").empty())
+    return ::testing::AssertionFailure() << "expected " << status << " " << name << ", got " << reply.status
+                                         << " ts-error-name '" << reply.header("ts-error-name")
+                                         << "' ts-error-message '" << reply.header("ts-error-message") << "'";
+  if (reply.body.size() >= declared)
+    return ::testing::AssertionFailure()
+           << "the body is " << reply.body.size() << " bytes, not a part of " << declared;
+  for (std::size_t i = 0; i < reply.body.size(); ++i) {
+    if (static_cast<unsigned char>(reply.body[i]) != i % 256)
+      return ::testing::AssertionFailure() << "byte " << i << " of the body is not the target's";
+  }
+  return ::testing::AssertionSuccess();
+}
+
 ::testing::AssertionResult is_proxy_error_result(const std::string& result, int status,
                                                  std::string_view name) {
   const bool ok = result.find("\"statusCode\":" + std::to_string(status) + ",") != std::string::npos &&

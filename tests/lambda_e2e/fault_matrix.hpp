@@ -16,6 +16,13 @@ namespace tsproxy::test {
 // ts-error-message, and the JSON body naming the same error.
 ::testing::AssertionResult is_proxy_error(const http_reply& reply, int status, std::string_view name);
 
+// The proxy's answer after a target failed mid-body while its body was being handed over (a buffered
+// body of at least 64 KiB with a Content-Length, docs/PROTOCOLS.md section 1.3): `status`, `ts-error-name:
+// name`, a non-empty ts-error-message, and as body the part that arrived: fewer than `declared` bytes of
+// the misbehaving upstream's i % 256 pattern.
+::testing::AssertionResult is_proxy_error_after_part(const http_reply& reply, int status,
+                                                     std::string_view name, std::size_t declared);
+
 // The same for a direct invocation's result: the Function URL response document the runtime posted.
 ::testing::AssertionResult is_proxy_error_result(const std::string& result, int status,
                                                  std::string_view name);

@@ -37,7 +37,17 @@ TEST_F(UpstreamFault, ResetMidHeadIs502InBothModes) {
 TEST_F(UpstreamFault, ResetMidBodyIs502Buffered) {
   local_stack stack(socks_address());
   const pid_t pid = stack.bootstrap_pid();
-  EXPECT_TRUE(is_proxy_error(stack.request("/reset-mid-body?n=100000", to_python()), 502, "HttpTruncated"));
+  EXPECT_TRUE(is_proxy_error(stack.request("/reset-mid-body?n=20000", to_python()), 502, "HttpTruncated"));
+  EXPECT_TRUE(keeps_serving(stack, pid, python_));
+}
+
+// A body of 64 KiB or more with a Content-Length is handed over while it arrives: the failure becomes the
+// payload's status and headers, after the part that arrived.
+TEST_F(UpstreamFault, ResetMidLargeBodyIs502BufferedAfterThePartThatArrived) {
+  local_stack stack(socks_address());
+  const pid_t pid = stack.bootstrap_pid();
+  EXPECT_TRUE(is_proxy_error_after_part(stack.request("/reset-mid-body?n=300000", to_python()), 502,
+                                        "HttpTruncated", 300000));
   EXPECT_TRUE(keeps_serving(stack, pid, python_));
 }
 

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "adapter/base64.hpp"
 #include "local_stack.hpp"
 #include "rie_stack.hpp"
 #include "support/wait.hpp"
@@ -62,11 +63,13 @@ double monotonic_ms() {
       .count();
 }
 
-// A Function URL event (payload 2.0, docs/PROTOCOLS.md section 2.1) for GET `path` on a tailnet machine.
-std::string function_url_event(std::string_view ip, std::uint16_t port, std::string_view path) {
+// A Function URL event (payload 2.0, docs/PROTOCOLS.md section 2.1) for GET `path`?`query` on a tailnet
+// machine.
+std::string function_url_event(std::string_view ip, std::uint16_t port, std::string_view path,
+                               std::string_view query = {}) {
   return R"({"version":"2.0","routeKey":"$default","rawPath":")" + std::string(path) +
-         R"(","rawQueryString":"","headers":{"ts-target-ip":")" + std::string(ip) +
-         R"(","ts-target-port":")" + std::to_string(port) +
+         R"(","rawQueryString":")" + std::string(query) + R"(","headers":{"ts-target-ip":")" +
+         std::string(ip) + R"(","ts-target-port":")" + std::to_string(port) +
          R"("},"requestContext":{"http":{"method":"GET","path":")" + std::string(path) +
          R"(","sourceIp":"127.0.0.1"},"requestId":"conformance"},"isBase64Encoded":false})";
 }
@@ -226,6 +229,50 @@ TEST_P(EmulatorConformance, AFunctionUrlEventIsProxiedToATailnetMachine) {
   ASSERT_EQ(again.status, 200) << again.body;
   EXPECT_EQ(status_code_of(again.body), 200);
   EXPECT_EQ(body_of(again.body), nginx_server::file_content("10k"));
+}
+
+// The string member `key` of a result whose strings hold no escapes (base64, ASCII header values).
+std::string plain_member(const std::string& result, std::string_view key) {
+  const std::string opening = "\"" + std::string(key) + "\":\"";
+  const auto at = result.find(opening);
+  if (at == std::string::npos) return {};
+  const auto from = at + opening.size();
+  return result.substr(from, result.find('"', from) - from);
+}
+
+// A body of 64 KiB or more with a Content-Length goes to the Runtime API as a chunked POST while it
+// arrives, base64-encoded, the status and headers after it: the emulators read it as one payload.
+TEST_P(EmulatorConformance, ALargeAnswerIsHandedOverWhileItArrives) {
+  const auto r = environment_->invoke(to_peer("/1m"));
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 400) << environment_->log();
+  EXPECT_EQ(status_code_of(r.body), 200) << r.body.substr(0, 400);
+  EXPECT_NE(r.body.find(R"("isBase64Encoded":true)"), std::string::npos);
+  std::string body;
+  ASSERT_TRUE(tsproxy::lambda::base64_decode(plain_member(r.body, "body"), body));
+  EXPECT_EQ(body, nginx_server::file_content("1m"));
+  // The environment serves on.
+  const auto again = environment_->invoke(to_peer("/small"));
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(body_of(again.body), nginx_server::file_content("small"));
+}
+
+// After a target that fails mid-body the payload is still whole: its body the part that arrived, its
+// status and headers the proxy's error. A POST cut off instead would leave the invocation open and the
+// runtime's next `next` refused.
+TEST_P(EmulatorConformance, ATargetFailingMidBodyIsTheProxysErrorAfterThePartThatArrived) {
+  python_upstream upstream;
+  const auto r =
+      environment_->invoke(function_url_event(peer_ip, upstream.port(), "/reset-mid-body", "n=300000"));
+  ASSERT_EQ(r.status, 200) << r.body.substr(0, 400) << environment_->log();
+  EXPECT_EQ(status_code_of(r.body), 502) << r.body.substr(0, 400);
+  EXPECT_EQ(plain_member(r.body, "ts-error-name"), "HttpTruncated") << r.body.substr(0, 400);
+  std::string body;
+  ASSERT_TRUE(tsproxy::lambda::base64_decode(plain_member(r.body, "body"), body));
+  EXPECT_LT(body.size(), 300000u);
+  for (std::size_t i = 0; i < body.size(); ++i) ASSERT_EQ(static_cast<unsigned char>(body[i]), i % 256) << i;
+  const auto again = environment_->invoke(to_peer("/small"));
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(body_of(again.body), nginx_server::file_content("small"));
 }
 
 TEST_P(EmulatorConformance, OnSigtermTheExtensionGetsShutdownLogsTheNodeOutAndStopsTailscaled) {

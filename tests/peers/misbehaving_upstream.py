@@ -17,6 +17,8 @@ Endpoints (HEAD gets the same head with no body; unknown paths get 404):
   /reset-before-head         reads the request, then RST before any response byte.
   /reset-mid-head            sends half a response head (`HTTP/1.1 200 OK`, part of a header name), then RST.
   /reset-mid-body?n=N        declares Content-Length N, sends N/2 bytes, then RST (SO_LINGER 0).
+  /stall-mid-body?n=N        declares Content-Length N, sends N/2 bytes, then holds the socket until the client
+                             closes it.
   /truncated-chunked?n=N     chunked, N/2 bytes in 1 KiB chunks, then a clean close (FIN) with no last chunk.
   /slow-headers?ms=M         waits M ms, then 200 "ok".
   /slow-body?ms=M&n=N        head at once, then N bytes, one per M ms.
@@ -374,6 +376,13 @@ def h_reset_mid_body(conn, req):
     raise ClientGone()
 
 
+def h_stall_mid_body(conn, req):
+    n = max(2, req.int_param("n", 1024))
+    conn.send(head_bytes(200, octets() + [("Content-Length", str(n))]))
+    conn.send(pattern(n // 2))
+    h_never(conn, req)
+
+
 def wait_until_sent(sock, bound_s=2):
     """An RST discards unsent data, so wait until the peer's kernel has everything we wrote."""
     deadline = time.monotonic() + bound_s
@@ -683,6 +692,7 @@ ROUTES = {
     "/reset-before-head": h_reset_before_head,
     "/reset-mid-head": h_reset_mid_head,
     "/reset-mid-body": h_reset_mid_body,
+    "/stall-mid-body": h_stall_mid_body,
     "/truncated-chunked": h_truncated_chunked,
     "/slow-head": h_slow_head,
     "/ignore-body": h_ignore_body,

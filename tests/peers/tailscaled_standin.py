@@ -248,7 +248,37 @@ class Socks5(socketserver.BaseRequestHandler):
         # BND is the outgoing connection's local address: tailscale/tailscale@v1.102.3
         # net/socks5/socks5.go:224-237 (0.0.0.0:0 with every failure, 563 and 664-666).
         reply(c, 0, bound)
-        relay(c, upstream)
+        socks5_relay(c, upstream)
+
+
+def socks5_relay(client, upstream):
+    """Copies both ways until either direction ends, by EOF or by an error, then closes both connections: a
+    target's reset or close mid-response reaches the client at once (tailscale/tailscale@v1.102.3
+    net/socks5/socks5.go:245-260 returns on the first copy to end; the deferred Closes at :132 and :222 close
+    both connections). shutdown() wakes the other copy's blocked recv."""
+    ended = threading.Event()
+
+    def copy(src, dst):
+        try:
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        ended.set()
+
+    threads = [threading.Thread(target=copy, args=pair, daemon=True)
+               for pair in ((upstream, client), (client, upstream))]
+    for t in threads:
+        t.start()
+    ended.wait()
+    for sock in (client, upstream):
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    for t in threads:
+        t.join()
+    upstream.close()
 
 
 def relay(client, upstream):

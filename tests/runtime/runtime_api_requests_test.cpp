@@ -70,6 +70,15 @@ TEST(RuntimeApiRequests, StreamHeadDeclaresStreamingChunkingAndTheErrorTrailers)
             "12c\r\n");  // the prelude's chunk: 300 bytes
 }
 
+TEST(RuntimeApiRequests, AChunkedBufferedResponseHasNoResponseModeAndNoTrailers) {
+  EXPECT_EQ(chunked_response_head(api, "id-3", 9),
+            "POST /2018-06-01/runtime/invocation/id-3/response HTTP/1.1\r\n"
+            "Host: 127.0.0.1:9001\r\n"
+            "Transfer-Encoding: chunked\r\n"
+            "\r\n"
+            "9\r\n");  // the first chunk's size line
+}
+
 TEST(RuntimeApiRequests, ChunkHeadsAreHex) {
   EXPECT_EQ(chunk_head(1), "1\r\n");
   EXPECT_EQ(chunk_head(255), "ff\r\n");

@@ -47,6 +47,29 @@ TEST(HttpResponseParser, ContentLengthBody) {
   EXPECT_EQ(r.leftover, "");
 }
 
+// What a sink learns from the head alone: the body's length when the framing tells it before the body.
+TEST(HttpResponseParser, TheHeadTellsTheBodyLengthOnlyWhenTheFramingKnowsIt) {
+  const auto length_after_head = [](std::string_view head, bool no_body) {
+    http_parser parser(http_parser::kind::response, {});
+    parser.expect_no_body(no_body);
+    std::error_code ec;
+    const auto step = parser.parse(head, ec);
+    EXPECT_FALSE(ec) << head;
+    EXPECT_EQ(step.what, http_parser::event::head) << head;
+    return parser.response().body_length;
+  };
+  EXPECT_EQ(length_after_head("HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n", false), 70000u);
+  EXPECT_EQ(length_after_head("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", false), 0u);
+  EXPECT_EQ(length_after_head("HTTP/1.1 204 No Content\r\n\r\n", false), 0u);
+  EXPECT_EQ(length_after_head("HTTP/1.1 200 OK\r\nContent-Length: 70000\r\n\r\n", true), 0u);
+  EXPECT_EQ(length_after_head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false), std::nullopt);
+  EXPECT_EQ(length_after_head("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", false), std::nullopt);
+  // Chunked wins over a Content-Length beside it, so the length is not known.
+  EXPECT_EQ(length_after_head(
+                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", false),
+            std::nullopt);
+}
+
 TEST(HttpResponseParser, HeaderValuesAreTrimmedAndNamesKeptAsSent) {
   const auto r = parse_response(
       "HTTP/1.1 200 OK\r\ncontent-LENGTH:2\r\nX-Spaces: \t padded value \t\r\nX-Empty:\r\nX-Obs-Text: "

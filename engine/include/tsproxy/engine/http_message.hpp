@@ -2,6 +2,7 @@
 // Plain HTTP/1.1 message types shared by the codec, the client and its callers.
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -35,6 +36,9 @@ struct response_head {
   int status = 0;
   std::string reason;
   std::vector<header_field> headers;  // in arrival order, names as sent
+  // The body's exact length when the head tells it (Content-Length, or no body at all); unknown for a
+  // chunked or close-delimited body.
+  std::optional<std::uint64_t> body_length;
 };
 
 // A request head as a server reads it (used by the local Lambda emulator).

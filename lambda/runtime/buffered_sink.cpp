@@ -1,0 +1,61 @@
+#include "runtime/buffered_sink.hpp"
+
+#include <algorithm>
+
+#include "adapter/response_encoding.hpp"
+
+namespace tsproxy::lambda {
+
+bool buffered_sink::worth_pipelining(const response_head& head) const noexcept {
+  if (head_request_ || !head.body_length || *head.body_length < pipeline_min_bytes) return false;
+  const std::size_t closing = std::max(closing_.size(), pipelined_error_closing_max);
+  const std::uint64_t payload = pipelined_opening.size() + base64_encoded_size(*head.body_length) + closing;
+  return payload <= limit_;
+}
+
+asio::awaitable<std::error_code> buffered_sink::on_head(const response_head& head) {
+  status_ = head.status;
+  encode_pipelined_closing(head, closing_);
+  if (!worth_pipelining(head)) co_return co_await collected_.on_head(head);
+  pipelined_ = true;
+  auto ec = co_await api_.chunked_response_begin(request_id_, pipelined_opening, until_);
+  api_failed_ = static_cast<bool>(ec);
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> buffered_sink::on_body(std::string_view piece) {
+  body_bytes_ += piece.size();
+  if (!pipelined_) co_return co_await collected_.on_body(piece);
+  encoded_.clear();
+  encoder_.append(encoded_, piece);
+  co_return co_await write(encoded_);
+}
+
+asio::awaitable<std::error_code> buffered_sink::on_complete(const std::vector<header_field>& trailers) {
+  if (!pipelined_) co_return co_await collected_.on_complete(trailers);
+  co_return co_await finish();
+}
+
+asio::awaitable<std::error_code> buffered_sink::fail(int status, std::string_view name,
+                                                     std::string_view message) {
+  encode_pipelined_error_closing(status, name, message, closing_);
+  co_return co_await finish();
+}
+
+asio::awaitable<std::error_code> buffered_sink::write(std::string_view bytes) {
+  auto ec = co_await api_.stream_write(bytes, until_);
+  api_failed_ = static_cast<bool>(ec);
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> buffered_sink::finish() {
+  encoded_.clear();
+  encoder_.finish(encoded_);
+  encoded_.append(closing_);
+  if (auto ec = co_await write(encoded_)) co_return ec;
+  auto ec = co_await api_.stream_end(until_);
+  api_failed_ = static_cast<bool>(ec);
+  co_return ec;
+}
+
+}  // namespace tsproxy::lambda
