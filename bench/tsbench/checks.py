@@ -5,7 +5,8 @@ import math
 import os
 
 from . import samples
-from .config import COLD_START_SYSTEMS, PER_REQUEST_SIZES, SYSTEMS
+from .config import (COLD_START_SYSTEMS, MEMORY_SIZE_BODIES, MEMORY_SIZE_CONCURRENCY, MEMORY_SIZES_MB,
+                     PER_REQUEST_SIZES, SYSTEMS)
 from .stats import get
 
 
@@ -13,8 +14,44 @@ def finite(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
 
-def missing_metrics(res, out_dir, plots):
+def memory_size_checks(res):
+    """Every memory size measured with the runtime and its relay inside a group whose limit the kernel reads back
+    as set; or a recorded reason why no group could be made (a skip, not a missing metric)."""
+    ms = res.get("memory_size")
+    if ms is None:
+        return [("memory_size", None)]
+    if "skipped" in ms:
+        return [("memory_size.skipped: " + ms["skipped"], 1 if ms["skipped"] else None)]
     checks = []
+    period = get(ms, "cgroup", "period_us")
+    by_mb = {z["memory_mb"]: z for z in ms.get("sizes", [])}
+    for mb in MEMORY_SIZES_MB:
+        z = by_mb.get(mb, {})
+        pre = f"memory_size.{mb}mb."
+        checks.append((pre + "runtime_and_relay_in_group", 1 if z.get("runtime_and_relay_in_group") else None))
+        checks.append((pre + "limit_read_back==quota/period",
+                       1 if z and z["limit_read_back"] == [z["quota_us"], period] else None))
+        for name in MEMORY_SIZE_BODIES:
+            d = get(z, "per_request", name) or {}
+            for k in ("p50", "p99", "mean_billed_ms"):
+                checks.append((pre + f"per_request.{name}.{k}", d.get(k)))
+            for arch in ("x86_64", "arm64"):
+                checks.append((pre + f"per_request.{name}.cost_per_million_usd.{arch}",
+                               get(d, "cost_per_million_usd", arch)))
+            checks.append((pre + f"per_request.{name}.errors==0", 0 if d.get("errors") == 0 else None))
+        want = [(1, name) for name in MEMORY_SIZE_BODIES] + [(c, MEMORY_SIZE_BODIES[0])
+                                                              for c in MEMORY_SIZE_CONCURRENCY if c > 1]
+        for conc, name in want:
+            t = [x for x in z.get("throughput", []) if x["concurrency"] == conc and x["body"] == name]
+            ok = t and t[0]["requests"] > 0 and t[0]["errors_total"] == 0 and not t[0]["non_200_by_status"]
+            checks.append((pre + f"throughput.c{conc}.{name}.req_per_s (no errors)", t[0]["req_per_s"] if ok else None))
+            # CFS accounting saw the group run: the processes measured were really inside it.
+            checks.append((pre + f"throughput.c{conc}.{name}.cfs_periods>0", 1 if t and t[0]["periods"] > 0 else None))
+    return checks
+
+
+def missing_metrics(res, out_dir, plots):
+    checks = memory_size_checks(res)
     for name in PER_REQUEST_SIZES:
         checks.append((f"direct_nginx_keepalive.{name}.p50", get(res, "direct_nginx_keepalive", name, "p50")))
     if "microsocks" not in res.get("relays", {}):

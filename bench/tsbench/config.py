@@ -41,3 +41,24 @@ RELAY_NOTE = {
 
 class BenchError(Exception):
     pass
+
+
+# --- Which memory size (measure/memory_size.py) ---------------------------------------------------------------
+# Lambda allocates CPU in proportion to memory; 1,769 MB is one full vCPU ("Configure Lambda function memory",
+# https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+LAMBDA_MB_PER_VCPU = 1769
+MEMORY_SIZES_MB = (128, 256, 512, 1024)
+MEMORY_SIZE_BODIES = ("100b", "1m")  # per-request latency, throughput at concurrency 1 and cost: each body
+MEMORY_SIZE_CONCURRENCY = (1, 8)  # 1: a standard Lambda environment; 8: the runtime's multi-concurrency (100 B)
+MEMORY_SIZE_FULL = dict(warmup=20, n_small=1000, n_1m=150, wrk_secs=5, wrk_warm_secs=1)
+MEMORY_SIZE_SMOKE = dict(warmup=2, n_small=10, n_1m=3, wrk_secs=1, wrk_warm_secs=0)
+# Lambda prices, us-east-1, read 2026-12-07 from https://aws.amazon.com/lambda/pricing/ (first pricing tier).
+# Duration is billed per GB-second (1 GB = 1,024 MB), rounded up to 1 ms.
+LAMBDA_PRICING = {
+    "source": "https://aws.amazon.com/lambda/pricing/",
+    "read_on": "2026-12-07",
+    "region": "us-east-1",
+    "usd_per_gb_second": {"x86_64": 0.0000166667, "arm64": 0.0000133334},
+    "usd_per_million_requests": 0.20,
+    "billing_granularity_ms": 1,
+}

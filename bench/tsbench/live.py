@@ -7,6 +7,7 @@ import time
 from . import machine
 from .log import log
 from .measure import baselines, cold_start, micro, per_request, streaming, throughput, variants
+from .measure import memory_size
 
 
 def measure(rig):
@@ -32,6 +33,9 @@ def measure(rig):
         rr["prewarm"] = cold_start.prewarm(rig, relay)
         rr["throughput"] = throughput.sweep(rig, relay)
         rr["streaming"] = streaming.large_body(rig, relay)
+    # Which memory size: the runtime and a relay of its own at each Lambda memory size's CPU share.
+    rig.wait_for_port_space()
+    doc["memory_size"] = memory_size.sweep(rig)
     rig.stop_processes()
     doc["micro"] = micro.suite(rig)
     run["loadavg_end"] = os.getloadavg()

@@ -41,6 +41,48 @@ def table(header, rows):
     return "\n".join(out) + "\n"
 
 
+def memory_size_section(ms):
+    """Which memory size: latency, throughput and cost per million requests at each size's CPU share."""
+    L = ["## Which memory size\n"]
+    if "skipped" in ms:
+        L.append(f"Not measured: {ms['skipped']}.\n")
+        return L
+    cg, pr, p = ms["cgroup"], ms["pricing"], ms["parameters"]
+    L.append(f"Lambda gives a function CPU in proportion to its memory ({ms['mb_per_vcpu']:,} MB = one vCPU). The "
+             f"runtime (`bootstrap`) and a {ms['relay']} of its own (standing in for tailscaled, which shares the "
+             f"function's CPU) run in one control group limited to that share ({cg['cgroup']} "
+             f"`{cg['interface']}`, period {cg['period_us'] / 1000:g} ms); tsproxy-local, nginx and the clients "
+             "run outside it. Latency: tsproxy-local's `handoff_to_response_ms` (the stand-in for Lambda's "
+             f"duration) of sequential keep-alive requests, {p['warmup']} warm-up requests excluded, concurrency 1. "
+             f"`req/s c1`: `wrk -t1 -c1 -d {p['wrk_secs']}s` on the same function. Cost per million requests: the "
+             "mean of the durations each rounded up to "
+             f"{pr['billing_granularity_ms']} ms × memory × the {pr['region']} price per GB-second, plus "
+             f"${pr['usd_per_million_requests']:.2f} per million requests ([{pr['source']}]({pr['source']}), read "
+             f"{pr['read_on']}); arm64 applies its price to durations measured on this x86_64 machine.\n")
+    rows = []
+    for z in ms["sizes"]:
+        c1 = {t["body"]: t for t in z["throughput"] if t["concurrency"] == 1}
+        for name, d in z["per_request"].items():
+            cost = d.get("cost_per_million_usd") or {}
+            rows.append([f"{z['memory_mb']:,}", f"{z['cpu_share']:.3f}", LABEL_OF[name], fmt(d.get("n")),
+                         fmt(d.get("p50")), fmt(d.get("p99")), fmt(get(c1, name, "req_per_s")),
+                         fmt(d.get("mean_billed_ms")), fmt(cost.get("x86_64")), fmt(cost.get("arm64"))])
+    L.append(table(["memory MB", "CPU share (vCPU)", "body", "n", "p50 ms", "p99 ms", "req/s c1", "mean billed ms",
+                    "$ per million x86_64", "$ per million arm64"], rows))
+    rows = []
+    for z in ms["sizes"]:
+        for t in z["throughput"]:
+            rows.append([f"{z['memory_mb']:,}", t["concurrency"], LABEL_OF[t["body"]], fmt(t["req_per_s"]),
+                         fmt(t["latency_ms"]["p50"]), fmt(t["latency_ms"]["p99"]), fmt(t["errors_total"]),
+                         fmt(t["cpu_ms_per_request"]), fmt(t["throttled_share"])])
+    L.append("Throughput through the Function URL (`wrk -t1 -c N`, `--max-concurrency N`; N > 1 with "
+             "`TSPROXY_THREADS=1`). `CPU ms/req`: the runtime's and the relay's user + system time over the run, "
+             "per request; `throttled`: the share of the group's CFS periods in which it ran out of quota.\n")
+    L.append(table(["memory MB", "concurrency", "body", "req/s", "p50 ms", "p99 ms", "errors", "CPU ms/req",
+                    "throttled"], rows))
+    return L
+
+
 def write_markdown(res, out_dir, plots):
     m = res["machine"]
     relays = list(res["relays"])
@@ -243,6 +285,9 @@ def write_markdown(res, out_dir, plots):
                          fmt(d["peak_rss_mib"]), fmt(d["tsproxy_local_peak_rss_mib"])])
     L.append(table(["relay", "runtime", "status", "complete", "TTFB ms", "total ms", "MiB/s", "idle RSS MiB",
                     "peak RSS MiB", "tsproxy-local peak MiB"], rows))
+
+    if "memory_size" in res:
+        L.extend(memory_size_section(res["memory_size"]))
 
     L.append("## Memory\n")
     rows = []

@@ -51,10 +51,13 @@ class Peers:
         raise BenchError(f"{what} did not start (log: {log_path})")
 
     def start_microsocks(self):
-        _, port = self._start_with_retry(
-            "microsocks", lambda port: ["microsocks", "-i", LOOPBACK, "-p", str(port)],
-            os.path.join(self.work, "microsocks.log"))
+        _, port = self.spawn_microsocks("microsocks.log")
         self.relays["microsocks"] = port
+
+    def spawn_microsocks(self, log_name):
+        """A microsocks of its own on a free port, not one of the shared relays: (process, port)."""
+        return self._start_with_retry("microsocks", lambda port: ["microsocks", "-i", LOOPBACK, "-p", str(port)],
+                                      os.path.join(self.work, log_name))
 
     def start_dante(self, danted):
         d = os.path.join(self.work, "dante")

@@ -1,9 +1,10 @@
 """results.json computed from samples.json alone: summaries of every measurement, then the Node/tsproxy ratios
 and the targets."""
 
+import math
 import statistics
 
-from .config import LABEL_OF, MIB, RELAY_NOTE
+from .config import LABEL_OF, LAMBDA_PRICING, MIB, RELAY_NOTE
 from .stats import cdf, get, kib_to_mib, ratio, summarize
 
 
@@ -214,6 +215,67 @@ def targets(relays, ratio_rows):
     return out
 
 
+# --- Which memory size ---------------------------------------------------------------------------------------
+
+def cost_per_million(memory_mb, billed_ms):
+    """USD per million requests at each architecture's price: duration (GB-seconds, 1 GB = 1,024 MB) + requests."""
+    if billed_ms is None:
+        return None
+    p = LAMBDA_PRICING
+    gb_s = memory_mb / 1024.0 * billed_ms / 1000.0
+    return {arch: round(1e6 * gb_s * price + p["usd_per_million_requests"], 4)
+            for arch, price in p["usd_per_gb_second"].items()}
+
+
+def billed_ms(handoffs):
+    """Each invocation's duration rounded up to the billing granularity, averaged."""
+    g = LAMBDA_PRICING["billing_granularity_ms"]
+    return statistics.fmean(math.ceil(v / g) * g for v in handoffs) if handoffs else None
+
+
+def group_cpu(d, requests):
+    """Runtime + relay CPU ms per request, and the share of the quota periods in which the group was throttled."""
+    cpu = d["cpu_s"]
+    spent = [c["after"] - c["before"] for c in cpu.values() if c["before"] is not None and c["after"] is not None]
+    before, after = d["cpu_stat"]["before"], d["cpu_stat"]["after"]
+    periods = after["nr_periods"] - before["nr_periods"]
+    return {"cpu_ms_per_request": round(sum(spent) * 1000.0 / requests, 4) if requests and spent else None,
+            "throttled_periods": after["nr_throttled"] - before["nr_throttled"], "periods": periods,
+            "throttled_share": round((after["nr_throttled"] - before["nr_throttled"]) / periods, 4) if periods else 0.0}
+
+
+def memory_size(s):
+    if "skipped" in s:
+        return {"skipped": s["skipped"]}
+    sizes = []
+    for z in s["sizes"]:
+        bodies = {}
+        for name, r in z["per_request"].items():
+            handoffs = measured(r["handoff_to_response_ms"])
+            d = summarize(handoffs) or {}
+            billed = billed_ms(handoffs)
+            d.update({"errors": r["errors"], "upstream": upstream_delta(r["nginx"]), "mean_billed_ms": billed,
+                      "cost_per_million_usd": cost_per_million(z["memory_mb"], billed),
+                      **group_cpu(r, len(handoffs))})
+            bodies[name] = d
+        tput = []
+        for t in z["throughput"]:
+            report = t["wrk"]["report"]
+            p = report["percentiles_us"]
+            tput.append({"concurrency": t["concurrency"], "body": t["body"], "env": t["env"],
+                         "seconds": t["wrk"]["seconds"], "req_per_s": wrk_rate(report), "requests": report["requests"],
+                         "errors_total": sum(report["errors"].values()), "non_200_by_status": t["non_200_by_status"],
+                         "upstream_errors": t["upstream_errors"], "upstream": upstream_delta(t["nginx"]),
+                         "latency_ms": {"p50": p["50"] / 1000, "p99": p["99"] / 1000},
+                         **group_cpu(t, report["requests"])})
+        in_group = z["relay_in_group"] and all(r["in_group"] for r in z["runtimes_in_group"])
+        sizes.append({"memory_mb": z["memory_mb"], "cpu_share": z["cpu_share"], "quota_us": z["quota_us"],
+                      "limit_read_back": z["limit_read_back"], "runtime_and_relay_in_group": in_group,
+                      "per_request": bodies, "throughput": tput})
+    return {"cgroup": s["cgroup"], "mb_per_vcpu": s["mb_per_vcpu"], "relay": s["relay"], "bodies": s["bodies"],
+            "parameters": s["parameters"], "pricing": LAMBDA_PRICING, "sizes": sizes}
+
+
 def from_samples(samples, plot_files):
     run = samples["run"]
     relays = {}
@@ -230,4 +292,5 @@ def from_samples(samples, plot_files):
             "direct_nginx_keepalive": {name: direct_nginx(d) for name, d in samples["direct_nginx_keepalive"].items()},
             "relays": relays, "micro": micro(samples["micro"], run["parameters"]["micro_min_time"]),
             "loadavg_end": run["loadavg_end"], "wall_time_s": run["wall_time_s"], "ratios": ratio_rows,
-            "targets": targets(relays, ratio_rows), "plots": list(plot_files)}
+            "targets": targets(relays, ratio_rows), "plots": list(plot_files),
+            **({"memory_size": memory_size(samples["memory_size"])} if "memory_size" in samples else {})}

@@ -72,11 +72,13 @@ class Rig:
         self.peers.stop_dante()
         self.procs.stop_all()
 
-    def emulator(self, bootstrap, relay, mode="buffered", concurrency=1, env=None):
-        """A tsproxy-local running the bootstrap named (a key of self.bin) through the relay named; not started."""
+    def emulator(self, bootstrap, relay, mode="buffered", concurrency=1, env=None, relay_port=None):
+        """A tsproxy-local running the bootstrap named (a key of self.bin) through the relay named (or the relay
+        listening on relay_port); not started."""
         self.emulators_started += 1
         n = self.emulators_started
-        return Emulator(self.procs, self.bin["tsproxy-local"], self.bin[bootstrap], self.peers.relays[relay], mode,
+        port = relay_port if relay_port is not None else self.peers.relays[relay]
+        return Emulator(self.procs, self.bin["tsproxy-local"], self.bin[bootstrap], port, mode,
                         concurrency, env or {}, os.path.join(self.work, f"local-{n}.log"),
                         os.path.join(self.work, f"local-{n}.out"))
 
