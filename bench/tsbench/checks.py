@@ -72,6 +72,11 @@ def missing_metrics(res, out_dir, plots):
                     checks.append((pre + f"per_request.{s}.{name}.{p}", get(rr, "per_request", s, name, p)))
                 checks.append((pre + f"per_request.{s}.{name}.errors==0",
                                0 if get(rr, "per_request", s, name, "errors") == 0 else None))
+            if name == "1m":
+                for p in ("p50", "p99"):
+                    checks.append((pre + f"handover_floor.{p}", get(rr, "handover_floor", p)))
+                checks.append((pre + "handover_floor.errors==0",
+                               0 if get(rr, "handover_floor", "errors") == 0 else None))
             for b in ("fresh_socks5_per_request", "warm_socks5_pool"):
                 for p in ("p50", "p99"):
                     checks.append((pre + f"baselines.{b}.{name}.{p}", get(rr, "baselines", b, name, p)))

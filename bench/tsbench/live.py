@@ -28,6 +28,7 @@ def measure(rig):
         rr["baselines"] = baselines.socks(rig, relay)
         rig.wait_for_port_space()
         rr["per_request"], rr["memory"] = per_request.per_system(rig, relay)
+        rr["handover_floor"] = per_request.handover_floor(rig, relay)
         rig.wait_for_port_space()
         rr["variants"] = variants.tsproxy_variants(rig, relay)
         rr["prewarm"] = cold_start.prewarm(rig, relay)

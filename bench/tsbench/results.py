@@ -190,6 +190,17 @@ def above_floor(cs, key):
     return None if static is None or null is None else round(static - null, 3)
 
 
+def pipelined_target(relay, rr):
+    """A 1 MiB buffered answer takes no longer than the slower of its two transfers (fetching it through the relay,
+    handing its payload to the Runtime API) plus 10%: the two overlap instead of adding up."""
+    tsproxy = get(rr, "per_request", "tsproxy", "1m", "p50")
+    slower = max(get(rr, "baselines", "warm_socks5_pool", "1m", "p50") or 0.0, get(rr, "handover_floor", "p50") or 0.0)
+    value = round(tsproxy / slower, 3) if tsproxy is not None and slower > 0 else None
+    return {"relay": relay, "key": "buffered_1m_over_slower_transfer",
+            "target": "1 MiB buffered p50 within 10% of max(relay fetch, Runtime API hand-over) (p50s)",
+            "value": value, "unit": "×", "pass": value is not None and value <= 1.10}
+
+
 def targets(relays, ratio_rows):
     out = []
     for row in ratio_rows:
@@ -203,6 +214,8 @@ def targets(relays, ratio_rows):
             out.append({"relay": relay, "key": "cold_start_static_over_null",
                         "target": "static bootstrap init within 0.8 ms of the null bootstrap (medians)",
                         "value": floor, "unit": "ms", "pass": floor is not None and floor <= 0.8})
+        if "handover_floor" in rr:
+            out.append(pipelined_target(relay, rr))
         idle = get(rr, "memory", "tsproxy", "idle_rss_mib")
         out.append({"relay": relay, "key": "idle_rss", "target": "tsproxy idle RSS ≤ 8 MB (taken as 8 MiB)",
                     "value": idle, "unit": "MiB", "pass": idle is not None and idle <= 8.0})
@@ -286,6 +299,8 @@ def from_samples(samples, plot_files):
                          "per_request": per_request(s["per_request"]), "memory": memory(s["memory"]),
                          "variants": variants(s["variants"]), "prewarm": prewarm(s["prewarm"]),
                          "throughput": throughput(s["throughput"]), "streaming": streaming(s["streaming"])}
+        if "handover_floor" in s:
+            relays[relay]["handover_floor"] = sequential(s["handover_floor"])
     ratio_rows = ratios(relays)
     return {"mode": run["mode"], "date": run["date"], "loadavg_start": run["loadavg_start"], "machine": run["machine"],
             "parameters": run["parameters"], "relay_notes": {k: RELAY_NOTE[k] for k in samples["relays"]},

@@ -18,6 +18,7 @@ asio::awaitable<std::error_code> buffered_sink::on_head(const response_head& hea
   encode_pipelined_closing(head, closing_);
   if (!worth_pipelining(head)) co_return co_await collected_.on_head(head);
   pipelined_ = true;
+  encoded_.reserve(write_bytes + write_bytes / 4);
   auto ec = co_await api_.chunked_response_begin(request_id_, pipelined_opening, until_);
   api_failed_ = static_cast<bool>(ec);
   co_return ec;
@@ -26,9 +27,9 @@ asio::awaitable<std::error_code> buffered_sink::on_head(const response_head& hea
 asio::awaitable<std::error_code> buffered_sink::on_body(std::string_view piece) {
   body_bytes_ += piece.size();
   if (!pipelined_) co_return co_await collected_.on_body(piece);
-  encoded_.clear();
   encoder_.append(encoded_, piece);
-  co_return co_await write(encoded_);
+  if (encoded_.size() < write_bytes) co_return std::error_code{};
+  co_return co_await write();
 }
 
 asio::awaitable<std::error_code> buffered_sink::on_complete(const std::vector<header_field>& trailers) {
@@ -42,17 +43,17 @@ asio::awaitable<std::error_code> buffered_sink::fail(int status, std::string_vie
   co_return co_await finish();
 }
 
-asio::awaitable<std::error_code> buffered_sink::write(std::string_view bytes) {
-  auto ec = co_await api_.stream_write(bytes, until_);
+asio::awaitable<std::error_code> buffered_sink::write() {
+  auto ec = co_await api_.stream_write(encoded_, until_);
+  encoded_.clear();
   api_failed_ = static_cast<bool>(ec);
   co_return ec;
 }
 
 asio::awaitable<std::error_code> buffered_sink::finish() {
-  encoded_.clear();
   encoder_.finish(encoded_);
   encoded_.append(closing_);
-  if (auto ec = co_await write(encoded_)) co_return ec;
+  if (auto ec = co_await write()) co_return ec;
   auto ec = co_await api_.stream_end(until_);
   api_failed_ = static_cast<bool>(ec);
   co_return ec;

@@ -26,6 +26,10 @@ class buffered_sink : public response_sink {
   // Below this a body arrives in a few reads: there is little to overlap, and the collected form keeps a
   // text body as text and a failure's answer whole.
   static constexpr std::uint64_t pipeline_min_bytes = 64 * 1024;
+  // The base64 of body pieces is gathered up to this size before it is written: a relay may deliver the body
+  // in pieces of 1 KiB, and one chunk per piece would cost both sides a write and a read per KiB. Nothing
+  // waits for a part of a buffered answer, so gathering delays nothing but the last write.
+  static constexpr std::size_t write_bytes = 64 * 1024;
 
   // Every write to the Runtime API must be done by `until` (the invocation's own deadline); `limit` is
   // the payload's (Lambda's 6 MB, or TSPROXY_MAX_RESPONSE_BYTES).
@@ -58,7 +62,8 @@ class buffered_sink : public response_sink {
 
  private:
   bool worth_pipelining(const response_head& head) const noexcept;
-  asio::awaitable<std::error_code> write(std::string_view bytes);
+  // Writes what is gathered in encoded_ as one chunk.
+  asio::awaitable<std::error_code> write();
   // The leftover base64, then `closing`, then the end of the POST and its answer.
   asio::awaitable<std::error_code> finish();
 
@@ -73,7 +78,7 @@ class buffered_sink : public response_sink {
   int status_ = 0;
   std::uint64_t body_bytes_ = 0;
   base64_piecewise_encoder encoder_;
-  std::string encoded_;  // one piece's base64, reused
+  std::string encoded_;  // base64 not yet written (up to about write_bytes)
   std::string closing_;  // what follows the body
 };
 

@@ -1,7 +1,11 @@
 /* The floor of a custom runtime's cold start: a static C program that speaks just enough of the Runtime
  * API to answer every invocation with an empty 200 and does nothing else (no configuration, no TLS, no
  * upstream). The bench runs it under the same emulator as tsproxy's bootstrap, so the difference between
- * the two is what tsproxy itself costs from exec to its first `next`, and to its first response. */
+ * the two is what tsproxy itself costs from exec to its first `next`, and to its first response.
+ *
+ * With NULL_BOOTSTRAP_BODY_BYTES=N every answer instead carries a body of N zero bytes, base64-encoded as
+ * tsproxy hands a large buffered body over: the floor of handing that payload to the Runtime API, with
+ * nothing fetched and nothing encoded per invocation. */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -29,6 +33,7 @@ static int write_all(int fd, const char* data, size_t size) {
 static long read_response(int fd, size_t* total) {
   size_t used = 0;
   char* end = NULL;
+  buffer[0] = '\0'; /* the previous response's head must not be found again */
   while ((end = strstr(buffer, "\r\n\r\n")) == NULL) {
     if (used + 1 >= buffer_size) return -1;
     const ssize_t n = read(fd, buffer + used, buffer_size - 1 - used);
@@ -66,7 +71,25 @@ int main(void) {
   if (connect(fd, (struct sockaddr*)&address, sizeof address) != 0) return 1;
 
   static const char next[] = "GET /2018-06-01/runtime/invocation/next HTTP/1.1\r\nHost: runtime\r\n\r\n";
-  static const char answer[] = "{\"statusCode\":200,\"body\":\"\"}";
+  const char* answer = "{\"statusCode\":200,\"body\":\"\"}";
+  size_t answer_size = strlen(answer);
+  const char* body_bytes = getenv("NULL_BOOTSTRAP_BODY_BYTES");
+  if (body_bytes != NULL) {
+    /* The base64 of N zero bytes: "AAAA" per 3 bytes, the last group padded. */
+    static const char opening[] = "{\"statusCode\":200,\"isBase64Encoded\":true,\"body\":\"";
+    const size_t n = strtoul(body_bytes, NULL, 10);
+    const size_t encoded = (n + 2) / 3 * 4;
+    char* built = malloc(sizeof opening - 1 + encoded + 2);
+    if (built == NULL) return 1;
+    memcpy(built, opening, sizeof opening - 1);
+    char* body = built + sizeof opening - 1;
+    memset(body, 'A', encoded);
+    if (n % 3 == 1) memcpy(body + encoded - 2, "==", 2);
+    if (n % 3 == 2) body[encoded - 1] = '=';
+    memcpy(body + encoded, "\"}", 2);
+    answer = built;
+    answer_size = sizeof opening - 1 + encoded + 2;
+  }
   for (;;) {
     size_t total = 0;
     if (write_all(fd, next, sizeof next - 1) != 0) return 1;
@@ -81,8 +104,10 @@ int main(void) {
     const int n = snprintf(request, sizeof request,
                            "POST /2018-06-01/runtime/invocation/%.*s/response HTTP/1.1\r\nHost: runtime\r\n"
                            "Content-Type: application/json\r\nContent-Length: %zu\r\n\r\n%s",
-                           (int)id_length, id, sizeof answer - 1, answer);
+                           (int)id_length, id, answer_size, body_bytes == NULL ? answer : "");
     if (n <= 0 || (size_t)n >= sizeof request || write_all(fd, request, (size_t)n) != 0) return 1;
+    /* A large answer follows its head; the empty one went with it, in the same write. */
+    if (body_bytes != NULL && write_all(fd, answer, answer_size) != 0) return 1;
     if (read_response(fd, &total) < 0) return 1;
   }
 }

@@ -10,12 +10,13 @@ from ..procfs import proc_status
 from ..samples import series
 
 
-def sequential(rig, em, name, n, warmup):
+def sequential(rig, em, name, n, warmup, expect=None):
     """Warm-up (excluded) then n sequential keep-alive requests; handoffs from tsproxy-local's log, and nginx's
-    counters around the measured requests."""
+    counters around the measured requests. Every answer must be `expect` (default: the file `name`)."""
     client = HttpClient(em.port)
     headers = rig.peers.routing_headers()
-    expect = rig.peers.expected[name]
+    if expect is None:
+        expect = rig.peers.expected[name]
     errors = 0
     for _ in range(warmup):
         status, _, body, _ = client.get("/" + name, headers)
@@ -54,3 +55,17 @@ def per_system(rig, relay):
         em.stop()
         memory[system] = {"idle_kib": idle, "after_requests_kib": after}
     return out, memory
+
+
+def handover_floor(rig, relay):
+    """The floor of handing a 1 MiB buffered answer to the Runtime API: the null bootstrap answers every invocation
+    with the 1 MiB body's base64 payload (zero bytes), nothing fetched or encoded; timed as tsproxy's runs are.
+    A pipelined tsproxy takes max(this, the relay's fetch) plus its own cost."""
+    size = len(rig.peers.expected["1m"])
+    log(f"[{relay}] hand-over floor: the null bootstrap answering {size} bytes, base64")
+    em = rig.emulator("null-bootstrap", relay, env={"NULL_BOOTSTRAP_BODY_BYTES": str(size)})
+    em.start()
+    em.wait_init()
+    out = sequential(rig, em, "1m", rig.cfg["n_1m"], rig.cfg["warmup"], expect=bytes(size))
+    em.stop()
+    return out
