@@ -9,12 +9,11 @@ group first."""
 import os
 import time
 
-# CFS bandwidth period of every group, in µs. Lambda does not publish its own; 20 ms is what outside measurements
-# of Lambda observe (a function that spends its share early in a 20 ms window pauses until the window ends:
-# github.com/pwrdrvr/lambda-dispatch issue 246), and it is the shortest round period for which the smallest share
-# measured (128 MB: 7.2 % of a vCPU, 1,447 µs) stays above the kernel's 1 ms minimum quota. The kernel's default
-# (100 ms) would let a 128 MB group run 7 ms and then stall it for 93 ms, a tail Lambda is not known to have.
-PERIOD_US = 20000
+# CFS bandwidth period of every group, in µs. Lambda does not publish its own. The one public description of its
+# throttling speaks of a share of each 100 ms slice ("1/8th of a CPU ... 12.5 ms of CPU in a 100 ms time slice":
+# github.com/pwrdrvr/lambda-dispatch issue 246), which is also the kernel's default period. A request that runs out
+# of its quota waits for the next slice, so the period shapes the tail at small sizes (128 MB: 7.2 ms per 100 ms).
+PERIOD_US = 100000
 MIN_QUOTA_US = 1000  # the kernel refuses a smaller quota (v1 and v2 alike)
 GROUP_PREFIX = "tsproxy-bench-"
 
