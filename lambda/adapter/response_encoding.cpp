@@ -2,6 +2,8 @@
 
 #include <simdjson.h>
 
+#include <span>
+
 #include "adapter/base64.hpp"
 #include "adapter/json_writer.hpp"
 #include "tsproxy/engine/http_syntax.hpp"
@@ -67,12 +69,22 @@ void append_head_members(const response_head& head, std::string& out, bool head_
   out.push_back(']');
 }
 
-// Writes the members of an error response head with its three fixed headers.
+constexpr header_view json_body[] = {{"content-type", "application/json"}};
+
+// Writes the members of an error response head: the headers that describe its body (names lower-case), then
+// ts-error-name and ts-error-message.
 void append_error_head_members(int status, std::string_view name, std::string_view message,
-                               std::string& out) {
+                               std::span<const header_view> body_headers, std::string& out) {
   out.append("\"statusCode\":");
   append_json_int(out, status);
-  out.append(",\"headers\":{\"content-type\":\"application/json\",\"ts-error-name\":");
+  out.append(",\"headers\":{");
+  for (const header_view& h : body_headers) {
+    append_json_string(out, h.name);
+    out.push_back(':');
+    append_json_string_lossy(out, h.value);
+    out.push_back(',');
+  }
+  out.append("\"ts-error-name\":");
   append_json_string(out, sanitize_header_text(name, 128));
   out.append(",\"ts-error-message\":");
   append_json_string(out, sanitize_header_text(message));
@@ -137,11 +149,18 @@ void encode_pipelined_closing(const response_head& head, std::string& out) {
   out.push_back('}');
 }
 
-void encode_pipelined_error_closing(int status, std::string_view name, std::string_view message,
-                                    std::string& out) {
+void encode_pipelined_error_closing(const response_head& head, int status, std::string_view name,
+                                    std::string_view message, std::string& out) {
+  // The body is the target's, cut short: its own type and coding still describe it (Lambda would call a
+  // body without a type JSON).
+  const std::string_view type = find_header(head.headers, "content-type");
+  const std::string_view coding = find_header(head.headers, "content-encoding");
+  header_view described[2] = {{"content-type", type.empty() ? "application/octet-stream" : type}, {}};
+  std::size_t count = 1;
+  if (!coding.empty()) described[count++] = {"content-encoding", coding};
   out.clear();
   out.append("\",\"isBase64Encoded\":true,");
-  append_error_head_members(status, name, message, out);
+  append_error_head_members(status, name, message, std::span(described, count), out);
   out.push_back('}');
 }
 
@@ -157,7 +176,7 @@ void encode_error_response(int status, std::string_view name, std::string_view m
   const std::string body = error_body(name, message);
   out.clear();
   out.push_back('{');
-  append_error_head_members(status, name, message, out);
+  append_error_head_members(status, name, message, json_body, out);
   out.append(",\"body\":");
   append_json_string(out, body);  // error_body() output is valid UTF-8 (lossy escaping)
   out.append(",\"isBase64Encoded\":false}");
@@ -166,7 +185,7 @@ void encode_error_response(int status, std::string_view name, std::string_view m
 void encode_error_stream(int status, std::string_view name, std::string_view message, std::string& out) {
   out.clear();
   out.push_back('{');
-  append_error_head_members(status, name, message, out);
+  append_error_head_members(status, name, message, json_body, out);
   out.push_back('}');
   out.append(stream_separator);
   out.append(error_body(name, message));

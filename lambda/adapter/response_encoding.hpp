@@ -38,10 +38,13 @@ bool encode_buffered_response(const response_head& head, std::string_view body, 
 inline constexpr std::string_view pipelined_opening = "{\"body\":\"";
 // What follows the body's base64: the target's head, under the rules above.
 void encode_pipelined_closing(const response_head& head, std::string& out);
-// What follows it after a failure mid-body: the proxy's error head as encode_error_response writes it.
-void encode_pipelined_error_closing(int status, std::string_view name, std::string_view message,
-                                    std::string& out);
-// An upper bound on encode_pipelined_error_closing's size (its name and message are bounded).
+// What follows it after a failure mid-body: the proxy's error status and ts-error-* headers, with the
+// target's content-type (application/octet-stream when it sent none) and content-encoding, which still
+// describe the part of its body that arrived.
+void encode_pipelined_error_closing(const response_head& head, int status, std::string_view name,
+                                    std::string_view message, std::string& out);
+// An upper bound on encode_pipelined_error_closing's size beyond the target's own header values (its name
+// and message are bounded).
 inline constexpr std::size_t pipelined_error_closing_max = 2048;
 
 // Encodes the streaming-mode prelude {"statusCode":..,"headers":{..},"cookies":[..]} followed by the 8 NUL

@@ -1,23 +1,22 @@
 #include "runtime/buffered_sink.hpp"
 
-#include <algorithm>
-
 #include "adapter/response_encoding.hpp"
 
 namespace tsproxy::lambda {
 
-bool buffered_sink::worth_pipelining(const response_head& head) const noexcept {
-  if (head_request_ || !head.body_length || *head.body_length < pipeline_min_bytes) return false;
-  const std::size_t closing = std::max(closing_.size(), pipelined_error_closing_max);
-  const std::uint64_t payload = pipelined_opening.size() + base64_encoded_size(*head.body_length) + closing;
-  return payload <= limit_;
+bool buffered_sink::fits(std::uint64_t body_length) const noexcept {
+  // The error closing repeats at most two of the target's header values, all of which closing_ holds.
+  const std::size_t closing = closing_.size() + pipelined_error_closing_max;
+  return pipelined_opening.size() + base64_encoded_size(body_length) + closing <= limit_;
 }
 
 asio::awaitable<std::error_code> buffered_sink::on_head(const response_head& head) {
   status_ = head.status;
-  encode_pipelined_closing(head, closing_);
-  if (!worth_pipelining(head)) co_return co_await collected_.on_head(head);
+  const bool large = !head_request_ && head.body_length && *head.body_length >= pipeline_min_bytes;
+  if (large) encode_pipelined_closing(head, closing_);  // only then: most answers are small
+  if (!large || !fits(*head.body_length)) co_return co_await collected_.on_head(head);
   pipelined_ = true;
+  head_ = head;
   encoded_.reserve(write_bytes + write_bytes / 4);
   auto ec = co_await api_.chunked_response_begin(request_id_, pipelined_opening, until_);
   api_failed_ = static_cast<bool>(ec);
@@ -39,7 +38,7 @@ asio::awaitable<std::error_code> buffered_sink::on_complete(const std::vector<he
 
 asio::awaitable<std::error_code> buffered_sink::fail(int status, std::string_view name,
                                                      std::string_view message) {
-  encode_pipelined_error_closing(status, name, message, closing_);
+  encode_pipelined_error_closing(head_, status, name, message, closing_);
   co_return co_await finish();
 }
 

@@ -7,10 +7,11 @@
 // adding up. Any other answer is collected whole and encoded after it (encode_buffered_response), which
 // keeps a text body as text and checks a body of unknown length against the limit before sending.
 //
-// A POST cut off mid-payload is never how a failure is told: Lambda's Runtime API then refuses the
-// runtime's next `next` (the official emulator answers 403 InvalidStateTransition and holds the
-// invocation until its timeout). After a target that fails mid-body the payload is finished with the
-// proxy's error as its status and headers (fail()).
+// A POST cut off mid-payload is never how a target's failure is told: it is no answer a caller can use (the
+// official emulator's classic mode refuses the runtime's next `next` with 403 InvalidStateTransition and
+// holds the invocation until its timeout; Lambda's direct invoke reports Runtime.TruncatedResponse). After a
+// target that fails mid-body the payload is finished with the proxy's error as its status and headers
+// (fail()).
 
 #include <cstdint>
 #include <string>
@@ -32,7 +33,7 @@ class buffered_sink : public response_sink {
   static constexpr std::size_t write_bytes = 64 * 1024;
 
   // Every write to the Runtime API must be done by `until` (the invocation's own deadline); `limit` is
-  // the payload's (Lambda's 6 MB, or TSPROXY_MAX_RESPONSE_BYTES).
+  // the payload's (Lambda's 6 MB).
   buffered_sink(runtime_api_client& api, std::string_view request_id, time_point until, std::size_t limit,
                 bool head_request)
       : api_(api),
@@ -61,7 +62,8 @@ class buffered_sink : public response_sink {
   std::uint64_t body_bytes() const noexcept { return body_bytes_; }
 
  private:
-  bool worth_pipelining(const response_head& head) const noexcept;
+  // Whether the payload for a body of `body_length` bytes fits the limit (closing_ encoded).
+  bool fits(std::uint64_t body_length) const noexcept;
   // Writes what is gathered in encoded_ as one chunk.
   asio::awaitable<std::error_code> write();
   // The leftover base64, then `closing`, then the end of the POST and its answer.
@@ -80,6 +82,7 @@ class buffered_sink : public response_sink {
   base64_piecewise_encoder encoder_;
   std::string encoded_;  // base64 not yet written (up to about write_bytes)
   std::string closing_;  // what follows the body
+  response_head head_;   // the target's, for the error closing's description of the body
 };
 
 }  // namespace tsproxy::lambda

@@ -117,16 +117,26 @@ TEST(ResponseEncoding, APipelinedPayloadEndsWithTheProxysErrorWithinItsBound) {
   std::string payload(pipelined_opening);
   base64_encode_append(payload, "the part that arrived");
   std::string closing;
-  // The worst case: a name and a message that are all quotes, each escaped to two bytes.
-  encode_pipelined_error_closing(502, std::string(300, '"'), std::string(2000, '"'), closing);
+  // The worst case: a name and a message that are all quotes, each escaped to two bytes, and no header of
+  // the target's.
+  encode_pipelined_error_closing(make_head(200, {}), 502, std::string(300, '"'), std::string(2000, '"'),
+                                 closing);
   EXPECT_LE(closing.size(), pipelined_error_closing_max);
-  encode_pipelined_error_closing(502, "HttpTruncated", "the target closed mid-body", closing);
+  const auto head =
+      make_head(200, {{"Content-Type", "image/png"}, {"Content-Encoding", "gzip"}, {"ETag", "x"}});
+  encode_pipelined_error_closing(head, 502, "HttpTruncated", "the target closed mid-body", closing);
   payload.append(closing);
   simdjson::dom::parser parser;
   const auto root = testing::parse_dom(parser, payload);
   EXPECT_EQ(dom_int(root, "/statusCode"), 502);
   EXPECT_EQ(dom_string(root, "/headers/ts-error-name"), "HttpTruncated");
   EXPECT_EQ(dom_string(root, "/headers/ts-error-message"), "the target closed mid-body");
+  // The part that arrived is still the target's: its type and coding describe it; nothing else of its head.
+  EXPECT_EQ(dom_string(root, "/headers/content-type"), "image/png");
+  EXPECT_EQ(dom_string(root, "/headers/content-encoding"), "gzip");
+  EXPECT_FALSE(dom_has(root, "/headers/etag"));
+  encode_pipelined_error_closing(make_head(200, {}), 504, "RequestDeadline", "late", closing);
+  EXPECT_NE(closing.find(R"("content-type":"application/octet-stream")"), std::string::npos) << closing;
   std::string decoded;
   ASSERT_TRUE(base64_decode(dom_string(root, "/body"), decoded));
   EXPECT_EQ(decoded, "the part that arrived");

@@ -42,6 +42,9 @@ std::string json_string_member(std::string_view json, std::string_view key) {
   if (reply.body.size() >= declared)
     return ::testing::AssertionFailure()
            << "the body is " << reply.body.size() << " bytes, not a part of " << declared;
+  if (reply.header("content-type") != "application/octet-stream")
+    return ::testing::AssertionFailure() << "the part is described as '" << reply.header("content-type")
+                                         << "', not as the target's application/octet-stream";
   for (std::size_t i = 0; i < reply.body.size(); ++i) {
     if (static_cast<unsigned char>(reply.body[i]) != i % 256)
       return ::testing::AssertionFailure() << "byte " << i << " of the body is not the target's";

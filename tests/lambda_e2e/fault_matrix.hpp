@@ -19,7 +19,7 @@ namespace tsproxy::test {
 // The proxy's answer after a target failed mid-body while its body was being handed over (a buffered
 // body of at least 64 KiB with a Content-Length, docs/PROTOCOLS.md section 1.3): `status`, `ts-error-name:
 // name`, a non-empty ts-error-message, and as body the part that arrived: fewer than `declared` bytes of
-// the misbehaving upstream's i % 256 pattern.
+// the misbehaving upstream's i % 256 pattern, still described by its content-type.
 ::testing::AssertionResult is_proxy_error_after_part(const http_reply& reply, int status,
                                                      std::string_view name, std::size_t declared);
 
