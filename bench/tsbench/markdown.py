@@ -2,6 +2,7 @@
 
 import os
 
+from . import own_cost_report
 from .config import COLD_START_SYSTEMS, LABEL_OF, MIB, PER_REQUEST_SIZES, SYSTEMS
 from .results import above_floor
 from .stats import get, ratio
@@ -253,6 +254,8 @@ def write_markdown(res, out_dir, plots):
                          fmt(mem[system]["rss_after_requests_mib"])])
     L.append(table(["relay", "runtime", "idle RSS MiB (after init, before any request)",
                     "peak RSS MiB (VmHWM after the per-request runs)", "RSS MiB after the runs"], rows))
+
+    L.extend(own_cost_report.markdown(res, table))
 
     mi = res["micro"]
     L.append("## Microbenchmarks\n")

@@ -3,6 +3,8 @@ and the targets."""
 
 import statistics
 
+from . import own_cost_report
+
 from .config import LABEL_OF, MIB, RELAY_NOTE
 from .stats import cdf, get, kib_to_mib, ratio, summarize
 
@@ -224,6 +226,8 @@ def from_samples(samples, plot_files):
                          "per_request": per_request(s["per_request"]), "memory": memory(s["memory"]),
                          "variants": variants(s["variants"]), "prewarm": prewarm(s["prewarm"]),
                          "throughput": throughput(s["throughput"]), "streaming": streaming(s["streaming"])}
+        if "own_cost" in s:
+            relays[relay]["own_cost"] = own_cost_report.summary(s["own_cost"])
     ratio_rows = ratios(relays)
     return {"mode": run["mode"], "date": run["date"], "loadavg_start": run["loadavg_start"], "machine": run["machine"],
             "parameters": run["parameters"], "relay_notes": {k: RELAY_NOTE[k] for k in samples["relays"]},

@@ -29,6 +29,7 @@ static int write_all(int fd, const char* data, size_t size) {
 static long read_response(int fd, size_t* total) {
   size_t used = 0;
   char* end = NULL;
+  buffer[0] = '\0'; /* the previous response's head must not be found again */
   while ((end = strstr(buffer, "\r\n\r\n")) == NULL) {
     if (used + 1 >= buffer_size) return -1;
     const ssize_t n = read(fd, buffer + used, buffer_size - 1 - used);
