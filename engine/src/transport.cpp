@@ -17,7 +17,10 @@
 
 namespace tsproxy {
 
-transport::transport(asio::ip::tcp::socket socket) : plain_(std::move(socket)) {
+transport::transport(asio::ip::tcp::socket socket, acks ack_policy)
+    : plain_(std::move(socket)),
+      ack_policy_(ack_policy),
+      deadline_(plain_.get_executor(), [this] { close(); }) {
   asio::error_code ignored;
   plain_.set_option(asio::ip::tcp::no_delay(true), ignored);
 }
@@ -95,16 +98,19 @@ std::optional<peer_certificate> transport::tls_peer_certificate() const {
   return out;
 }
 
-// Linux clears quick-ACK mode by itself, so it is re-armed before every read. Without it a relay that
-// writes without TCP_NODELAY (microsocks) holds the last piece of a response until our delayed ACK,
-// up to 40 ms, on every reused connection.
+// Linux leaves quick-ACK mode by itself only when this side sends data soon after receiving some (it
+// then takes the connection for interactive and delays its ACKs again), so one re-arm after each write
+// covers every read of the answer: a call per read would cost a system call per read for nothing.
 void transport::ack_promptly() noexcept {
   const int on = 1;
   ::setsockopt(socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
 }
 
 asio::awaitable<std::error_code> transport::read_some(asio::mutable_buffer buffer, std::size_t& n) {
-  ack_promptly();
+  if (wrote_since_read_) {
+    wrote_since_read_ = false;
+    ack_promptly();
+  }
   if (tls_) {
     auto [ec, count] = co_await tls_->async_read_some(buffer, use_tuple);
     n = count;
@@ -117,11 +123,19 @@ asio::awaitable<std::error_code> transport::read_some(asio::mutable_buffer buffe
 }
 
 asio::awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> buffers) {
+  wrote_since_read_ = ack_policy_ == acks::prompt_after_write;
   if (tls_) {
     auto [ec, n] = co_await asio::async_write(*tls_, buffers, use_tuple);
     co_return ec;
   }
   auto [ec, n] = co_await asio::async_write(plain_, buffers, use_tuple);
+  co_return ec;
+}
+
+asio::awaitable<std::error_code> transport::bounded(phase_bound bound, asio::awaitable<std::error_code> op) {
+  if (!deadline_.begin(bound.until)) co_return make_error_code(bound.on_timeout);
+  auto ec = co_await std::move(op);
+  if (deadline_.end()) ec = make_error_code(bound.on_timeout);
   co_return ec;
 }
 
