@@ -23,6 +23,7 @@ transport::transport(asio::ip::tcp::socket socket, acks ack_policy)
       deadline_(plain_.get_executor(), [this] { close(); }) {
   asio::error_code ignored;
   plain_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  plain_.non_blocking(true, ignored);  // write() tries without waiting first
 }
 
 transport::~transport() {
@@ -36,6 +37,8 @@ asio::ip::tcp::socket& transport::socket() noexcept {
 asio::awaitable<std::error_code> transport::start_tls(tls_client_context& tls,
                                                       const upstream_target& target) {
   auto& context = tls.context();
+  asio::error_code ignored;
+  plain_.non_blocking(false, ignored);  // OpenSSL's writes are all asynchronous
   tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(plain_), context);
   session_key_ = target.describe() + '|' + target.server_name;
   if (auto ec = tls.prepare(tls_->native_handle(), target.host, target.server_name, &session_key_))
@@ -128,8 +131,22 @@ asio::awaitable<std::error_code> transport::write(std::span<const asio::const_bu
     auto [ec, n] = co_await asio::async_write(*tls_, buffers, use_tuple);
     co_return ec;
   }
-  auto [ec, n] = co_await asio::async_write(plain_, buffers, use_tuple);
-  co_return ec;
+  // A request or an answer to the Runtime API nearly always fits in the send buffer: written at once here,
+  // it needs no completion passed through the event loop, which costs a turn of epoll_wait per write.
+  std::error_code ec;
+  std::size_t written = asio::write(plain_, buffers, ec);
+  if (ec != asio::error::would_block) co_return ec;
+  std::vector<asio::const_buffer> rest;
+  for (const auto& b : buffers) {
+    if (written >= b.size()) {
+      written -= b.size();
+      continue;
+    }
+    rest.push_back(b + written);
+    written = 0;
+  }
+  auto [wait_ec, n] = co_await asio::async_write(plain_, rest, use_tuple);
+  co_return wait_ec;
 }
 
 asio::awaitable<std::error_code> transport::bounded(phase_bound bound, asio::awaitable<std::error_code> op) {
