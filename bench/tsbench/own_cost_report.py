@@ -13,7 +13,12 @@ def summary(s):
         cpu_us = None
         if n and cpu.get("before") is not None and cpu.get("after") is not None:
             cpu_us = round((cpu["after"] - cpu["before"]) * 1e6 / n, 2)
-        row = {"requests": n, "errors": d["errors"], "cpu_us_per_request": cpu_us}
+        switches = d.get("context_switches") or {}
+        per_switch = None
+        if n and switches.get("before") is not None and switches.get("after") is not None:
+            per_switch = round((switches["after"] - switches["before"]) / n, 2)
+        row = {"requests": n, "errors": d["errors"], "cpu_us_per_request": cpu_us,
+               "context_switches_per_request": per_switch}
         st = d["strace"]
         if "skipped" in st:
             row["syscalls"] = {"skipped": st["skipped"]}
@@ -47,15 +52,17 @@ def markdown(res, table):
         for system, d in oc.items():
             sc = d["syscalls"]
             rows.append([relay, system, f"{d['requests']:,}", _fmt(d["cpu_us_per_request"]),
+                         _fmt(d.get("context_switches_per_request"), 2),
                          "skipped" if "skipped" in sc else _fmt(sc["total_per_invocation"]), d["errors"]])
-    L.append(table(["relay", "system", "requests", "CPU µs / request", "syscalls / invocation", "errors"], rows))
+    L.append(table(["relay", "system", "requests", "CPU µs / request", "context switches / request",
+                    "syscalls / invocation", "errors"], rows))
     for relay, oc in relays.items():
         traced = {system: d["syscalls"] for system, d in oc.items() if "skipped" not in d["syscalls"]}
         if not traced:
             skipped = next(iter(oc.values()))["syscalls"]["skipped"]
             L.append(f"System calls through {relay}: not counted: {skipped}.\n")
             continue
-        names = sorted({n for sc in traced.values() for n in sc["per_invocation"]},
+        names = sorted({n for sc in traced.values() for n, calls in sc["per_invocation"].items() if calls >= 0.005},
                        key=lambda n: -max(sc["per_invocation"].get(n, 0) for sc in traced.values()))
         rows = []
         for name in names:
@@ -66,7 +73,8 @@ def markdown(res, table):
                 cells.append(_fmt(calls, 2) + (f" ({_fmt(failed, 2)} failed)" if failed else ""))
             rows.append([f"`{name}`"] + cells)
         rows.append(["**total**"] + [_fmt(sc["total_per_invocation"], 2) for sc in traced.values()])
-        L.append(f"System calls per invocation through {relay}:\n")
+        L.append(f"System calls per invocation through {relay} (calls rarer than once in 200 invocations, such as "
+                 "a connection's set-up, are in results.json only):\n")
         L.append(table(["system call"] + list(traced), rows))
     return L
 
@@ -81,6 +89,7 @@ def missing(res):
             pre = f"relays.{relay}.own_cost.{system}."
             d = oc.get(system, {})
             checks.append((pre + "cpu_us_per_request", d.get("cpu_us_per_request")))
+            checks.append((pre + "context_switches_per_request", d.get("context_switches_per_request")))
             checks.append((pre + "errors==0", 0 if d.get("errors") == 0 else None))
             sc = d.get("syscalls", {})
             if "skipped" not in sc:

@@ -37,6 +37,20 @@ def requests(rig, em, count, expected_body):
     return errors
 
 
+def context_switches(pid):
+    """Voluntary + involuntary context switches of all of a process's threads so far (None when it is gone):
+    each wait for the network that blocks costs the runtime a switch out and back in."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{tid}/status") as f:
+                total += sum(int(line.split()[1]) for line in f
+                             if line.split(":")[0] in ("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches"))
+    except OSError:
+        return None
+    return total
+
+
 def traced_by(pid, tracer):
     """Whether every thread of pid is traced by tracer (strace attaches thread by thread)."""
     try:
@@ -99,10 +113,11 @@ def one_system(rig, relay, system, bootstrap):
     try:
         em.wait_init()
         errors = requests(rig, em, warmup, expected)
-        before = cpu_seconds(em.child_pid)
+        before, switches_before = cpu_seconds(em.child_pid), context_switches(em.child_pid)
         errors += requests(rig, em, n, expected)
-        after = cpu_seconds(em.child_pid)
-        out = {"requests": n, "warmup": warmup, "errors": errors, "runtime_cpu_s": {"before": before, "after": after}}
+        after, switches_after = cpu_seconds(em.child_pid), context_switches(em.child_pid)
+        out = {"requests": n, "warmup": warmup, "errors": errors, "runtime_cpu_s": {"before": before, "after": after},
+               "context_switches": {"before": switches_before, "after": switches_after}}
         if find_tool("strace"):
             requests(rig, em, warmup, expected)
             out["strace"] = traced(rig, em, n, expected, os.path.join(rig.work, f"strace-{relay}-{system}.txt"))
