@@ -101,19 +101,17 @@ std::optional<peer_certificate> transport::tls_peer_certificate() const {
   return out;
 }
 
-// Linux leaves quick-ACK mode by itself only when this side sends data soon after receiving some (it
-// then takes the connection for interactive and delays its ACKs again), so one re-arm after each write
-// covers every read of the answer: a call per read would cost a system call per read for nothing.
+// Setting TCP_QUICKACK also sends the ACK still owed for what was read, which Linux would otherwise delay:
+// a relay holding the next piece of an answer behind Nagle waits for exactly that ACK. So it is needed
+// before each read that continues an answer, not before the first read after a write: nothing read is
+// owed an ACK then, and an answer that arrives whole (the common small one) costs no system call.
 void transport::ack_promptly() noexcept {
   const int on = 1;
   ::setsockopt(socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
 }
 
 asio::awaitable<std::error_code> transport::read_some(asio::mutable_buffer buffer, std::size_t& n) {
-  if (wrote_since_read_) {
-    wrote_since_read_ = false;
-    ack_promptly();
-  }
+  if (ack_policy_ == acks::prompt && reads_since_write_++ > 0) ack_promptly();
   if (tls_) {
     auto [ec, count] = co_await tls_->async_read_some(buffer, use_tuple);
     n = count;
@@ -126,7 +124,7 @@ asio::awaitable<std::error_code> transport::read_some(asio::mutable_buffer buffe
 }
 
 asio::awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> buffers) {
-  wrote_since_read_ = ack_policy_ == acks::prompt_after_write;
+  reads_since_write_ = 0;
   if (tls_) {
     auto [ec, n] = co_await asio::async_write(*tls_, buffers, use_tuple);
     co_return ec;

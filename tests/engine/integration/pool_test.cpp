@@ -82,7 +82,7 @@ TEST_P(Reuse, TwoHundredSequentialGetsTravelOverOneConnection) {
 // microsocks copies a response in 1 KiB writes without TCP_NODELAY, so each piece after the first waits for
 // the ACK of the one before; Linux delays that ACK (40 ms at least) once a reused connection answers in
 // request/response rhythm. The transport asks for prompt ACKs after each request it writes, so a reused
-// connection's answer comes without that wait: every one would take 40 ms or more without it.
+// connection's answer comes without that wait (without it, about one in seven stalls 40 ms here).
 TEST_P(Reuse, AnAnswerCopiedInPiecesWaitsForNoDelayedAck) {
   upstream_client client(config());
   const auto target = http_target(peers_.nginx.http_port());
@@ -90,7 +90,7 @@ TEST_P(Reuse, AnAnswerCopiedInPiecesWaitsForNoDelayedAck) {
   std::vector<double> reused_ms;
   const int failures = run([&]() -> asio::awaitable<int> {
     int failed = 0;
-    for (int i = 0; i < 21; ++i) {
+    for (int i = 0; i < 61; ++i) {
       const auto start = steady_clock::now();
       const auto r = co_await get(client, target, path);
       const std::chrono::duration<double, std::milli> took = steady_clock::now() - start;
@@ -103,9 +103,14 @@ TEST_P(Reuse, AnAnswerCopiedInPiecesWaitsForNoDelayedAck) {
     co_return failed;
   }());
   EXPECT_EQ(failures, 0);
-  ASSERT_EQ(reused_ms.size(), 20u);
-  std::sort(reused_ms.begin(), reused_ms.end());
-  EXPECT_LT(reused_ms[reused_ms.size() / 2], 20.0) << "the median reused request waited for a delayed ACK";
+  ASSERT_EQ(reused_ms.size(), 60u);
+  // A stall is 40 ms or more; scheduling noise on a busy machine may delay a request or three, not one in
+  // seven.
+  const auto stalled =
+      std::count_if(reused_ms.begin(), reused_ms.end(), [](double ms) { return ms >= 30.0; });
+  std::string times;
+  for (const double ms : reused_ms) times += std::to_string(ms) + " ";
+  EXPECT_LE(stalled, 3) << "reused requests waited for a delayed ACK; ms: " << times;
 }
 
 TEST_P(Reuse, ConnectionClosedByTheServerWhileIdleIsReplacedSilently) {

@@ -31,11 +31,11 @@ class transport {
   // How the kernel acknowledges what this transport receives. A peer that writes a response in pieces
   // without TCP_NODELAY (microsocks relays in 1 KiB steps) holds each piece until the previous one is
   // acknowledged, and Linux delays that ACK up to 40 ms once a connection answers in request/response
-  // rhythm; `prompt_after_write` turns that delay off once after each write, before the answer is read.
-  // The Runtime API is served with TCP_NODELAY (Go's default), so its connection needs no prompt ACKs.
-  enum class acks { prompt_after_write, kernel_default };
+  // rhythm; `prompt` sends it before each read that continues an answer. The Runtime API is served with
+  // TCP_NODELAY (Go's default), so its connection needs no prompt ACKs.
+  enum class acks { prompt, kernel_default };
 
-  explicit transport(asio::ip::tcp::socket socket, acks ack_policy = acks::prompt_after_write);
+  explicit transport(asio::ip::tcp::socket socket, acks ack_policy = acks::prompt);
   ~transport();
   transport(const transport&) = delete;
   transport& operator=(const transport&) = delete;
@@ -71,7 +71,7 @@ class transport {
 
   asio::ip::tcp::socket plain_;
   acks ack_policy_;
-  bool wrote_since_read_ = false;  // a prompt ACK is due before the next read
+  unsigned reads_since_write_ = 0;  // reads after the first of an answer owe the peer a prompt ACK
   deadline_watch deadline_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
   std::string session_key_;  // referenced by the SSL object for session caching
