@@ -26,7 +26,7 @@ def summary(s):
             per = {name: round(c["calls"] / st["requests"], 3) for name, c in st["syscalls"].items()}
             failed = {name: round(c["errors"] / st["requests"], 3) for name, c in st["syscalls"].items() if c["errors"]}
             row["syscalls"] = {"requests": st["requests"], "errors": st["errors"],
-                               "per_invocation": dict(sorted(per.items(), key=lambda kv: -kv[1])),
+                               "per_invocation": dict(sorted(per.items(), key=lambda kv: (-kv[1], kv[0]))),
                                "failed_per_invocation": failed,
                                "total_per_invocation": round(sum(per.values()), 3)}
         out[system] = row
@@ -63,7 +63,7 @@ def markdown(res, table):
             L.append(f"System calls through {relay}: not counted: {skipped}.\n")
             continue
         names = sorted({n for sc in traced.values() for n, calls in sc["per_invocation"].items() if calls >= 0.005},
-                       key=lambda n: -max(sc["per_invocation"].get(n, 0) for sc in traced.values()))
+                       key=lambda n: (-max(sc["per_invocation"].get(n, 0) for sc in traced.values()), n))
         rows = []
         for name in names:
             cells = []
