@@ -69,7 +69,7 @@ def write_markdown(res, out_dir, plots):
              "sockets without TCP_NODELAY, so once a response needs more than one write, its last piece waits "
              "in the kernel (Nagle) for the ACK of the previous one, and a receiver that delays its ACK (Linux: "
              "up to 40 ms on a keep-alive connection in request/response rhythm) stalls the response ~40 ms. "
-             "tsproxy's engine re-arms TCP_QUICKACK after each request it writes upstream, so its warm pooled connections "
+             "tsproxy's engine sets TCP_QUICKACK before each upstream read that continues an answer, so its warm pooled connections "
              "do not wait for that ACK. tailscaled (Go: TCP_NODELAY on by default, 32 KiB copies) does not "
              "hold data like this at all; every measurement that goes through a relay is run through both "
              "microsocks and danted, and both are reported.\n")
