@@ -4,7 +4,7 @@ looks at how good a number is."""
 import math
 import os
 
-from . import samples
+from . import own_cost_report, samples
 from .config import (COLD_START_SYSTEMS, MEMORY_SIZE_BODIES, MEMORY_SIZE_CONCURRENCY, MEMORY_SIZES_MB,
                      PER_REQUEST_SIZES, SYSTEMS)
 from .stats import get
@@ -116,6 +116,7 @@ def missing_metrics(res, out_dir, plots):
         checks.append((f"target.{t['relay']}.{t['key']}", t["value"]))
     for k in ("cpu_model", "kernel", "distro", "compiler", "node", "nginx", "git_commit"):
         checks.append((f"machine.{k}", 1 if get(res, "machine", k) else None))
+    checks.extend(own_cost_report.missing(res))
     missing = [name for name, value in checks if not finite(value)]
     for fname in [samples.FILE_NAME, "results.json", "results.md"] + [p for _, p in plots]:
         path = os.path.join(out_dir, fname)

@@ -6,7 +6,7 @@ import time
 
 from . import machine
 from .log import log
-from .measure import baselines, cold_start, micro, per_request, streaming, throughput, variants
+from .measure import baselines, cold_start, micro, own_cost, per_request, streaming, throughput, variants
 from .measure import memory_size
 
 
@@ -30,6 +30,7 @@ def measure(rig):
         rr["per_request"], rr["memory"] = per_request.per_system(rig, relay)
         rr["handover_floor"] = per_request.handover_floor(rig, relay)
         rig.wait_for_port_space()
+        rr["own_cost"] = own_cost.per_system(rig, relay)
         rr["variants"] = variants.tsproxy_variants(rig, relay)
         rr["prewarm"] = cold_start.prewarm(rig, relay)
         rr["throughput"] = throughput.sweep(rig, relay)

@@ -2,6 +2,7 @@
 
 import os
 
+from . import own_cost_report
 from .config import COLD_START_SYSTEMS, LABEL_OF, MIB, PER_REQUEST_SIZES, SYSTEMS
 from .results import above_floor
 from .stats import get, ratio
@@ -110,7 +111,7 @@ def write_markdown(res, out_dir, plots):
              "sockets without TCP_NODELAY, so once a response needs more than one write, its last piece waits "
              "in the kernel (Nagle) for the ACK of the previous one, and a receiver that delays its ACK (Linux: "
              "up to 40 ms on a keep-alive connection in request/response rhythm) stalls the response ~40 ms. "
-             "tsproxy's engine re-arms TCP_QUICKACK before each upstream read, so its warm pooled connections "
+             "tsproxy's engine sets TCP_QUICKACK before each upstream read that continues an answer, so its warm pooled connections "
              "do not wait for that ACK. tailscaled (Go: TCP_NODELAY on by default, 32 KiB copies) does not "
              "hold data like this at all; every measurement that goes through a relay is run through both "
              "microsocks and danted, and both are reported.\n")
@@ -304,6 +305,8 @@ def write_markdown(res, out_dir, plots):
                          fmt(mem[system]["rss_after_requests_mib"])])
     L.append(table(["relay", "runtime", "idle RSS MiB (after init, before any request)",
                     "peak RSS MiB (VmHWM after the per-request runs)", "RSS MiB after the runs"], rows))
+
+    L.extend(own_cost_report.markdown(res, table))
 
     mi = res["micro"]
     L.append("## Microbenchmarks\n")

@@ -4,6 +4,7 @@ and the targets."""
 import math
 import statistics
 
+from . import own_cost_report
 from .config import LABEL_OF, LAMBDA_PRICING, MIB, RELAY_NOTE
 from .stats import cdf, get, kib_to_mib, ratio, summarize
 
@@ -301,6 +302,8 @@ def from_samples(samples, plot_files):
                          "throughput": throughput(s["throughput"]), "streaming": streaming(s["streaming"])}
         if "handover_floor" in s:
             relays[relay]["handover_floor"] = sequential(s["handover_floor"])
+        if "own_cost" in s:
+            relays[relay]["own_cost"] = own_cost_report.summary(s["own_cost"])
     ratio_rows = ratios(relays)
     return {"mode": run["mode"], "date": run["date"], "loadavg_start": run["loadavg_start"], "machine": run["machine"],
             "parameters": run["parameters"], "relay_notes": {k: RELAY_NOTE[k] for k in samples["relays"]},

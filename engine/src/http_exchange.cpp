@@ -80,7 +80,8 @@ class http_exchange {
     const time_point sending = steady_clock::now();
     auto head_bound =
         bound_phase(deadline_, config_.timeouts.response_head, engine_error::response_head_timeout);
-    if (auto ec = co_await within(head_bound, send_request_and_read_head())) co_return fail(ec);
+    if (auto ec = co_await connection_.stream->bounded(head_bound, send_request_and_read_head()))
+      co_return fail(ec);
     outcome_.response_head = steady_clock::now() - sending;
     outcome_.head_delivered = true;
     if (auto ec = co_await sink_.on_head(reader_.parser().response())) co_return fail(ec);
@@ -189,7 +190,9 @@ class http_exchange {
       std::string_view piece;
       bool done = false;
       auto idle_bound = bound_phase(deadline_, config_.timeouts.body_idle, engine_error::body_idle_timeout);
-      if (auto ec = co_await reader_.read_body_piece(piece, done, idle_bound)) co_return ec;
+      if (auto ec = co_await connection_.stream->bounded(idle_bound,
+                                                         reader_.read_body_piece(piece, done, unbounded)))
+        co_return ec;
       if (done) co_return std::error_code{};
       if (auto sink_error = co_await sink_.on_body(piece)) co_return sink_error;
     }

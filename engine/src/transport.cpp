@@ -17,9 +17,13 @@
 
 namespace tsproxy {
 
-transport::transport(asio::ip::tcp::socket socket) : plain_(std::move(socket)) {
+transport::transport(asio::ip::tcp::socket socket, acks ack_policy)
+    : plain_(std::move(socket)),
+      ack_policy_(ack_policy),
+      deadline_(plain_.get_executor(), [this] { close(); }) {
   asio::error_code ignored;
   plain_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  plain_.non_blocking(true, ignored);  // write() tries without waiting first
 }
 
 transport::~transport() {
@@ -33,6 +37,8 @@ asio::ip::tcp::socket& transport::socket() noexcept {
 asio::awaitable<std::error_code> transport::start_tls(tls_client_context& tls,
                                                       const upstream_target& target) {
   auto& context = tls.context();
+  asio::error_code ignored;
+  plain_.non_blocking(false, ignored);  // OpenSSL's writes are all asynchronous
   tls_ = std::make_unique<asio::ssl::stream<asio::ip::tcp::socket>>(std::move(plain_), context);
   session_key_ = target.describe() + '|' + target.server_name;
   if (auto ec = tls.prepare(tls_->native_handle(), target.host, target.server_name, &session_key_))
@@ -95,16 +101,17 @@ std::optional<peer_certificate> transport::tls_peer_certificate() const {
   return out;
 }
 
-// Linux clears quick-ACK mode by itself, so it is re-armed before every read. Without it a relay that
-// writes without TCP_NODELAY (microsocks) holds the last piece of a response until our delayed ACK,
-// up to 40 ms, on every reused connection.
+// Setting TCP_QUICKACK also sends the ACK still owed for what was read, which Linux would otherwise delay:
+// a relay holding the next piece of an answer behind Nagle waits for exactly that ACK. So it is needed
+// before each read that continues an answer, not before the first read after a write: nothing read is
+// owed an ACK then, and an answer that arrives whole (the common small one) costs no system call.
 void transport::ack_promptly() noexcept {
   const int on = 1;
   ::setsockopt(socket().native_handle(), IPPROTO_TCP, TCP_QUICKACK, &on, sizeof on);
 }
 
 asio::awaitable<std::error_code> transport::read_some(asio::mutable_buffer buffer, std::size_t& n) {
-  ack_promptly();
+  if (ack_policy_ == acks::prompt && reads_since_write_++ > 0) ack_promptly();
   if (tls_) {
     auto [ec, count] = co_await tls_->async_read_some(buffer, use_tuple);
     n = count;
@@ -117,11 +124,33 @@ asio::awaitable<std::error_code> transport::read_some(asio::mutable_buffer buffe
 }
 
 asio::awaitable<std::error_code> transport::write(std::span<const asio::const_buffer> buffers) {
+  reads_since_write_ = 0;
   if (tls_) {
     auto [ec, n] = co_await asio::async_write(*tls_, buffers, use_tuple);
     co_return ec;
   }
-  auto [ec, n] = co_await asio::async_write(plain_, buffers, use_tuple);
+  // A request or an answer to the Runtime API nearly always fits in the send buffer: written at once here,
+  // it needs no completion passed through the event loop, which costs a turn of epoll_wait per write.
+  std::error_code ec;
+  std::size_t written = asio::write(plain_, buffers, ec);
+  if (ec != asio::error::would_block) co_return ec;
+  std::vector<asio::const_buffer> rest;
+  for (const auto& b : buffers) {
+    if (written >= b.size()) {
+      written -= b.size();
+      continue;
+    }
+    rest.push_back(b + written);
+    written = 0;
+  }
+  auto [wait_ec, n] = co_await asio::async_write(plain_, rest, use_tuple);
+  co_return wait_ec;
+}
+
+asio::awaitable<std::error_code> transport::bounded(phase_bound bound, asio::awaitable<std::error_code> op) {
+  if (!deadline_.begin(bound.until)) co_return make_error_code(bound.on_timeout);
+  auto ec = co_await std::move(op);
+  if (deadline_.end()) ec = make_error_code(bound.on_timeout);
   co_return ec;
 }
 

@@ -10,7 +10,13 @@ api_connection::api_connection(asio::any_io_executor executor, const asio::ip::t
       endpoint_(endpoint),
       target_{endpoint.address().to_string(), endpoint.port()},
       reader_(http_parser::kind::response, http_limits{},
-              [this](asio::mutable_buffer into, std::size_t& got) { return stream_->read_some(into, got); }) {
+              [this](asio::mutable_buffer into, std::size_t& got) { return stream_->read_some(into, got); }),
+      deadline_(executor_, [this] { cut_off(); }) {}
+
+void api_connection::cut_off() noexcept {
+  asio::error_code ignored;
+  if (connecting_ != nullptr) connecting_->close(ignored);
+  if (stream_) stream_->close();
 }
 
 void api_connection::drop() noexcept {
@@ -26,18 +32,27 @@ std::error_code api_connection::status_error() const noexcept {
 asio::awaitable<std::error_code> api_connection::bounded(time_point until,
                                                          asio::awaitable<std::error_code> op) {
   if (until == time_point::max()) co_return co_await std::move(op);
-  const auto ec = co_await within({until, engine_error::request_deadline}, std::move(op));
+  auto ec = make_error_code(engine_error::request_deadline);
+  if (deadline_.begin(until)) {
+    ec = co_await std::move(op);
+    if (deadline_.end()) ec = make_error_code(engine_error::request_deadline);
+  }
   if (ec == engine_error::request_deadline) drop();  // cut off mid-call: its state is unknown
   co_return ec;
 }
 
 asio::awaitable<std::error_code> api_connection::ensure_connected() {
   if (stream_) co_return std::error_code{};
+  // A call cut off by its deadline opens nothing more.
+  if (deadline_.expired()) co_return make_error_code(engine_error::request_deadline);
   asio::ip::tcp::socket socket(executor_);
-  if (auto ec = co_await connect_tcp(socket, endpoint_)) co_return ec;
+  connecting_ = &socket;
+  auto ec = co_await connect_tcp(socket, endpoint_);
+  connecting_ = nullptr;
+  if (ec) co_return ec;
   std::error_code ignored;
   socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-  stream_ = std::make_unique<transport>(std::move(socket));
+  stream_ = std::make_unique<transport>(std::move(socket), transport::acks::kernel_default);
   co_return std::error_code{};
 }
 

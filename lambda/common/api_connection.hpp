@@ -18,6 +18,7 @@
 #include <system_error>
 
 #include "tsproxy/engine/deadline.hpp"
+#include "tsproxy/engine/deadline_watch.hpp"
 #include "tsproxy/engine/http_reader.hpp"
 #include "tsproxy/engine/transport.hpp"
 #include "tsproxy/engine/upstream_target.hpp"
@@ -47,8 +48,8 @@ class api_connection {
                                                std::size_t padding = 0);
 
   // Runs `op` on this connection within `until` (time_point::max(): no timer at all, for long polls);
-  // one timer bounds the whole call, not each read and write in it. Past `until` the connection is
-  // dropped and request_deadline returned.
+  // one timer, kept for the connection's life, bounds the whole call, not each read and write in it.
+  // Past `until` the connection is dropped and request_deadline returned.
   asio::awaitable<std::error_code> bounded(time_point until, asio::awaitable<std::error_code> op);
 
   // The head of the last answer read.
@@ -63,6 +64,8 @@ class api_connection {
 
  private:
   asio::awaitable<std::error_code> ensure_connected();
+  // Ends the call under way when its deadline passed: closes the connection, or the one being opened.
+  void cut_off() noexcept;
 
   asio::any_io_executor executor_;
   asio::ip::tcp::endpoint endpoint_;
@@ -71,6 +74,8 @@ class api_connection {
   http_reader reader_;
   int last_status_ = 0;
   bool answer_started_ = false;  // the last read got bytes of an answer (so a resend is unsafe)
+  asio::ip::tcp::socket* connecting_ = nullptr;  // the socket ensure_connected() is opening
+  deadline_watch deadline_;
 };
 
 }  // namespace tsproxy::lambda

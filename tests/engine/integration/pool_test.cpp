@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <thread>
+#include <vector>
 
 #include "integration_support.hpp"
 
@@ -75,6 +77,40 @@ TEST_P(Reuse, TwoHundredSequentialGetsTravelOverOneConnection) {
   EXPECT_EQ(stats.misses, 1u);
   EXPECT_EQ(stats.opened, 1u);
   EXPECT_EQ(stats.idle, 1u);
+}
+
+// microsocks copies a response in 1 KiB writes without TCP_NODELAY, so each piece after the first waits for
+// the ACK of the one before; Linux delays that ACK (40 ms at least) once a reused connection answers in
+// request/response rhythm. The transport asks for prompt ACKs after each request it writes, so a reused
+// connection's answer comes without that wait (without it, about one in seven stalls 40 ms here).
+TEST_P(Reuse, AnAnswerCopiedInPiecesWaitsForNoDelayedAck) {
+  upstream_client client(config());
+  const auto target = http_target(peers_.nginx.http_port());
+  const std::string path = tagged("/10k");
+  std::vector<double> reused_ms;
+  const int failures = run([&]() -> asio::awaitable<int> {
+    int failed = 0;
+    for (int i = 0; i < 61; ++i) {
+      const auto start = steady_clock::now();
+      const auto r = co_await get(client, target, path);
+      const std::chrono::duration<double, std::milli> took = steady_clock::now() - start;
+      if (r.error || r.response.body != test::nginx_server::file_content("10k")) {
+        ADD_FAILURE() << "request " << i << ": " << describe(r.error);
+        ++failed;
+      }
+      if (r.report.reused_connection) reused_ms.push_back(took.count());
+    }
+    co_return failed;
+  }());
+  EXPECT_EQ(failures, 0);
+  ASSERT_EQ(reused_ms.size(), 60u);
+  // A stall is 40 ms or more; scheduling noise on a busy machine may delay a request or three, not one in
+  // seven.
+  const auto stalled =
+      std::count_if(reused_ms.begin(), reused_ms.end(), [](double ms) { return ms >= 30.0; });
+  std::string times;
+  for (const double ms : reused_ms) times += std::to_string(ms) + " ";
+  EXPECT_LE(stalled, 3) << "reused requests waited for a delayed ACK; ms: " << times;
 }
 
 TEST_P(Reuse, ConnectionClosedByTheServerWhileIdleIsReplacedSilently) {

@@ -13,6 +13,8 @@
 #include <system_error>
 #include <vector>
 
+#include "tsproxy/engine/deadline_watch.hpp"
+
 namespace tsproxy {
 
 class tls_client_context;
@@ -26,7 +28,14 @@ struct peer_certificate {
 
 class transport {
  public:
-  explicit transport(asio::ip::tcp::socket socket);
+  // How the kernel acknowledges what this transport receives. A peer that writes a response in pieces
+  // without TCP_NODELAY (microsocks relays in 1 KiB steps) holds each piece until the previous one is
+  // acknowledged, and Linux delays that ACK up to 40 ms once a connection answers in request/response
+  // rhythm; `prompt` sends it before each read that continues an answer. The Runtime API is served with
+  // TCP_NODELAY (Go's default), so its connection needs no prompt ACKs.
+  enum class acks { prompt, kernel_default };
+
+  explicit transport(asio::ip::tcp::socket socket, acks ack_policy = acks::prompt);
   ~transport();
   transport(const transport&) = delete;
   transport& operator=(const transport&) = delete;
@@ -41,6 +50,10 @@ class transport {
 
   // Writes every byte of `buffers` (a gather write).
   asio::awaitable<std::error_code> write(std::span<const asio::const_buffer> buffers);
+
+  // Runs `op`, made of this transport's operations, within `bound`: once bound.until passes the transport is
+  // closed (so `op` ends) and bound.on_timeout returned. One timer per transport serves every call.
+  asio::awaitable<std::error_code> bounded(phase_bound bound, asio::awaitable<std::error_code> op);
 
   // Whether an idle connection is still fit to carry a request: the peer has not closed it and
   // has sent nothing unsolicited. Never blocks.
@@ -57,6 +70,9 @@ class transport {
   void ack_promptly() noexcept;
 
   asio::ip::tcp::socket plain_;
+  acks ack_policy_;
+  unsigned reads_since_write_ = 0;  // reads after the first of an answer owe the peer a prompt ACK
+  deadline_watch deadline_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
   std::string session_key_;  // referenced by the SSL object for session caching
 };
