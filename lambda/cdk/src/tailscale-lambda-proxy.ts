@@ -48,7 +48,10 @@ export interface TailscaleLambdaProxyPropsLambdaOption {
   readonly invokeMode?: lambda.InvokeMode;
 
   /**
-   * Memory of the function in MB.
+   * Memory of the function in MB, which sets its CPU share (shared with tailscaled). 256 keeps a small
+   * request's median at that of larger sizes while billing the time spent waiting on the tailnet at half the
+   * 512 MB rate; functions that regularly move bodies of a MiB or more are faster and no dearer at 512-1,024
+   * (README, "Which memory size").
    * @default 256
    */
   readonly memorySize?: number;

@@ -65,9 +65,9 @@ TEST(HttpResponseParser, TheHeadTellsTheBodyLengthOnlyWhenTheFramingKnowsIt) {
   EXPECT_EQ(length_after_head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", false), std::nullopt);
   EXPECT_EQ(length_after_head("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n", false), std::nullopt);
   // Chunked wins over a Content-Length beside it, so the length is not known.
-  EXPECT_EQ(length_after_head(
-                "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", false),
-            std::nullopt);
+  EXPECT_EQ(
+      length_after_head("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n", false),
+      std::nullopt);
 }
 
 TEST(HttpResponseParser, HeaderValuesAreTrimmedAndNamesKeptAsSent) {
