@@ -213,8 +213,8 @@ def targets(relays, ratio_rows):
         if "null" in rr["cold_start"]:
             floor = above_floor(rr["cold_start"], "init_duration_ms")
             out.append({"relay": relay, "key": "cold_start_static_over_null",
-                        "target": "static bootstrap init within 0.8 ms of the null bootstrap (medians)",
-                        "value": floor, "unit": "ms", "pass": floor is not None and floor <= 0.8})
+                        "target": "static bootstrap init within 0.5 ms of the null bootstrap (medians)",
+                        "value": floor, "unit": "ms", "pass": floor is not None and floor <= 0.5})
         if "handover_floor" in rr:
             out.append(pipelined_target(relay, rr))
         idle = get(rr, "memory", "tsproxy", "idle_rss_mib")
