@@ -112,7 +112,15 @@ int main(int argc, char** argv) {
       last_body = std::move(response.body);
     }
   };
-  for (int i = 0; i < concurrency; ++i) tsproxy::spawn_reported(io.get_executor(), "fetch", worker());
+  // Stopped once every worker is done: pooled connections keep their deadline timers armed, which would
+  // otherwise hold run() until the last of them fires.
+  int working = concurrency;
+  auto worker_then_stop = [&]() -> asio::awaitable<void> {
+    co_await worker();
+    if (--working == 0) io.stop();
+  };
+  for (int i = 0; i < concurrency; ++i)
+    tsproxy::spawn_reported(io.get_executor(), "fetch", worker_then_stop());
   io.run();
 
   if (count == 1) {

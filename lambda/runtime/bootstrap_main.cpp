@@ -39,12 +39,15 @@ int main(int argc, char** argv) {
     log(log_level::error, "invalid configuration", {{"error", error}});
     if (runtime_api) {  // tell Lambda, so the failure shows in the console instead of a timeout
       runtime_api_client api(io.get_executor(), *runtime_api);
+      // Stopped once posted: the connection's deadline timer stays armed and would hold run() until it fires.
       tsproxy::spawn_reported(io.get_executor(), "init error",
-                              [](runtime_api_client& client, std::string message) -> asio::awaitable<void> {
+                              [](runtime_api_client& client, std::string message,
+                                 asio::io_context& context) -> asio::awaitable<void> {
                                 const auto until = tsproxy::steady_clock::now() + std::chrono::seconds(10);
                                 co_await client.post_init_error("Runtime.InvalidConfiguration", message,
                                                                 until);
-                              }(api, error));
+                                context.stop();
+                              }(api, error, io));
       io.run();
     }
     return 1;
