@@ -5,8 +5,8 @@ import math
 import os
 
 from . import own_cost_report, samples
-from .config import (COLD_START_SYSTEMS, MEMORY_SIZE_BODIES, MEMORY_SIZE_CONCURRENCY, MEMORY_SIZES_MB,
-                     PER_REQUEST_SIZES, SYSTEMS)
+from .config import (BREAKDOWN_SYSTEMS, COLD_START_SYSTEMS, MEMORY_SIZE_BODIES, MEMORY_SIZE_CONCURRENCY, MEMORY_SIZES_MB,
+                     PER_REQUEST_SIZES, START_PHASES, SYSTEMS)
 from .stats import get
 
 
@@ -64,6 +64,12 @@ def missing_metrics(res, out_dir, plots):
                     checks.append((pre + f"cold_start.{s}.{k}.{p}", get(rr, "cold_start", s, k, p)))
             checks.append((pre + f"cold_start.{s}.failures==0",
                            0 if get(rr, "cold_start", s, "failures") == 0 else None))
+        for s, _ in BREAKDOWN_SYSTEMS:
+            checks.append((pre + f"start_breakdown.{s}.spawn_to_main_ms.p50",
+                           get(rr, "start_breakdown", s, "spawn_to_main_ms", "p50")))
+        for phase in START_PHASES:
+            checks.append((pre + f"start_breakdown.tsproxy-static.{phase}_ms.p50",
+                           get(rr, "start_breakdown", "tsproxy-static", f"{phase}_ms", "p50")))
         for w in ("with", "without"):
             checks.append((pre + f"prewarm.{w}.first_handoff.p50", get(rr, "prewarm", w, "first_handoff_ms", "p50")))
         for name in PER_REQUEST_SIZES:

@@ -22,6 +22,10 @@ COLD_START_SYSTEMS = (("tsproxy", "bootstrap"), ("tsproxy-static", "bootstrap-st
                       ("node", "node-bootstrap"))
 # What each runtime answers the cold-start request with: the 100 B file, except the null bootstrap's nothing.
 NULL_SYSTEM = "null"
+# The cold-start breakdown: the deployable bootstrap's start phase by phase, beside the null bootstrap's exec.
+BREAKDOWN_SYSTEMS = (("tsproxy-static", "bootstrap-static"), ("null", "null-bootstrap"))
+# The phases the bootstrap's start timeline reports after main() (lambda/runtime/start_timeline.hpp), in order.
+START_PHASES = ("io_backend", "configuration", "runtime_built", "threads_started", "first_next")
 
 FULL = dict(cold_runs=20, prewarm_runs=10, warmup=50, n_small=2000, n_1m=300, n_variant=500, direct_secs=3,
             wrk_secs=5, wrk_warm_secs=1, stream_file="100m", stream_runs=3, gap_samples=8, gap_ms=500,

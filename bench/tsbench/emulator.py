@@ -43,6 +43,11 @@ class Emulator:
         self.errors = {}  # bootstrap's "upstream failed" error names -> count
         self.child_pid = None
         self.init_ms = None
+        # The cold-start breakdown: when the bootstrap was spawned and init ended (tsproxy-local's monotonic
+        # clock), and the bootstrap's own start timeline (logged at debug level).
+        self.spawned_at_ns = None
+        self.init_done_ns = None
+        self.start_timeline = None
 
     def start(self):
         # No freezing between invocations: what the emulator's freeze and thaw cost is not Lambda's, and it
@@ -112,8 +117,12 @@ class Emulator:
             msg = e.get("msg")
             if msg == "runtime_start" and self.child_pid is None:
                 self.child_pid = e.get("pid")
+                self.spawned_at_ns = e.get("spawned_at_monotonic_ns")
             elif msg == "init" and self.init_ms is None:
                 self.init_ms = e.get("init_duration_ms")
+                self.init_done_ns = e.get("monotonic_ns")
+            elif msg == "start timeline" and self.start_timeline is None:
+                self.start_timeline = e
             elif msg == "invoke" and "status" in e:  # tsproxy-local's line, not the extension's
                 self.invokes[e.get("request_id")] = e.get("handoff_to_response_ms")
                 if e.get("status") != 200:
@@ -131,6 +140,17 @@ class Emulator:
                 return self.init_ms
             if self.proc.poll() is not None or time.monotonic() > end:
                 raise BenchError(f"no init line from tsproxy-local ({self.bootstrap}): {self.tail()}")
+            time.sleep(0.002)
+
+    def wait_start_timeline(self, timeout=30.0):
+        """The bootstrap's start timeline line (it must run with AWS_LAMBDA_LOG_LEVEL=DEBUG)."""
+        end = time.monotonic() + timeout
+        while True:
+            self.poll_log()
+            if self.start_timeline is not None:
+                return self.start_timeline
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise BenchError(f"no start timeline from {self.bootstrap}: {self.tail()}")
             time.sleep(0.002)
 
     def handoffs(self, ids, timeout=30.0):

@@ -25,6 +25,7 @@ def measure(rig):
     for relay in rig.peers.relays:
         rr = doc["relays"][relay] = {}
         rr["cold_start"] = cold_start.per_system(rig, relay)
+        rr["start_breakdown"] = cold_start.breakdown(rig, relay)
         rr["baselines"] = baselines.socks(rig, relay)
         rig.wait_for_port_space()
         rr["per_request"], rr["memory"] = per_request.per_system(rig, relay)

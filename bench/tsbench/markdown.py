@@ -8,6 +8,40 @@ from .results import above_floor
 from .stats import get, ratio
 
 
+# The rows of the start breakdown: a series of the start timeline runs and what it covers.
+START_BREAKDOWN_ROWS = (
+    ("spawn_to_main_ms", "spawn → main(): fork, exec, the binary's pages, static initialisation"),
+    ("io_backend_ms", "io_uring probe (io_uring builds only)"),
+    ("configuration_ms", "configuration read and checked"),
+    ("runtime_built_ms", "event loop, pool and dial policy built"),
+    ("threads_started_ms", "event-loop threads beyond the first"),
+    ("first_next_ms", "event loop start → first `GET /next` written"),
+    ("first_next_to_init_end_ms", "first `next` written → tsproxy-local ends init"),
+    ("main_to_init_end_ms", "main() → init end"),
+    ("init_duration_ms", "init (tsproxy-local's clock, as above)"),
+    ("minor_faults_before_main", "minor page faults before main() (count)"),
+    ("minor_faults_to_first_next", "minor page faults up to the first `next` (count)"),
+)
+
+
+def start_breakdown(res, relays):
+    L = []
+    for relay in relays:
+        bd = res["relays"][relay].get("start_breakdown")
+        if not bd:
+            continue
+        runs = get(bd, "tsproxy-static", "init_duration_ms", "n")
+        L.append(f"Where the static bootstrap's start goes, through {relay} ({runs} runs each, at debug log level so "
+                 "the bootstrap logs its start timeline once its first `next` is written; tsproxy-local stamps the "
+                 "spawn and the end of init on the same monotonic clock). Medians and p90 in ms; the null "
+                 "bootstrap only reports when main() was entered:\n")
+        rows = [[label, fmt(get(bd, "tsproxy-static", key, "p50")), fmt(get(bd, "tsproxy-static", key, "p90")),
+                 fmt(get(bd, "null", key, "p50")), fmt(get(bd, "null", key, "p90"))]
+                for key, label in START_BREAKDOWN_ROWS]
+        L.append(table(["phase", "static median", "static p90", "null median", "null p90"], rows))
+    return L
+
+
 def fmt(v, unit=""):
     if v is None:
         return "—"
@@ -163,6 +197,7 @@ def write_markdown(res, out_dir, plots):
         L.append("The static bootstrap against the floor (median minus the null bootstrap's median; the first 200 "
                  "also includes tsproxy's cold SOCKS5 connection and the upstream fetch) and against Node:\n")
         L.append(table(["relay", "init over null, ms", "first 200 over null, ms", "Node/static init"], rows))
+    L.extend(start_breakdown(res, relays))
     rows = []
     for relay in relays:
         pw = res["relays"][relay]["prewarm"]

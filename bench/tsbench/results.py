@@ -50,6 +50,11 @@ def cold_start(s):
             "failures": sum(1 for status, ok in zip(statuses, bodies_ok) if status != 200 or not ok)}
 
 
+def start_breakdown(s):
+    """Each series of the start timeline runs summarized, per bootstrap (None where it reports nothing)."""
+    return {system: {key: summarize(measured(values)) for key, values in by_key.items()} for system, by_key in s.items()}
+
+
 def sequential(s, with_cdf=False):
     handoffs = measured(s["handoff_to_response_ms"])
     d = summarize(handoffs) or {}
@@ -304,6 +309,8 @@ def from_samples(samples, plot_files):
             relays[relay]["handover_floor"] = sequential(s["handover_floor"])
         if "own_cost" in s:
             relays[relay]["own_cost"] = own_cost_report.summary(s["own_cost"])
+        if "start_breakdown" in s:
+            relays[relay]["start_breakdown"] = start_breakdown(s["start_breakdown"])
     ratio_rows = ratios(relays)
     return {"mode": run["mode"], "date": run["date"], "loadavg_start": run["loadavg_start"], "machine": run["machine"],
             "parameters": run["parameters"], "relay_notes": {k: RELAY_NOTE[k] for k in samples["relays"]},

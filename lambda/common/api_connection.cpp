@@ -50,8 +50,6 @@ asio::awaitable<std::error_code> api_connection::ensure_connected() {
   auto ec = co_await connect_tcp(socket, endpoint_);
   connecting_ = nullptr;
   if (ec) co_return ec;
-  std::error_code ignored;
-  socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   stream_ = std::make_unique<transport>(std::move(socket), transport::acks::kernel_default);
   co_return std::error_code{};
 }

@@ -9,6 +9,7 @@
 #include "adapter/error_json.hpp"
 #include "child_environment.hpp"
 #include "common/log.hpp"
+#include "common/monotonic_ns.hpp"
 #include "count_guard.hpp"
 #include "tsproxy/engine/spawn.hpp"
 
@@ -137,6 +138,7 @@ asio::awaitable<bool> execution_environment::start(std::uint16_t runtime_port) {
   argv.front() = bootstrap.string();
   init_.bootstrap_spawned(began);
   std::error_code ec;
+  const auto spawned_at = clock::now();
   runtime_pid_ = supervisor_.spawn("bootstrap", argv, env, ec, child_options());
   if (ec) {
     lambda::log(lambda::log_level::error, "cannot start the bootstrap",
@@ -149,7 +151,9 @@ asio::awaitable<bool> execution_environment::start(std::uint16_t runtime_port) {
               {{"environment", std::int64_t{id_}},
                {"path", argv.front()},
                {"pid", std::int64_t{runtime_pid_}},
-               {"uid", children_uid()}});
+               {"uid", children_uid()},
+               // with the bootstrap's start timeline (logged at debug level), the time from spawn to main()
+               {"spawned_at_monotonic_ns", lambda::monotonic_ns(spawned_at)}});
   if (!options_.extensions.empty()) spawn_reported(io_.get_executor(), "bound_init", bound_init());
   co_return true;
 }

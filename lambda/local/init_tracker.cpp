@@ -1,6 +1,7 @@
 #include "init_tracker.hpp"
 
 #include "common/log.hpp"
+#include "common/monotonic_ns.hpp"
 #include "invocation_queue.hpp"
 
 namespace tsproxy::local {
@@ -37,11 +38,12 @@ void init_tracker::check() {
     if (!ignore_extensions_ && !ready_.contains(id)) return;
   }
   complete_ = true;
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - spawned_at_).count();
+  const auto now = std::chrono::steady_clock::now();
+  const double ms = std::chrono::duration<double, std::milli>(now - spawned_at_).count();
   lambda::log(lambda::log_level::info, "init",
               {{"environment", std::int64_t{environment_id_}},
                {"init_duration_ms", ms},
+               {"monotonic_ns", lambda::monotonic_ns(now)},
                {"extensions", static_cast<std::int64_t>(registered_.size())}});
   queue_.open();
   if (on_complete_) on_complete_(ms);

@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "common/log.hpp"
+#include "runtime/start_timeline.hpp"
 
 namespace tsproxy::lambda {
 
@@ -25,6 +26,7 @@ int proxy_runtime::run() {
   std::vector<std::thread> threads;
   for (std::size_t i = 1; i < workers_.size(); ++i)
     threads.emplace_back([w = workers_[i].get()] { w->io().run(); });
+  stamp_start(start_phase::threads_started);
   workers_.front()->io().run();
   for (auto& t : threads) t.join();
   pool_stats total;

@@ -4,6 +4,7 @@
 
 #include "common/log.hpp"
 #include "runtime/dialled_address_policy.hpp"
+#include "runtime/start_timeline.hpp"
 #include "runtime/tailscale_status.hpp"
 #include "tsproxy/engine/errors.hpp"
 #include "tsproxy/engine/spawn.hpp"
@@ -66,6 +67,7 @@ asio::awaitable<void> runtime_worker::invocation_loop(unsigned index, bool prewa
     std::optional<time_point> sent_at;
     auto ec = co_await api.next(inv, [&] {
       sent_at = steady_clock::now();
+      if (index == 0) stamp_start(start_phase::first_next_sent);  // loop 0 runs on the main thread
       if (prewarm && !config_.prewarm.empty()) {
         prewarm = false;
         spawn_reported(io_.get_executor(), "start-up prewarm",

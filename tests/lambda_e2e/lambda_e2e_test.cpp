@@ -103,14 +103,56 @@ TEST_F(LambdaE2e, CredentialsAndRoutingHeadersNeverReachTheTarget) {
   EXPECT_NE(stack.log().find("\"service\":\"orders\""), std::string::npos);
 }
 
-// The number `name` on the log's metric line for the service `service` (NaN when there is none).
-double metric_value(const std::string& log, std::string_view service, std::string_view name) {
-  const auto at = log.find("\"service\":\"" + std::string(service) + "\"");
+// The number `name` on the first log line holding `marker`, after the marker (NaN when there is none).
+double log_number(const std::string& log, const std::string& marker, std::string_view name) {
+  const auto at = log.find(marker);
   if (at == std::string::npos) return std::nan("");
   const auto line = log.substr(at, log.find('\n', at) - at);
   const auto key = line.find("\"" + std::string(name) + "\":");
   if (key == std::string::npos) return std::nan("");
   return std::strtod(line.c_str() + key + name.size() + 3, nullptr);
+}
+
+// The number `name` on the log's metric line for the service `service` (NaN when there is none).
+double metric_value(const std::string& log, std::string_view service, std::string_view name) {
+  return log_number(log, "\"service\":\"" + std::string(service) + "\"", name);
+}
+
+std::size_t occurrences(const std::string& text, const std::string& marker) {
+  std::size_t n = 0;
+  for (auto at = text.find(marker); at != std::string::npos; at = text.find(marker, at + 1)) ++n;
+  return n;
+}
+
+// At debug level the runtime logs its start timeline once, after its first `next`. It is stamped on the clock
+// tsproxy-local stamps the spawn and the end of init with, so the phases before that `next` fit between the
+// two.
+TEST_F(LambdaE2e, AtDebugLevelTheStartTimelineIsLoggedOnceAndFitsBetweenSpawnAndInitEnd) {
+  local_stack stack(socks_address(), {.env = {{"AWS_LAMBDA_LOG_LEVEL", "DEBUG"}}});
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(stack.request("/small", to_nginx()).status, 200) << stack.log();
+  const std::string timeline = "\"msg\":\"start timeline\"";
+  ASSERT_TRUE(stack.wait_for_log(timeline)) << stack.log();
+  const auto log = stack.log();
+  EXPECT_EQ(occurrences(log, timeline), 1u) << log;
+  const double spawned = log_number(log, "\"msg\":\"runtime_start\"", "spawned_at_monotonic_ns");
+  const double entered = log_number(log, timeline, "main_entered_monotonic_ns");
+  const double init_end = log_number(log, "\"msg\":\"init\"", "monotonic_ns");
+  EXPECT_LT(spawned, entered) << log;
+  double before_next_ms = 0;  // first_next_ms ends after the write, so tsproxy-local may see the `next` first
+  for (const char* phase : {"io_backend_ms", "configuration_ms", "runtime_built_ms", "threads_started_ms"}) {
+    const double ms = log_number(log, timeline, phase);
+    EXPECT_GE(ms, 0) << phase << log;  // false for NaN: a missing phase fails
+    before_next_ms += ms;
+  }
+  EXPECT_GE(log_number(log, timeline, "first_next_ms"), 0) << log;
+  EXPECT_LT(entered + before_next_ms * 1e6, init_end) << log;
+  EXPECT_GT(log_number(log, timeline, "minor_faults_to_first_next"),
+            log_number(log, timeline, "minor_faults_before_main"))
+      << log;
+
+  local_stack quiet(socks_address());
+  ASSERT_EQ(quiet.request("/small", to_nginx()).status, 200) << quiet.log();
+  EXPECT_EQ(quiet.log_position(timeline), std::string::npos) << quiet.log();
 }
 
 // Each event-loop thread has its own pool (2 in the threaded variant), so which request finds a pooled

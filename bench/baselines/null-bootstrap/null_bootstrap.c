@@ -5,7 +5,10 @@
  *
  * With NULL_BOOTSTRAP_BODY_BYTES=N every answer instead carries a body of N zero bytes, base64-encoded as
  * tsproxy hands a large buffered body over: the floor of handing that payload to the Runtime API, with
- * nothing fetched and nothing encoded per invocation. */
+ * nothing fetched and nothing encoded per invocation.
+ *
+ * With AWS_LAMBDA_LOG_LEVEL=DEBUG it logs when main() was entered once its first `next` is written, as
+ * tsproxy's bootstrap logs its start timeline: the floor of exec to main(). */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,7 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 enum { buffer_size = 1 << 20 };
@@ -56,14 +62,31 @@ static long read_response(int fd, size_t* total) {
   return (long)head;
 }
 
+/* The instant main() was entered, on the monotonic clock, and the page faults by then. */
+static struct timespec entered;
+static long entered_minor_faults;
+
+static void log_start_timeline(void) {
+  const char* level = getenv("AWS_LAMBDA_LOG_LEVEL");
+  if (level == NULL || strcasecmp(level, "debug") != 0) return;
+  fprintf(stderr,
+          "{\"level\":\"DEBUG\",\"msg\":\"start timeline\",\"main_entered_monotonic_ns\":%lld,"
+          "\"minor_faults_before_main\":%ld}\n",
+          (long long)entered.tv_sec * 1000000000LL + entered.tv_nsec, entered_minor_faults);
+}
+
 int main(void) {
+  clock_gettime(CLOCK_MONOTONIC, &entered);
+  struct rusage usage;
+  if (getrusage(RUSAGE_SELF, &usage) == 0) entered_minor_faults = usage.ru_minflt;
   const char* api = getenv("AWS_LAMBDA_RUNTIME_API");
   const char* colon = api != NULL ? strrchr(api, ':') : NULL;
   if (colon == NULL) return 1;
   char host[64];
   snprintf(host, sizeof host, "%.*s", (int)(colon - api), api);
   struct sockaddr_in address = {.sin_family = AF_INET, .sin_port = htons((unsigned short)atoi(colon + 1))};
-  if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &address.sin_addr) != 1) return 1;
+  if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &address.sin_addr) != 1)
+    return 1;
 
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   const int one = 1;
@@ -90,9 +113,10 @@ int main(void) {
     answer = built;
     answer_size = sizeof opening - 1 + encoded + 2;
   }
-  for (;;) {
+  for (int first = 1;; first = 0) {
     size_t total = 0;
     if (write_all(fd, next, sizeof next - 1) != 0) return 1;
+    if (first) log_start_timeline();
     const long head = read_response(fd, &total);
     if (head < 0) return 1;
     const char* id = strcasestr(buffer, "\r\nlambda-runtime-aws-request-id:");

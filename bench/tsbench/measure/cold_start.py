@@ -1,10 +1,11 @@
-"""Cold start: a fresh tsproxy-local and runtime per run, timed from the spawn to the first response; and the
-first request after an idle pause, with and without TSPROXY_PREWARM."""
+"""Cold start: a fresh tsproxy-local and runtime per run, timed from the spawn to the first response; where the
+static bootstrap's start goes, phase by phase, beside the null bootstrap's; and the first request after an idle
+pause, with and without TSPROXY_PREWARM."""
 
 import time
 
 from ..clients import HttpClient
-from ..config import COLD_START_SYSTEMS, LOOPBACK, NULL_SYSTEM
+from ..config import BREAKDOWN_SYSTEMS, COLD_START_SYSTEMS, LOOPBACK, NULL_SYSTEM, START_PHASES
 from ..log import log
 from ..samples import series
 
@@ -45,6 +46,50 @@ def per_system(rig, relay):
         log(f"[{relay}] cold start: {system} x{rig.cfg['cold_runs']}")
         out[system] = runs(rig, bootstrap, relay, rig.cfg["cold_runs"],
                            expected_body=b"" if system == NULL_SYSTEM else None)
+    return out
+
+
+def ms_between(from_ns, to_ns):
+    return (to_ns - from_ns) / 1e6
+
+
+def timeline_runs(rig, bootstrap, relay, count):
+    """count+1 spawns (the first discarded) at debug log level, each until its init ends and its start timeline is
+    logged; one value per run in each series: spawn → main() and main() → init end (tsproxy-local's clocks and the
+    bootstrap's), each phase the bootstrap stamps (START_PHASES, when it logs them), its first `next` → init end,
+    and the page faults before main() and up to the first `next`."""
+    keys = (("spawn_to_main_ms", "main_to_init_end_ms", "init_duration_ms", "first_next_to_init_end_ms")
+            + tuple(f"{phase}_ms" for phase in START_PHASES))
+    samples = {key: series("ms", []) for key in keys}
+    samples["minor_faults_before_main"] = series("page faults", [])
+    samples["minor_faults_to_first_next"] = series("page faults", [])
+    for i in range(count + 1):
+        em = rig.emulator(bootstrap, relay, env={"AWS_LAMBDA_LOG_LEVEL": "DEBUG"})
+        em.start()
+        em.wait_init()
+        line = em.wait_start_timeline()
+        em.stop()
+        if i == 0:
+            continue
+        entered = line["main_entered_monotonic_ns"]
+        values = {"spawn_to_main_ms": ms_between(em.spawned_at_ns, entered),
+                  "main_to_init_end_ms": ms_between(entered, em.init_done_ns), "init_duration_ms": em.init_ms,
+                  "minor_faults_before_main": line.get("minor_faults_before_main"),
+                  "minor_faults_to_first_next": line.get("minor_faults_to_first_next")}
+        phases = [line.get(f"{phase}_ms") for phase in START_PHASES]
+        if None not in phases:
+            values.update({f"{phase}_ms": ms for phase, ms in zip(START_PHASES, phases)})
+            values["first_next_to_init_end_ms"] = values["main_to_init_end_ms"] - sum(phases)
+        for key, value in values.items():
+            samples[key]["values"].append(value)
+    return samples
+
+
+def breakdown(rig, relay):
+    out = {}
+    for system, bootstrap in BREAKDOWN_SYSTEMS:
+        log(f"[{relay}] start timeline: {system} x{rig.cfg['cold_runs']}")
+        out[system] = timeline_runs(rig, bootstrap, relay, rig.cfg["cold_runs"])
     return out
 
 

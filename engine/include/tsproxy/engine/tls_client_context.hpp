@@ -20,7 +20,8 @@ namespace tsproxy {
 // static build carries the OPENSSLDIR of the machine that built it, which means nothing on Lambda, and a
 // configuration there could load providers built for another C library. tsproxy sets everything it relies
 // on in code, so every machine gets OpenSSL's built-in defaults. Idempotent; call it before any other
-// OpenSSL use (main() does; every tls_client_context does too).
+// OpenSSL use (a tls_client_context does, before its first TLS context; the extension's main() does, as it
+// also signs AWS requests).
 void use_builtin_openssl_defaults() noexcept;
 
 class tls_client_context {
