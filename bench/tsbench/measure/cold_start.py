@@ -40,13 +40,18 @@ def runs(rig, bootstrap, relay, count, env=None, delay_after_init=None, expected
     return samples
 
 
-def per_system(rig, relay):
+def each_system(rig, relay, systems, what, measure):
+    """measure(system, bootstrap) for each of systems, cold_runs runs each."""
     out = {}
-    for system, bootstrap in COLD_START_SYSTEMS:
-        log(f"[{relay}] cold start: {system} x{rig.cfg['cold_runs']}")
-        out[system] = runs(rig, bootstrap, relay, rig.cfg["cold_runs"],
-                           expected_body=b"" if system == NULL_SYSTEM else None)
+    for system, bootstrap in systems:
+        log(f"[{relay}] {what}: {system} x{rig.cfg['cold_runs']}")
+        out[system] = measure(system, bootstrap)
     return out
+
+
+def per_system(rig, relay):
+    return each_system(rig, relay, COLD_START_SYSTEMS, "cold start", lambda system, bootstrap: runs(
+        rig, bootstrap, relay, rig.cfg["cold_runs"], expected_body=b"" if system == NULL_SYSTEM else None))
 
 
 def ms_between(from_ns, to_ns):
@@ -86,11 +91,8 @@ def timeline_runs(rig, bootstrap, relay, count):
 
 
 def breakdown(rig, relay):
-    out = {}
-    for system, bootstrap in BREAKDOWN_SYSTEMS:
-        log(f"[{relay}] start timeline: {system} x{rig.cfg['cold_runs']}")
-        out[system] = timeline_runs(rig, bootstrap, relay, rig.cfg["cold_runs"])
-    return out
+    return each_system(rig, relay, BREAKDOWN_SYSTEMS, "start timeline",
+                       lambda _, bootstrap: timeline_runs(rig, bootstrap, relay, rig.cfg["cold_runs"]))
 
 
 def prewarm(rig, relay):
