@@ -189,10 +189,15 @@ class http_exchange {
     for (;;) {
       std::string_view piece;
       bool done = false;
-      auto idle_bound = bound_phase(deadline_, config_.timeouts.body_idle, engine_error::body_idle_timeout);
-      if (auto ec = co_await connection_.stream->bounded(idle_bound,
-                                                         reader_.read_body_piece(piece, done, unbounded)))
-        co_return ec;
+      std::error_code ec;
+      const auto idle_bound =
+          bound_phase(deadline_, config_.timeouts.body_idle, engine_error::body_idle_timeout);
+      // A piece already buffered waits for nothing: the bound only matters once it has passed.
+      const bool in_time = steady_clock::now() < idle_bound.until;
+      if (!in_time || !reader_.buffered_body_piece(piece, done, ec))
+        ec =
+            co_await connection_.stream->bounded(idle_bound, reader_.read_body_piece(piece, done, unbounded));
+      if (ec) co_return ec;
       if (done) co_return std::error_code{};
       if (auto sink_error = co_await sink_.on_body(piece)) co_return sink_error;
     }

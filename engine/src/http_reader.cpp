@@ -8,10 +8,11 @@ namespace tsproxy {
 
 namespace {
 
+// Not a coroutine itself: an unbounded read (the common case) adds no frame around the transport's.
 asio::awaitable<std::error_code> read_within(phase_bound bound, const read_some_operation& read_some,
                                              asio::mutable_buffer into, std::size_t& got) {
-  if (bound.until == time_point::max()) co_return co_await read_some(into, got);
-  co_return co_await within(bound, read_some(into, got));
+  if (bound.until == time_point::max()) return read_some(into, got);
+  return within(bound, read_some(into, got));
 }
 
 }  // namespace
@@ -47,18 +48,23 @@ asio::awaitable<std::error_code> http_reader::fill(phase_bound bound) {
   co_return ec;
 }
 
+std::error_code http_reader::parse_buffered(http_parser::step& step) {
+  std::error_code ec;
+  const auto interim_before = parser_.interim_responses();
+  step = parser_.parse(buffered(), ec);
+  if (ec) return ec;
+  if (on_interim_ && parser_.interim_responses() != interim_before) on_interim_();
+  // A body piece is a view into the buffer: it is consumed on the next call, once the caller is done.
+  if (step.what == http_parser::event::body)
+    piece_bytes_ = step.consumed;
+  else
+    begin_ += step.consumed;
+  return {};
+}
+
 asio::awaitable<std::error_code> http_reader::next_event(http_parser::step& step, phase_bound bound) {
   for (;;) {
-    std::error_code ec;
-    const auto interim_before = parser_.interim_responses();
-    step = parser_.parse(buffered(), ec);
-    if (ec) co_return ec;
-    if (on_interim_ && parser_.interim_responses() != interim_before) on_interim_();
-    // A body piece is a view into the buffer: it is consumed on the next call, once the caller is done.
-    if (step.what == http_parser::event::body)
-      piece_bytes_ = step.consumed;
-    else
-      begin_ += step.consumed;
+    if (auto ec = parse_buffered(step)) co_return ec;
     if (step.what != http_parser::event::need_more) co_return std::error_code{};
     if (auto read_error = co_await fill(bound)) co_return read_error;
   }
@@ -72,6 +78,18 @@ asio::awaitable<std::error_code> http_reader::read_head(phase_bound bound, bool 
   if (auto ec = co_await next_event(step, bound)) co_return ec;
   // The parser reports the head before anything else of a message.
   co_return std::error_code{};
+}
+
+bool http_reader::buffered_body_piece(std::string_view& piece, bool& done, std::error_code& ec) {
+  piece = {};
+  done = false;
+  consume_piece();
+  http_parser::step step;
+  if ((ec = parse_buffered(step))) return true;
+  if (step.what == http_parser::event::need_more) return false;
+  if (step.what == http_parser::event::body) piece = step.body;
+  done = step.what == http_parser::event::done;
+  return true;
 }
 
 asio::awaitable<std::error_code> http_reader::read_body_piece(std::string_view& piece, bool& done,
@@ -96,7 +114,9 @@ asio::awaitable<std::error_code> http_reader::read_body(std::string& out, std::s
   for (;;) {
     std::string_view piece;
     bool done = false;
-    if (auto ec = co_await read_body_piece(piece, done, bound)) co_return ec;
+    std::error_code ec;
+    if (!buffered_body_piece(piece, done, ec)) ec = co_await read_body_piece(piece, done, bound);
+    if (ec) co_return ec;
     if (done) break;
     if (out.size() + piece.size() > limit) co_return make_error_code(engine_error::http_body_too_large);
     out.append(piece);

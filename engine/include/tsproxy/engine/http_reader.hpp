@@ -47,6 +47,11 @@ class http_reader {
   // `done` turns true once the message is complete (that call gives an empty piece).
   asio::awaitable<std::error_code> read_body_piece(std::string_view& piece, bool& done, phase_bound bound);
 
+  // The next piece of the body as read_body_piece() gives it, when the bytes buffered already hold one (or
+  // the end of the body, or a framing error in `ec`): true then. False when more bytes must be read first.
+  // It never waits, so a caller that finds the piece here needs no coroutine frame nor timer for it.
+  bool buffered_body_piece(std::string_view& piece, bool& done, std::error_code& ec);
+
   // The whole body into `out` (replacing its contents), http_body_too_large once it would exceed
   // `limit`; afterwards out.capacity() >= out.size() + `padding` (simdjson parses in place with
   // that much readable space after the bytes).
@@ -67,6 +72,8 @@ class http_reader {
   void clear() noexcept;
 
  private:
+  // Parses what is buffered into the next event (need_more when it holds none) and consumes its bytes.
+  std::error_code parse_buffered(http_parser::step& step);
   // Parses what is buffered; reads more until the parser reports something other than need_more.
   asio::awaitable<std::error_code> next_event(http_parser::step& step, phase_bound bound);
   asio::awaitable<std::error_code> fill(phase_bound bound);
