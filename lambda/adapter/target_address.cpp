@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <charconv>
 #include <cstring>
 
 #include "tsproxy/engine/http_message.hpp"
@@ -38,6 +39,18 @@ bool parse_ip(std::string_view text, ip_address& out) noexcept {
 }
 
 std::string format_ip(const ip_address& ip) {
+  if (!ip.is_v6) {
+    // Dotted decimal written directly: inet_ntop formats IPv4 through sprintf, on every invocation.
+    std::string out;
+    out.reserve(15);
+    for (std::size_t i = 0; i < 4; ++i) {
+      if (i > 0) out.push_back('.');
+      char digits[3];
+      const auto end = std::to_chars(digits, digits + sizeof digits, ip.bytes[i]).ptr;
+      out.append(digits, end);
+    }
+    return out;
+  }
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(ip.is_v6 ? AF_INET6 : AF_INET, ip.bytes.data(), buf, sizeof buf);
   return buf;

@@ -15,10 +15,8 @@ bool all_hex(std::string_view text) {
   });
 }
 
-std::string lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = ascii_lower(c);
-  return out;
+void append_lower(std::string& out, std::string_view text) {
+  for (const char c : text) out.push_back(ascii_lower(c));
 }
 
 // The value of `key=` among the header's ';'-separated fields (spaces around them allowed).
@@ -51,13 +49,22 @@ std::optional<std::string> traceparent_from_xray(std::string_view trace_header) 
   const auto epoch = root.substr(2, 8);
   const auto unique = root.substr(11);
   if (!all_hex(epoch) || !all_hex(unique) || !all_hex(parent)) return std::nullopt;
-  const std::string trace_id = lower(epoch) + lower(unique);
   // All-zero ids are invalid in W3C trace context.
-  if (trace_id.find_first_not_of('0') == std::string::npos ||
-      parent.find_first_not_of('0') == std::string::npos)
-    return std::nullopt;
+  const auto all_zero = [](std::string_view id) {
+    return id.find_first_not_of('0') == std::string_view::npos;
+  };
+  if ((all_zero(epoch) && all_zero(unique)) || all_zero(parent)) return std::nullopt;
   const bool sampled = field(trace_header, "Sampled") == "1";
-  return "00-" + trace_id + "-" + lower(parent) + (sampled ? "-01" : "-00");
+  // Built in place: this runs on every invocation.
+  std::string out;
+  out.reserve(55);  // 00-<32 hex>-<16 hex>-<2 hex>
+  out.append("00-");
+  append_lower(out, epoch);
+  append_lower(out, unique);
+  out.push_back('-');
+  append_lower(out, parent);
+  out.append(sampled ? "-01" : "-00");
+  return out;
 }
 
 void add_trace_context(routed_request& route, std::string_view lambda_trace_id) {
