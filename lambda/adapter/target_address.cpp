@@ -52,7 +52,7 @@ std::string format_ip(const ip_address& ip) {
     return out;
   }
   char buf[INET6_ADDRSTRLEN];
-  inet_ntop(ip.is_v6 ? AF_INET6 : AF_INET, ip.bytes.data(), buf, sizeof buf);
+  inet_ntop(AF_INET6, ip.bytes.data(), buf, sizeof buf);
   return buf;
 }
 
