@@ -88,8 +88,13 @@ std::ostream& operator<<(std::ostream& os, const read_outcome& o) {
   return os << "}";
 }
 
+// How a body's pieces are taken: each awaited, or first from what is buffered when it holds one (as the
+// upstream exchange and read_body() do), awaited only when more must be read.
+enum class piece_reads { awaited, buffered_first };
+
 // Reads messages until the stream ends or fails, piece by piece.
-read_outcome read_all(http_parser::kind kind, std::vector<std::string> reads) {
+read_outcome read_all(http_parser::kind kind, std::vector<std::string> reads,
+                      piece_reads how = piece_reads::awaited) {
   scripted_stream stream(std::move(reads));
   http_reader reader(kind, http_limits{}, stream.operation());
   return run([&]() -> asio::awaitable<read_outcome> {
@@ -107,7 +112,10 @@ read_outcome read_all(http_parser::kind kind, std::vector<std::string> reads) {
       for (;;) {
         std::string_view piece;
         bool done = false;
-        if (auto ec = co_await reader.read_body_piece(piece, done, unbounded)) {
+        std::error_code ec;
+        if (how == piece_reads::awaited || !reader.buffered_body_piece(piece, done, ec))
+          ec = co_await reader.read_body_piece(piece, done, unbounded);
+        if (ec) {
           out.bodies.push_back(body);
           out.error = ec;
           co_return out;
@@ -125,12 +133,18 @@ read_outcome read_all(http_parser::kind kind, std::vector<std::string> reads) {
 // Reads `bytes` whole, split in two at every byte, and one byte per read: all must agree.
 read_outcome read_every_split(http_parser::kind kind, const std::string& bytes) {
   const auto whole = read_all(kind, {bytes});
+  EXPECT_EQ(read_all(kind, {bytes}, piece_reads::buffered_first), whole) << "buffered pieces first";
   for (std::size_t at = 1; at < bytes.size(); ++at) {
-    EXPECT_EQ(read_all(kind, {bytes.substr(0, at), bytes.substr(at)}), whole) << "split at " << at;
+    const std::vector<std::string> halves{bytes.substr(0, at), bytes.substr(at)};
+    EXPECT_EQ(read_all(kind, halves), whole) << "split at " << at;
+    EXPECT_EQ(read_all(kind, halves, piece_reads::buffered_first), whole)
+        << "buffered first, split at " << at;
   }
   std::vector<std::string> bytewise;
   for (const char c : bytes) bytewise.emplace_back(1, c);
   EXPECT_EQ(read_all(kind, bytewise), whole) << "one byte per read";
+  EXPECT_EQ(read_all(kind, bytewise, piece_reads::buffered_first), whole)
+      << "buffered first, one byte per read";
   return whole;
 }
 
