@@ -50,8 +50,9 @@ void stamp_start(start_phase phase) noexcept {
   auto& s = stamps.at(static_cast<std::size_t>(phase));
   if (s.monotonic_ns != 0) return;
   s.monotonic_ns = monotonic_ns(std::chrono::steady_clock::now());
+  const bool first_or_last = phase == start_phase::main_entered || phase == start_phase::first_next_sent;
   rusage usage{};
-  if (getrusage(RUSAGE_SELF, &usage) == 0) {
+  if (first_or_last && getrusage(RUSAGE_SELF, &usage) == 0) {  // the line reports the faults at these two
     s.minor_faults = usage.ru_minflt;
     s.major_faults = usage.ru_majflt;
   }

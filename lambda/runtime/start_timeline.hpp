@@ -1,8 +1,9 @@
 #pragma once
 // The bootstrap's start, phase by phase, so a cold start can be broken into its parts. The end of each phase
-// is stamped on the monotonic clock (the clock tsproxy-local stamps the spawn with) with the page faults so
-// far; once the first `next` is on the wire, the timeline is logged as one debug line. Stamping costs a
-// clock read and a getrusage per phase, so it always runs; only the line depends on the log level.
+// is stamped on the monotonic clock (the clock tsproxy-local stamps the spawn with), the first and the last
+// with the page faults so far; once the first `next` is on the wire, the timeline is logged as one debug
+// line. Stamping costs a clock read per phase and two getrusage calls, so it always runs; only the line
+// depends on the log level.
 
 namespace tsproxy::lambda {
 
