@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "integration_support.hpp"
+#include "support/wait.hpp"
 
 namespace tsproxy::integration {
 namespace {
@@ -390,11 +391,16 @@ TEST_F(Replay, EachDroppedReuseIsReplayedOnItsOwnFreshConnection) {
 
 class Prewarm : public ::testing::Test, protected io_fixture {
  protected:
+  // The tests wait for nginx's own count between warming and using, which a loaded machine may stretch
+  // past the default idle timeout (4 s): retirement is PoolLifecycle's subject, on an injected clock.
   engine_config config() const {
     auto c = config_via(peers_.microsocks.host(), peers_.microsocks.port());
     c.tls.ca_file = test::test_ca::instance().ca_cert().string();
+    c.pool.idle_timeout = test::state_wait_bound * 4;
     return c;
   }
+  // Generous for openers that succeed, and under run()'s cap so a hung opener fails as the pool reports it.
+  static steady_clock::time_point warm_deadline() { return steady_clock::now() + test::state_wait_bound / 2; }
   // nginx closes connections of earlier tests asynchronously: wait until its count settles.
   std::size_t settled_nginx_connections(std::size_t expected) const {
     std::size_t active = 0;
@@ -426,7 +432,7 @@ TEST_F(Prewarm, ThreeIdleConnectionsServeThreeConcurrentRequests) {
   upstream_client client(config());
   const auto target = http_target(peers_.nginx.http_port());
   const std::string path = tagged("/small");
-  const auto warmed = run(client.prewarm(target, 3, steady_clock::now() + 5s));
+  const auto warmed = run(client.prewarm(target, 3, warm_deadline()));
   EXPECT_EQ(warmed, 3u);
   EXPECT_EQ(client.pool().idle_for(target), 3u);
   EXPECT_EQ(settled_nginx_connections(3), 3u) << "nginx should hold three connections before any request";
@@ -447,7 +453,7 @@ TEST_F(Prewarm, PrewarmedTlsConnectionsAreUsed) {
   // nginx 1.22 negotiates TLS 1.2 by default: no bytes follow the handshake, so nothing to wait for.
   upstream_client client(config());
   const auto target = https_target(peers_.nginx.https_port(), "localhost");
-  EXPECT_EQ(run(client.prewarm(target, 3, steady_clock::now() + 5s)), 3u);
+  EXPECT_EQ(run(client.prewarm(target, 3, warm_deadline())), 3u);
   EXPECT_EQ(three_concurrent_requests(client, target, "/small"), 3);
   const auto stats = client.stats();
   EXPECT_EQ(stats.hits, 3u);
@@ -461,7 +467,7 @@ TEST_F(Prewarm, PrewarmedTls13ConnectionsAreUsed) {
   tls_origin origin(io_, test::test_ca::instance().server_cert(), test::test_ca::instance().server_key());
   upstream_client client(config());
   const auto target = https_target(origin.port(), "localhost");
-  EXPECT_EQ(run(client.prewarm(target, 3, steady_clock::now() + 5s)), 3u);
+  EXPECT_EQ(run(client.prewarm(target, 3, warm_deadline())), 3u);
   // The server writes its tickets before its side of the handshake completes: once all three have,
   // the tickets sit unread in the client sockets.
   run_until(io_, [&] { return origin.handshakes_completed() == 3; });
@@ -486,7 +492,7 @@ TEST_F(Prewarm, PrewarmedTls13ConnectionsAreUsed) {
 TEST_F(Prewarm, RefusedOpensLeaveNothingIdle) {
   upstream_client client(config_via(peers_.dante.host(), peers_.dante.port()));
   const auto target = http_target(peers_.dante_blocked_port);
-  EXPECT_EQ(run(client.prewarm(target, 3, steady_clock::now() + 5s)), 0u);
+  EXPECT_EQ(run(client.prewarm(target, 3, warm_deadline())), 0u);
   EXPECT_EQ(client.stats().open_failures, 3u);
   EXPECT_EQ(client.stats().idle, 0u);
 }
@@ -506,7 +512,7 @@ TEST_F(Prewarm, NeverExceedsMaxIdlePerTarget) {
   c.pool.max_idle_per_target = 2;
   upstream_client client(c);
   const auto target = http_target(peers_.nginx.http_port());
-  EXPECT_EQ(run(client.prewarm(target, 5, steady_clock::now() + 5s)), 2u);
+  EXPECT_EQ(run(client.prewarm(target, 5, warm_deadline())), 2u);
   EXPECT_EQ(client.stats().opened, 2u);
 }
 
