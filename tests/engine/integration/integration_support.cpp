@@ -143,8 +143,7 @@ std::string describe(std::error_code ec) {
 }
 
 shared_peers::shared_peers()
-    : nginx(test::nginx_options{"    location = /nginx_status { stub_status; }\n"
-                                // keepalive_timeout follows the location of a connection's last request.
+    : nginx(test::nginx_options{// keepalive_timeout follows the location of a connection's last request.
                                 "    location = /short-keepalive { keepalive_timeout 1s; default_type "
                                 "text/plain; return 200 \"short\\n\"; }\n"}),
       dante_blocked_port(test::free_tcp_port()),
@@ -153,16 +152,6 @@ shared_peers::shared_peers()
 shared_peers& shared_peers::get() {
   static shared_peers peers;
   return peers;
-}
-
-std::size_t nginx_active_connections(const test::nginx_server& nginx) {
-  const auto response = test::raw_http_get(nginx.host(), nginx.http_port(), "/nginx_status");
-  constexpr std::string_view label = "Active connections:";
-  const auto at = response.body.find(label);
-  if (response.status != 200 || at == std::string::npos) {
-    throw std::runtime_error("unexpected stub_status answer: " + response.body);
-  }
-  return std::stoul(response.body.substr(at + label.size())) - 1;  // minus the asking connection
 }
 
 std::string byte_pattern(std::size_t n) {

@@ -111,7 +111,7 @@ std::string describe(std::error_code ec);
 // Real peers shared by every test in the process: started on first use (from the gtest main thread)
 // and stopped at exit. Tests that need a peer in a special state start their own.
 struct shared_peers {
-  test::nginx_server nginx;  // also serves /nginx_status (stub_status) and /short-keepalive (1 s keep-alive)
+  test::nginx_server nginx;  // also serves /short-keepalive (1 s keep-alive)
   test::python_upstream python;
   test::microsocks_server microsocks;
   std::uint16_t dante_blocked_port;  // dante answers 0x02 (not allowed) for CONNECTs to this port
@@ -137,9 +137,6 @@ class through_either_socks : public ::testing::TestWithParam<socks_kind>, protec
   }
   shared_peers& peers_ = shared_peers::get();
 };
-
-// nginx's "Active connections" from stub_status, not counting the connection that asks.
-std::size_t nginx_active_connections(const test::nginx_server& nginx);
 
 // The bytes python_upstream's /bytes and /chunked endpoints send: byte i = i % 256.
 std::string byte_pattern(std::size_t n);
