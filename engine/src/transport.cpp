@@ -23,7 +23,7 @@ transport::transport(asio::ip::tcp::socket socket, acks ack_policy)
       deadline_(plain_.get_executor(), [this] { close(); }) {
   asio::error_code ignored;
   plain_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  plain_.non_blocking(true, ignored);  // write() tries without waiting first
+  plain_.non_blocking(true, ignored);  // write() and an answer's first read try without waiting first
 }
 
 transport::~transport() {
@@ -111,12 +111,21 @@ void transport::ack_promptly() noexcept {
 }
 
 asio::awaitable<std::error_code> transport::read_some(asio::mutable_buffer buffer, std::size_t& n) {
-  if (ack_policy_ == acks::prompt && reads_since_write_++ > 0) ack_promptly();
+  const bool continues_answer = reads_since_write_++ > 0;
+  if (continues_answer && ack_policy_ == acks::prompt) ack_promptly();
   if (tls_) {
     auto [ec, count] = co_await tls_->async_read_some(buffer, use_tuple);
     n = count;
     if (ec == asio::ssl::error::stream_truncated) ec = asio::error::eof;
     co_return ec;
+  }
+  if (!continues_answer) {
+    // The first read after a write takes an answer that is already here without a turn of the event
+    // loop, as write() does. Later reads of an answer go through the loop, so a long transfer still
+    // lets the thread's other invocations and its deadline run.
+    std::error_code ec;
+    n = plain_.read_some(buffer, ec);
+    if (ec != asio::error::would_block) co_return ec;
   }
   auto [ec, count] = co_await plain_.async_read_some(buffer, use_tuple);
   n = count;

@@ -71,7 +71,7 @@ class transport {
 
   asio::ip::tcp::socket plain_;
   acks ack_policy_;
-  unsigned reads_since_write_ = 0;  // reads after the first of an answer owe the peer a prompt ACK
+  unsigned reads_since_write_ = 0;  // an answer's first read is tried at once; later ones owe a prompt ACK
   deadline_watch deadline_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
   std::string session_key_;  // referenced by the SSL object for session caching
