@@ -45,7 +45,8 @@ class transport {
 
   // Reads at least one byte into `buffer`; `n` receives the count. A clean close is asio::error::eof
   // (a TLS peer that closes without close_notify is reported as eof too: HTTP framing decides
-  // whether the message was complete).
+  // whether the message was complete). On a plain connection the first read after a write may finish
+  // without suspending, when the answer is already there.
   asio::awaitable<std::error_code> read_some(asio::mutable_buffer buffer, std::size_t& n);
 
   // Writes every byte of `buffers` (a gather write).
@@ -71,7 +72,7 @@ class transport {
 
   asio::ip::tcp::socket plain_;
   acks ack_policy_;
-  unsigned reads_since_write_ = 0;  // an answer's first read is tried at once; later ones owe a prompt ACK
+  unsigned reads_since_write_ = 0;  // the first is tried at once (plain only); later ones owe a prompt ACK
   deadline_watch deadline_;
   std::unique_ptr<asio::ssl::stream<asio::ip::tcp::socket>> tls_;
   std::string session_key_;  // referenced by the SSL object for session caching
