@@ -404,19 +404,21 @@ class Prewarm : public ::testing::Test, protected io_fixture {
   }
   // Generous for openers that succeed, and under run()'s cap so a hung opener fails as the pool reports it.
   static steady_clock::time_point warm_deadline() { return steady_clock::now() + test::state_wait_bound / 2; }
-  // Three requests for `path` at once; returns how many reused a connection.
+  // Three requests for `path` at once, each answered `body`, run beside `alongside`; returns how many reused
+  // a connection. The requests' budget outlasts any wait of `alongside` within run_all's cap.
   int three_concurrent_requests(upstream_client& client, const upstream_target& target,
-                                const std::string& path) {
+                                const std::string& path, const std::string& body,
+                                std::vector<asio::awaitable<void>> alongside = {}) {
     int reused = 0;
-    std::vector<asio::awaitable<void>> work;
+    auto work = std::move(alongside);
     for (int i = 0; i < 3; ++i) {
-      work.push_back([](upstream_client& c, upstream_target t, std::string p,
+      work.push_back([](upstream_client& c, upstream_target t, std::string p, const std::string& expected,
                         int& reused_count) -> asio::awaitable<void> {
-        const auto r = co_await get(c, t, p);
+        const auto r = co_await get(c, t, p, test::state_wait_bound);
         EXPECT_FALSE(r.error) << describe(r.error);
-        EXPECT_EQ(r.response.body, test::nginx_server::file_content("small"));
+        EXPECT_EQ(r.response.body, expected);
         if (r.report.reused_connection) ++reused_count;
-      }(client, target, path, reused));
+      }(client, target, path, body, reused));
     }
     run_all(io_, std::move(work));
     return reused;
@@ -438,18 +440,8 @@ TEST_F(Prewarm, ThreeIdleConnectionsServeThreeConcurrentRequests) {
   // A released key stays released, so each run of the test (--gtest_repeat) holds under its own.
   static int runs = 0;
   const std::string key = "three-prewarmed-" + std::to_string(++runs);
-  int reused = 0;
-  std::vector<asio::awaitable<void>> work;
-  for (int i = 0; i < 3; ++i) {
-    work.push_back([](upstream_client& c, upstream_target t, std::string path,
-                      int& reused_count) -> asio::awaitable<void> {
-      const auto r = co_await get(c, t, path, test::state_wait_bound);  // outlasts the releaser's wait
-      EXPECT_FALSE(r.error) << describe(r.error);
-      EXPECT_EQ(r.response.body, "released");
-      if (r.report.reused_connection) ++reused_count;
-    }(client, target, "/hold?key=" + key, reused));
-  }
-  work.push_back([](const test::python_upstream& origin, std::string k) -> asio::awaitable<void> {
+  std::vector<asio::awaitable<void>> releaser;
+  releaser.push_back([](const test::python_upstream& origin, std::string k) -> asio::awaitable<void> {
     asio::steady_timer poll(co_await asio::this_coro::executor);
     const auto give_up = steady_clock::now() + test::state_wait_bound / 2;  // within run_all's cap
     while (origin.held(k) < 3 && steady_clock::now() < give_up) {
@@ -459,7 +451,8 @@ TEST_F(Prewarm, ThreeIdleConnectionsServeThreeConcurrentRequests) {
     EXPECT_EQ(origin.held(k), 3u) << "the three requests were not in flight at once";
     origin.release(k);
   }(peers_.python, key));
-  run_all(io_, std::move(work));
+  const int reused =
+      three_concurrent_requests(client, target, "/hold?key=" + key, "released", std::move(releaser));
 
   EXPECT_EQ(reused, 3);
   const auto stats = client.stats();
@@ -476,7 +469,8 @@ TEST_F(Prewarm, PrewarmedTlsConnectionsAreUsed) {
   upstream_client client(config());
   const auto target = https_target(peers_.nginx.https_port(), "localhost");
   EXPECT_EQ(run(client.prewarm(target, 3, warm_deadline())), 3u);
-  EXPECT_EQ(three_concurrent_requests(client, target, "/small"), 3);
+  EXPECT_EQ(three_concurrent_requests(client, target, "/small", test::nginx_server::file_content("small")),
+            3);
   const auto stats = client.stats();
   EXPECT_EQ(stats.hits, 3u);
   EXPECT_EQ(stats.stale_discards, 0u) << "prewarmed TLS connections were judged stale";
@@ -493,17 +487,7 @@ TEST_F(Prewarm, PrewarmedTls13ConnectionsAreUsed) {
   // The server writes its tickets before its side of the handshake completes: once all three have,
   // the tickets sit unread in the client sockets.
   run_until(io_, [&] { return origin.handshakes_completed() == 3; });
-  int reused = 0;
-  std::vector<asio::awaitable<void>> work;
-  for (int i = 0; i < 3; ++i) {
-    work.push_back([](upstream_client& c, upstream_target t, int& reused_count) -> asio::awaitable<void> {
-      const auto r = co_await get(c, t, "/");
-      EXPECT_FALSE(r.error) << describe(r.error);
-      EXPECT_EQ(r.response.body, "tls ok");
-      if (r.report.reused_connection) ++reused_count;
-    }(client, target, reused));
-  }
-  run_all(io_, std::move(work));
+  const int reused = three_concurrent_requests(client, target, "/", "tls ok");
   const auto stats = client.stats();
   EXPECT_EQ(reused, 3);
   EXPECT_EQ(stats.hits, 3u);
